@@ -1,0 +1,1 @@
+"""The model catalog: ONNX models kept as JSON documents, queryable and searchable."""

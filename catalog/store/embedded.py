@@ -1,0 +1,500 @@
+"""The embedded store: one SQLite file in WAL mode holding every keyspace.
+
+Several processes (web workers, the CLI, learners) may open the same file. Every write
+runs in a ``BEGIN IMMEDIATE`` transaction so that two writers never both read and then
+fail to upgrade their lock; a writer that finds the file locked retries with backoff up
+to ``BUSY_TIMEOUT_S``, so "database is locked" never reaches a caller.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from catalog.store.base import (
+    MAX_VALUE_BYTES,
+    Conflict,
+    InvalidArgument,
+    Keyspace,
+    NotFound,
+    QueryError,
+    StoreUnavailable,
+    ValueTooLarge,
+    check_key,
+)
+
+# How long a caller waits, at most, for another process's write to finish.
+BUSY_TIMEOUT_S = 30.0
+# SQLite's own wait before it reports SQLITE_BUSY to us (we retry on top of it).
+SQLITE_BUSY_MS = 2_000
+# Default time limit of a SQL++ statement.
+QUERY_TIMEOUT_S = 30.0
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS keyspaces (name TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS docs (
+    keyspace  TEXT    NOT NULL,
+    key       TEXT    NOT NULL,
+    cas       INTEGER NOT NULL,
+    is_binary INTEGER NOT NULL,
+    value     BLOB    NOT NULL,
+    expiry    REAL,
+    UNIQUE (keyspace, key)
+);
+CREATE INDEX IF NOT EXISTS docs_expiry ON docs (expiry) WHERE expiry IS NOT NULL;
+"""
+
+
+class WriteHook(Protocol):
+    """Something kept in step with document writes, inside the same transaction (FTS)."""
+
+    def install(self, conn: sqlite3.Connection) -> None: ...
+
+    def applies_to(self, keyspace: str) -> bool: ...
+
+    def on_write(self, conn: sqlite3.Connection, keyspace: str, key: str, value: Any) -> None: ...
+
+    def on_remove(self, conn: sqlite3.Connection, keyspace: str, key: str) -> None: ...
+
+
+def encode_value(value: Any) -> tuple[int, bytes | str]:
+    """Return (is_binary, stored form) of a document value."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        data: bytes | str = bytes(value)
+        binary = 1
+    else:
+        try:
+            data = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError) as e:
+            raise InvalidArgument(f"value is not valid JSON: {e}") from None
+        binary = 0
+    size = len(data) if binary else len(data.encode("utf-8"))
+    if size > MAX_VALUE_BYTES:
+        raise ValueTooLarge(f"value of {size} bytes is over the {MAX_VALUE_BYTES} byte limit")
+    return binary, data
+
+
+def decode_value(is_binary: int, data: bytes | str) -> Any:
+    """Return the value a stored row holds."""
+    return bytes(data) if is_binary else json.loads(data)
+
+
+def _next_cas(old: int | None = None) -> int:
+    now = time.time_ns()
+    return now if old is None or now > old else old + 1
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
+
+
+class EmbeddedStore:
+    """The store protocol on one SQLite file."""
+
+    def __init__(self, path: str | os.PathLike[str], hooks: list[WriteHook] | None = None):
+        self.path = Path(path)
+        self.url = f"embedded://{self.path}"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._hooks: list[WriteHook] = list(hooks) if hooks is not None else _default_hooks()
+        conn = self._conn()
+        self._retry(lambda: self._install(conn))
+
+    # -- connections and transactions -------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():
+            conn = sqlite3.connect(
+                self.path, timeout=SQLITE_BUSY_MS / 1000, isolation_level=None,
+                check_same_thread=False,
+            )
+            conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+            self._retry(lambda: conn.execute("PRAGMA journal_mode = WAL"))
+            # NORMAL in WAL mode survives a crashed process (kill -9); only an OS crash
+            # or power loss can drop the last transactions, never corrupt the file.
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    def _install(self, conn: sqlite3.Connection) -> None:
+        with self._write(conn):
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            for hook in self._hooks:
+                hook.install(conn)
+
+    def _retry(self, fn: Callable[[], T]) -> T:
+        deadline = time.monotonic() + BUSY_TIMEOUT_S
+        delay = 0.001
+        while True:
+            try:
+                return fn()
+            except sqlite3.OperationalError as e:
+                if not _is_busy(e):
+                    raise
+                if time.monotonic() > deadline:
+                    raise StoreUnavailable(
+                        f"the store stayed busy for {BUSY_TIMEOUT_S:.0f} s; try again"
+                    ) from None
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.05)
+
+    @contextmanager
+    def _write(self, conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+        if conn.in_transaction:  # nested inside batch(): the outer transaction commits
+            yield conn
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _run_write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        conn = self._conn()
+
+        def attempt() -> T:
+            with self._write(conn):
+                return fn(conn)
+
+        if conn.in_transaction:
+            return fn(conn)
+        return self._retry(attempt)
+
+    @contextmanager
+    def batch(self) -> Iterator[EmbeddedStore]:
+        """Group several writes of this thread into one transaction (all or nothing)."""
+        conn = self._conn()
+        if conn.in_transaction:
+            yield self
+            return
+        self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
+        try:
+            yield self
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # -- helpers ----------------------------------------------------------------------
+
+    @staticmethod
+    def _ks(keyspace: str) -> str:
+        return str(Keyspace.parse(keyspace))
+
+    def _register(self, conn: sqlite3.Connection, ks: str) -> None:
+        conn.execute("INSERT OR IGNORE INTO keyspaces (name) VALUES (?)", (ks,))
+
+    def _row(self, conn: sqlite3.Connection, ks: str, key: str) -> tuple[int, int, Any] | None:
+        row = conn.execute(
+            "SELECT cas, is_binary, value FROM docs WHERE keyspace = ? AND key = ?"
+            " AND (expiry IS NULL OR expiry > ?)",
+            (ks, key, time.time()),
+        ).fetchone()
+        return row
+
+    def _hooks_for(self, ks: str) -> list[WriteHook]:
+        return [h for h in self._hooks if h.applies_to(ks)]
+
+    def _put(
+        self, conn: sqlite3.Connection, ks: str, key: str, value: Any, old_cas: int | None,
+        expiry: float | None,
+    ) -> int:
+        binary, data = encode_value(value)
+        cas = _next_cas(old_cas)
+        conn.execute(
+            "INSERT INTO docs (keyspace, key, cas, is_binary, value, expiry)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (keyspace, key) DO UPDATE SET"
+            " cas = excluded.cas, is_binary = excluded.is_binary, value = excluded.value,"
+            " expiry = excluded.expiry",
+            (ks, key, cas, binary, data, _expiry_time(expiry)),
+        )
+        for hook in self._hooks_for(ks):
+            hook.on_write(conn, ks, key, None if binary else value)
+        return cas
+
+    def _delete(self, conn: sqlite3.Connection, ks: str, key: str) -> None:
+        conn.execute("DELETE FROM docs WHERE keyspace = ? AND key = ?", (ks, key))
+        for hook in self._hooks_for(ks):
+            hook.on_remove(conn, ks, key)
+
+    # -- key-value operations -----------------------------------------------------------
+
+    def get(self, keyspace: str, key: str) -> tuple[Any, int]:
+        """Return (value, cas) of a document; raise NotFound if it does not exist."""
+        ks = self._ks(keyspace)
+        row = self._retry(lambda: self._row(self._conn(), ks, check_key(key)))
+        if row is None:
+            raise NotFound(f"document {key!r} not found in {ks}")
+        cas, binary, data = row
+        return decode_value(binary, data), cas
+
+    def get_many(self, keyspace: str, keys: list[str]) -> dict[str, tuple[Any, int]]:
+        """Return {key: (value, cas)} for the keys that exist."""
+        ks = self._ks(keyspace)
+        out: dict[str, tuple[Any, int]] = {}
+        conn = self._conn()
+        now = time.time()
+        for start in range(0, len(keys), 500):
+            part = keys[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self._retry(
+                lambda p=part, m=marks: conn.execute(
+                    f"SELECT key, cas, is_binary, value FROM docs WHERE keyspace = ?"
+                    f" AND key IN ({m}) AND (expiry IS NULL OR expiry > ?)",
+                    (ks, *p, now),
+                ).fetchall()
+            )
+            for key, cas, binary, data in rows:
+                out[key] = (decode_value(binary, data), cas)
+        return out
+
+    def exists(self, keyspace: str, key: str) -> bool:
+        """Return whether the document exists."""
+        ks = self._ks(keyspace)
+        return self._retry(lambda: self._row(self._conn(), ks, check_key(key))) is not None
+
+    def insert(self, keyspace: str, key: str, value: Any, *, expiry: float | None = None) -> int:
+        """Create a document; raise Conflict if the key exists. Return the new CAS."""
+        ks, key = self._ks(keyspace), check_key(key)
+
+        def do(conn: sqlite3.Connection) -> int:
+            if self._row(conn, ks, key) is not None:
+                raise Conflict(f"document {key!r} already exists in {ks}")
+            self._register(conn, ks)
+            return self._put(conn, ks, key, value, None, expiry)
+
+        return self._run_write(do)
+
+    def replace(
+        self, keyspace: str, key: str, value: Any, *, cas: int | None = None,
+        expiry: float | None = None,
+    ) -> int:
+        """Replace an existing document, checking its CAS when given. Return the new CAS."""
+        ks, key = self._ks(keyspace), check_key(key)
+
+        def do(conn: sqlite3.Connection) -> int:
+            row = self._row(conn, ks, key)
+            if row is None:
+                raise NotFound(f"document {key!r} not found in {ks}")
+            if cas is not None and row[0] != cas:
+                raise Conflict(f"document {key!r} in {ks} has changed (CAS mismatch)")
+            return self._put(conn, ks, key, value, row[0], expiry)
+
+        return self._run_write(do)
+
+    def upsert(self, keyspace: str, key: str, value: Any, *, expiry: float | None = None) -> int:
+        """Create or overwrite a document. Return the new CAS."""
+        ks, key = self._ks(keyspace), check_key(key)
+
+        def do(conn: sqlite3.Connection) -> int:
+            row = self._row(conn, ks, key)
+            self._register(conn, ks)
+            return self._put(conn, ks, key, value, row[0] if row else None, expiry)
+
+        return self._run_write(do)
+
+    def upsert_many(self, keyspace: str, items: Mapping[str, Any]) -> None:
+        """Create or overwrite several documents in one transaction."""
+        ks = self._ks(keyspace)
+        pairs = [(check_key(k), v) for k, v in items.items()]
+
+        def do(conn: sqlite3.Connection) -> None:
+            self._register(conn, ks)
+            for key, value in pairs:
+                row = self._row(conn, ks, key)
+                self._put(conn, ks, key, value, row[0] if row else None, None)
+
+        self._run_write(do)
+
+    def remove(self, keyspace: str, key: str, *, cas: int | None = None) -> None:
+        """Delete a document, checking its CAS when given; raise NotFound if missing."""
+        ks, key = self._ks(keyspace), check_key(key)
+
+        def do(conn: sqlite3.Connection) -> None:
+            row = self._row(conn, ks, key)
+            if row is None:
+                raise NotFound(f"document {key!r} not found in {ks}")
+            if cas is not None and row[0] != cas:
+                raise Conflict(f"document {key!r} in {ks} has changed (CAS mismatch)")
+            self._delete(conn, ks, key)
+
+        self._run_write(do)
+
+    def remove_many(self, keyspace: str, keys: list[str]) -> None:
+        """Delete the documents that exist among ``keys``, in one transaction."""
+        ks = self._ks(keyspace)
+
+        def do(conn: sqlite3.Connection) -> None:
+            for key in keys:
+                self._delete(conn, ks, key)
+
+        self._run_write(do)
+
+    # -- keyspaces and scans --------------------------------------------------------------
+
+    def ensure_keyspace(self, keyspace: str) -> None:
+        """Make a keyspace exist, empty if new (as creating a collection does)."""
+        ks = self._ks(keyspace)
+        self._run_write(lambda conn: self._register(conn, ks))
+
+    def keyspaces(self) -> list[str]:
+        """Return the names of every keyspace, as ``bucket.scope.collection``."""
+        rows = self._retry(
+            lambda: self._conn().execute("SELECT name FROM keyspaces ORDER BY name").fetchall()
+        )
+        return [r[0] for r in rows]
+
+    def keyspace_exists(self, keyspace: str) -> bool:
+        """Return whether the keyspace exists."""
+        ks = self._ks(keyspace)
+        return bool(
+            self._retry(
+                lambda: self._conn()
+                .execute("SELECT 1 FROM keyspaces WHERE name = ?", (ks,))
+                .fetchone()
+            )
+        )
+
+    def scan(self, keyspace: str) -> Iterator[tuple[str, Any, int]]:
+        """Yield (key, value, cas) of every live document of a keyspace, in key order."""
+        ks = self._ks(keyspace)
+        conn = self._conn()
+        cursor = self._retry(
+            lambda: conn.execute(
+                "SELECT key, cas, is_binary, value FROM docs WHERE keyspace = ?"
+                " AND (expiry IS NULL OR expiry > ?) ORDER BY key",
+                (ks, time.time()),
+            )
+        )
+        for key, cas, binary, data in cursor:
+            yield key, decode_value(binary, data), cas
+
+    def fetch(self, keyspace: str, keys: list[str]) -> list[tuple[str, Any, int]]:
+        """Return (key, value, cas) for the keys that exist, in the order asked."""
+        found = self.get_many(keyspace, [k for k in keys if isinstance(k, str)])
+        return [(k, *found[k]) for k in keys if isinstance(k, str) and k in found]
+
+    def count(self, keyspace: str) -> int:
+        """Return the number of live documents in a keyspace."""
+        ks = self._ks(keyspace)
+        return self._retry(
+            lambda: self._conn()
+            .execute(
+                "SELECT COUNT(*) FROM docs WHERE keyspace = ? AND (expiry IS NULL OR expiry > ?)",
+                (ks, time.time()),
+            )
+            .fetchone()[0]
+        )
+
+    def purge_expired(self) -> int:
+        """Delete expired documents; return how many."""
+
+        def do(conn: sqlite3.Connection) -> int:
+            rows = conn.execute(
+                "SELECT keyspace, key FROM docs WHERE expiry IS NOT NULL AND expiry <= ?",
+                (time.time(),),
+            ).fetchall()
+            for ks, key in rows:
+                self._delete(conn, ks, key)
+            return len(rows)
+
+        return self._run_write(do)
+
+    # -- SQL++ and search -------------------------------------------------------------------
+
+    def query(
+        self, statement: str, params: dict | list | None = None,
+        query_context: str | None = None, *, read_only: bool = False,
+        timeout: float | None = None,
+    ) -> list[Any]:
+        """Run a SQL++ statement on a consistent snapshot of the store."""
+        from catalog import sqlpp
+
+        deadline = time.monotonic() + (timeout if timeout is not None else QUERY_TIMEOUT_S)
+        conn = self._conn()
+        own_txn = not conn.in_transaction
+        if own_txn:
+            self._retry(lambda: conn.execute("BEGIN"))  # one snapshot for the whole statement
+        try:
+            return sqlpp.execute(
+                statement, params, query_context, source=_QuerySource(self),
+                read_only=read_only, deadline=deadline,
+            )
+        except sqlpp.SqlppError as e:
+            raise QueryError(str(e)) from None
+        finally:
+            if own_txn and conn.in_transaction:
+                conn.execute("COMMIT")
+
+    def search(self, index: str, query: Any, **options: Any) -> Any:
+        """Run a full-text search (see catalog.search)."""
+        from catalog.search import embedded as fts
+
+        conn = self._conn()
+        return self._retry(lambda: fts.search(conn, index, query, **options))
+
+    def check_integrity(self) -> list[str]:
+        """Return a list of problems found in the file (empty when it is sound)."""
+        conn = self._conn()
+        rows = self._retry(lambda: conn.execute("PRAGMA integrity_check").fetchall())
+        problems = [r[0] for r in rows if r[0] != "ok"]
+        for hook in self._hooks:
+            check = getattr(hook, "check", None)
+            if check is not None:
+                problems += check(conn)
+        return problems
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+
+class _QuerySource:
+    """What the SQL++ engine reads from the store."""
+
+    def __init__(self, store: EmbeddedStore):
+        self.store = store
+
+    def keyspace_exists(self, keyspace: str) -> bool:
+        return self.store.keyspace_exists(keyspace)
+
+    def scan(self, keyspace: str) -> Iterator[tuple[str, Any, int]]:
+        return self.store.scan(keyspace)
+
+    def fetch(self, keyspace: str, keys: list[str]) -> list[tuple[str, Any, int]]:
+        return self.store.fetch(keyspace, keys)
+
+
+def _expiry_time(expiry: float | None) -> float | None:
+    """Return the absolute expiry time of a TTL in seconds (None: never expires)."""
+    if expiry is None or expiry <= 0:
+        return None
+    return time.time() + expiry
+
+
+def _default_hooks() -> list[WriteHook]:
+    try:
+        from catalog.search.embedded import default_hooks
+    except ImportError:
+        return []
+    return default_hooks()

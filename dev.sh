@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# The two quick-start commands:
+#   ./dev.sh serve   set up, create a demo catalog, serve it on http://127.0.0.1:8000
+#   ./dev.sh test    set up, run every test
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+
+setup() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    "$PYTHON" -m venv "$VENV"
+  fi
+  # Reinstall only when pyproject.toml changed since the last install.
+  local stamp="$VENV/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    "$VENV/bin/python" -m pip install -q --upgrade pip
+    "$VENV/bin/python" -m pip install -q -e '.[dev]'
+    rm -f "$VENV"/.installed-*
+    touch "$stamp"
+  fi
+}
+
+case "${1:-}" in
+  serve)
+    setup
+    "$VENV/bin/python" manage.py migrate --noinput -v 0
+    "$VENV/bin/python" manage.py catalog init
+    "$VENV/bin/python" manage.py catalog demo
+    exec "$VENV/bin/python" manage.py runserver "${ADDR:-127.0.0.1:8000}"
+    ;;
+  test)
+    setup
+    shift
+    exec "$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-2}" "$@"
+    ;;
+  *)
+    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args]" >&2
+    exit 2
+    ;;
+esac

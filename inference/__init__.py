@@ -1,0 +1,1 @@
+"""Running stored models: session cache, predictions, online learning."""
