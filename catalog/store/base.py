@@ -136,7 +136,12 @@ class DocumentStore(Protocol):
     ) -> int: ...
 
     def replace(
-        self, keyspace: str, key: str, value: Any, *, cas: int | None = None,
+        self,
+        keyspace: str,
+        key: str,
+        value: Any,
+        *,
+        cas: int | None = None,
         expiry: float | None = None,
     ) -> int: ...
 
@@ -150,15 +155,19 @@ class DocumentStore(Protocol):
 
     def remove_many(self, keyspace: str, keys: list[str]) -> None: ...
 
-    def scan(self, keyspace: str) -> Iterator[tuple[str, Any, int]]: ...
+    def scan(self, keyspace: str, prefix: str = "") -> Iterator[tuple[str, Any, int]]: ...
 
     def ensure_keyspace(self, keyspace: str) -> None: ...
 
     def keyspaces(self) -> list[str]: ...
 
     def query(
-        self, statement: str, params: dict | list | None = None,
-        query_context: str | None = None, *, read_only: bool = False,
+        self,
+        statement: str,
+        params: dict | list | None = None,
+        query_context: str | None = None,
+        *,
+        read_only: bool = False,
         timeout: float | None = None,
     ) -> list[Any]: ...
 

@@ -117,7 +117,9 @@ class EmbeddedStore:
         conn = getattr(self._local, "conn", None)
         if conn is None or self._local.pid != os.getpid():
             conn = sqlite3.connect(
-                self.path, timeout=SQLITE_BUSY_MS / 1000, isolation_level=None,
+                self.path,
+                timeout=SQLITE_BUSY_MS / 1000,
+                isolation_level=None,
                 check_same_thread=False,
             )
             conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
@@ -213,7 +215,12 @@ class EmbeddedStore:
         return [h for h in self._hooks if h.applies_to(ks)]
 
     def _put(
-        self, conn: sqlite3.Connection, ks: str, key: str, value: Any, old_cas: int | None,
+        self,
+        conn: sqlite3.Connection,
+        ks: str,
+        key: str,
+        value: Any,
+        old_cas: int | None,
         expiry: float | None,
     ) -> int:
         binary, data = encode_value(value)
@@ -283,7 +290,12 @@ class EmbeddedStore:
         return self._run_write(do)
 
     def replace(
-        self, keyspace: str, key: str, value: Any, *, cas: int | None = None,
+        self,
+        keyspace: str,
+        key: str,
+        value: Any,
+        *,
+        cas: int | None = None,
         expiry: float | None = None,
     ) -> int:
         """Replace an existing document, checking its CAS when given. Return the new CAS."""
@@ -366,21 +378,26 @@ class EmbeddedStore:
         ks = self._ks(keyspace)
         return bool(
             self._retry(
-                lambda: self._conn()
-                .execute("SELECT 1 FROM keyspaces WHERE name = ?", (ks,))
-                .fetchone()
+                lambda: (
+                    self._conn().execute("SELECT 1 FROM keyspaces WHERE name = ?", (ks,)).fetchone()
+                )
             )
         )
 
-    def scan(self, keyspace: str) -> Iterator[tuple[str, Any, int]]:
-        """Yield (key, value, cas) of every live document of a keyspace, in key order."""
+    def scan(self, keyspace: str, prefix: str = "") -> Iterator[tuple[str, Any, int]]:
+        """Yield (key, value, cas) of the live documents of a keyspace, in key order.
+
+        With ``prefix``, only the keys that start with it.
+        """
         ks = self._ks(keyspace)
         conn = self._conn()
+        bounds = "AND key >= ? AND key < ?" if prefix else ""
+        args = (ks, time.time(), prefix, prefix + "\U0010ffff") if prefix else (ks, time.time())
         cursor = self._retry(
             lambda: conn.execute(
                 "SELECT key, cas, is_binary, value FROM docs WHERE keyspace = ?"
-                " AND (expiry IS NULL OR expiry > ?) ORDER BY key",
-                (ks, time.time()),
+                f" AND (expiry IS NULL OR expiry > ?) {bounds} ORDER BY key",
+                args,
             )
         )
         for key, cas, binary, data in cursor:
@@ -395,12 +412,14 @@ class EmbeddedStore:
         """Return the number of live documents in a keyspace."""
         ks = self._ks(keyspace)
         return self._retry(
-            lambda: self._conn()
-            .execute(
-                "SELECT COUNT(*) FROM docs WHERE keyspace = ? AND (expiry IS NULL OR expiry > ?)",
-                (ks, time.time()),
+            lambda: (
+                self._conn()
+                .execute(
+                    "SELECT COUNT(*) FROM docs WHERE keyspace = ? AND (expiry IS NULL OR expiry > ?)",
+                    (ks, time.time()),
+                )
+                .fetchone()[0]
             )
-            .fetchone()[0]
         )
 
     def purge_expired(self) -> int:
@@ -420,8 +439,12 @@ class EmbeddedStore:
     # -- SQL++ and search -------------------------------------------------------------------
 
     def query(
-        self, statement: str, params: dict | list | None = None,
-        query_context: str | None = None, *, read_only: bool = False,
+        self,
+        statement: str,
+        params: dict | list | None = None,
+        query_context: str | None = None,
+        *,
+        read_only: bool = False,
         timeout: float | None = None,
     ) -> list[Any]:
         """Run a SQL++ statement on a consistent snapshot of the store."""
@@ -434,8 +457,12 @@ class EmbeddedStore:
             self._retry(lambda: conn.execute("BEGIN"))  # one snapshot for the whole statement
         try:
             return sqlpp.execute(
-                statement, params, query_context, source=_QuerySource(self),
-                read_only=read_only, deadline=deadline,
+                statement,
+                params,
+                query_context,
+                source=_QuerySource(self),
+                read_only=read_only,
+                deadline=deadline,
             )
         except sqlpp.SqlppError as e:
             raise QueryError(str(e)) from None

@@ -1,0 +1,550 @@
+"""The Couchbase Server backend, through the official Python SDK (couchbase 4.x).
+
+``CouchbaseStore.from_url("couchbase://host?bucket=ml")`` reads the credentials from
+Django settings when they are configured (COUCHBASE_USERNAME, COUCHBASE_PASSWORD,
+CATALOG_BUCKET, CATALOG_SCOPE), else from the environment; the URL's own user info or
+``username``/``password`` parameters win over both. The connection is opened on first
+use, so building a store (and importing this module) never needs a server.
+
+Writes keep the mutation tokens they get back, so ``scan`` and ``count`` (KV range scans,
+Couchbase 7.6+) see this process's own writes; queries run with REQUEST_PLUS and
+searches with request_plus consistency for the same reason.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, quote, unquote, urlencode
+
+from catalog.store.base import (
+    InvalidArgument,
+    Keyspace,
+    SearchError,
+    StoreUnavailable,
+    check_key,
+)
+from catalog.store.couchbase_support import (
+    encode_document,
+    error_message,
+    map_error,
+    query_options,
+    read_transcoder,
+    search_options,
+    search_query,
+    search_result,
+    ttl,
+    write_transcoders,
+)
+
+__all__ = ["CouchbaseStore", "StoreConfig", "init_couchbase", "parse_url"]
+
+T = TypeVar("T")
+
+# How long opening the store waits for the KV and Query services.
+CONNECT_TIMEOUT_S = 30.0
+# Default time limit of one key-value operation and of one SQL++ statement.
+KV_TIMEOUT_S = 10.0
+QUERY_TIMEOUT_S = 75.0
+# Keys per get_multi call when a scan reads documents back.
+SCAN_BATCH = 500
+# How long ensure_keyspace waits for a new collection to reach the data service.
+COLLECTION_READY_S = 15.0
+
+# URL parameters the store consumes; every other one is passed on to the SDK's connstr.
+_OWN_PARAMS = {"bucket", "scope", "username", "user", "password", "connect_timeout"}
+
+
+@dataclass
+class StoreConfig:
+    """What a store URL resolves to: SDK connection string, credentials and keyspace."""
+
+    connstr: str
+    username: str
+    password: str = field(repr=False)
+    bucket: str = "ml"
+    scope: str = "catalog"
+    connect_timeout: float = CONNECT_TIMEOUT_S
+
+
+def _defaults() -> dict[str, str]:
+    """Return username/password/bucket/scope from Django settings if configured, else env."""
+    env = {
+        "username": os.environ.get("COUCHBASE_USERNAME", "catalog"),
+        "password": os.environ.get("COUCHBASE_PASSWORD", ""),
+        "bucket": os.environ.get("CATALOG_BUCKET", "ml"),
+        "scope": os.environ.get("CATALOG_SCOPE", "catalog"),
+    }
+    try:
+        from django.conf import settings
+
+        if not settings.configured:
+            return env
+        return {
+            "username": getattr(settings, "COUCHBASE_USERNAME", env["username"]),
+            "password": getattr(settings, "COUCHBASE_PASSWORD", env["password"]),
+            "bucket": getattr(settings, "CATALOG_BUCKET", env["bucket"]),
+            "scope": getattr(settings, "CATALOG_SCOPE", env["scope"]),
+        }
+    except ImportError:
+        return env
+
+
+def parse_url(url: str) -> StoreConfig:
+    """Return the config named by ``couchbase[s]://[user:pass@]host[,host2][?bucket=..]``."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in ("couchbase", "couchbases"):
+        raise InvalidArgument(f"not a Couchbase URL: {url!r}")
+    rest, _, fragment = rest.partition("#")
+    hostpart, _, query = rest.partition("?")
+    hostpart = hostpart.rstrip("/")
+    userinfo = ""
+    if "@" in hostpart:
+        userinfo, hostpart = hostpart.rsplit("@", 1)
+    if not hostpart:
+        raise InvalidArgument(f"Couchbase URL needs a host: {url!r}")
+    params = dict(parse_qsl(query, keep_blank_values=True))
+    values = _defaults()
+    if userinfo:
+        user, _, password = userinfo.partition(":")
+        values["username"] = unquote(user)
+        if password:
+            values["password"] = unquote(password)
+    for name in ("username", "password", "bucket", "scope"):
+        if params.get(name):
+            values[name] = params[name]
+    if params.get("user"):
+        values["username"] = params["user"]
+    for name in ("bucket", "scope"):
+        Keyspace.parse(values[name] if name == "bucket" else f"b.{values[name]}.c")
+    extra = {k: v for k, v in params.items() if k not in _OWN_PARAMS}
+    connstr = f"{scheme}://{hostpart}" + (f"?{urlencode(extra)}" if extra else "")
+    try:
+        connect_timeout = float(params.get("connect_timeout") or CONNECT_TIMEOUT_S)
+    except ValueError:
+        raise InvalidArgument("connect_timeout must be a number of seconds") from None
+    return StoreConfig(
+        connstr,
+        values["username"],
+        values["password"],
+        values["bucket"],
+        values["scope"],
+        connect_timeout,
+    )
+
+
+def _is_sdk_error(exc: BaseException) -> bool:
+    return type(exc).__module__.startswith("couchbase")
+
+
+class CouchbaseStore:
+    """The store protocol on a Couchbase cluster."""
+
+    def __init__(self, config: StoreConfig, url: str | None = None) -> None:
+        self.config = config
+        self.bucket_name = config.bucket
+        self.scope_name = config.scope
+        user = quote(config.username, safe="")
+        host = config.connstr.split("://", 1)[1]
+        scheme = config.connstr.split("://", 1)[0]
+        # The password never goes into url: it is shown on pages and in logs.
+        self.url = url or f"{scheme}://{user}@{host}"
+        self._cluster: Any = None
+        self._lock = threading.Lock()
+        self._mutations: dict[str, Any] = {}  # bucket -> MutationState of our writes
+        self._buckets: set[str] = {config.bucket}
+
+    @classmethod
+    def from_url(cls, url: str) -> CouchbaseStore:
+        """Return a store for ``couchbase://host?bucket=..&username=..&password=..``."""
+        config = parse_url(url)
+        return cls(config)
+
+    # -- connection ---------------------------------------------------------------------
+
+    def cluster(self) -> Any:
+        """Return the SDK Cluster, connecting (and waiting for KV and Query) on first use."""
+        if self._cluster is not None:
+            return self._cluster
+        with self._lock:
+            if self._cluster is None:
+                self._cluster = self._connect()
+        return self._cluster
+
+    def _connect(self) -> Any:
+        from couchbase.auth import PasswordAuthenticator
+        from couchbase.cluster import Cluster
+        from couchbase.diagnostics import ServiceType
+        from couchbase.options import ClusterOptions, ClusterTimeoutOptions, WaitUntilReadyOptions
+
+        options = ClusterOptions(
+            PasswordAuthenticator(self.config.username, self.config.password),
+            timeout_options=ClusterTimeoutOptions(
+                bootstrap_timeout=timedelta(seconds=self.config.connect_timeout),
+                kv_timeout=timedelta(seconds=KV_TIMEOUT_S),
+                query_timeout=timedelta(seconds=QUERY_TIMEOUT_S),
+            ),
+        )
+        try:
+            cluster = Cluster(self.config.connstr, options)
+            cluster.bucket(self.bucket_name)  # opens the bucket: KV is ready only then
+            cluster.wait_until_ready(
+                timedelta(seconds=self.config.connect_timeout),
+                WaitUntilReadyOptions(service_types=[ServiceType.KeyValue, ServiceType.Query]),
+            )
+        except Exception as e:
+            if not _is_sdk_error(e):
+                raise
+            if isinstance(map_error(e), InvalidArgument):
+                raise InvalidArgument(
+                    f"invalid Couchbase connection settings ({self.url}): {error_message(e)}"
+                ) from None
+            raise StoreUnavailable(
+                f"cannot connect to Couchbase at {self.url}: {error_message(e)}"
+            ) from None
+        return cluster
+
+    def _call(
+        self,
+        fn: Callable[[], T],
+        *,
+        kind: str = "kv",
+        key: str | None = None,
+        keyspace: str | None = None,
+    ) -> T:
+        try:
+            return fn()
+        except Exception as e:
+            if _is_sdk_error(e):
+                raise map_error(e, kind=kind, key=key, keyspace=keyspace) from None
+            raise
+
+    def _collection(self, keyspace: str) -> tuple[Any, str]:
+        ks = Keyspace.parse(keyspace)
+        bucket = self.cluster().bucket(ks.bucket)
+        self._buckets.add(ks.bucket)
+        return bucket.scope(ks.scope).collection(ks.collection), str(ks)
+
+    def _track(self, bucket: str, *results: Any) -> None:
+        from couchbase.mutation_state import MutationState
+
+        tokens = [r for r in results if r is not None and r.mutation_token() is not None]
+        if not tokens:
+            return
+        with self._lock:
+            state = self._mutations.setdefault(bucket, MutationState())
+            state.add_results(*tokens)
+
+    # -- key-value operations -------------------------------------------------------------
+
+    def get(self, keyspace: str, key: str) -> tuple[Any, int]:
+        """Return (value, cas) of a document; raise NotFound if it does not exist."""
+        from couchbase.options import GetOptions
+
+        coll, ks = self._collection(keyspace)
+        key = check_key(key)
+        res = self._call(
+            lambda: coll.get(key, GetOptions(transcoder=read_transcoder())), key=key, keyspace=ks
+        )
+        return res.value, int(res.cas)
+
+    def get_many(self, keyspace: str, keys: list[str]) -> dict[str, tuple[Any, int]]:
+        """Return {key: (value, cas)} for the keys that exist."""
+        from couchbase.options import GetMultiOptions
+
+        coll, ks = self._collection(keyspace)
+        wanted = list(dict.fromkeys(check_key(k) for k in keys))
+        out: dict[str, tuple[Any, int]] = {}
+        for start in range(0, len(wanted), SCAN_BATCH):
+            part = wanted[start : start + SCAN_BATCH]
+            opts = GetMultiOptions(transcoder=read_transcoder(), return_exceptions=True)
+            res = self._call(lambda p=part, o=opts: coll.get_multi(p, o), keyspace=ks)
+            for key, exc in res.exceptions.items():
+                if type(exc).__name__ != "DocumentNotFoundException":
+                    raise map_error(exc, key=key, keyspace=ks)
+            for key, result in res.results.items():
+                out[key] = (result.value, int(result.cas))
+        return out
+
+    def fetch(self, keyspace: str, keys: list[str]) -> list[tuple[str, Any, int]]:
+        """Return (key, value, cas) for the keys that exist, in the order asked."""
+        found = self.get_many(keyspace, [k for k in keys if isinstance(k, str)])
+        return [(k, *found[k]) for k in keys if isinstance(k, str) and k in found]
+
+    def exists(self, keyspace: str, key: str) -> bool:
+        """Return whether the document exists."""
+        coll, ks = self._collection(keyspace)
+        key = check_key(key)
+        return bool(self._call(lambda: coll.exists(key), key=key, keyspace=ks).exists)
+
+    def _write_options(self, cls: Any, value: Any, **kwargs: Any) -> tuple[bytes, Any]:
+        data, binary = encode_document(value)
+        json_tc, binary_tc = write_transcoders()
+        kwargs["transcoder"] = binary_tc if binary else json_tc
+        return data, cls(**{k: v for k, v in kwargs.items() if v is not None})
+
+    def insert(self, keyspace: str, key: str, value: Any, *, expiry: float | None = None) -> int:
+        """Create a document; raise Conflict if the key exists. Return the new CAS."""
+        from couchbase.options import InsertOptions
+
+        coll, ks = self._collection(keyspace)
+        key = check_key(key)
+        data, opts = self._write_options(InsertOptions, value, expiry=ttl(expiry))
+        res = self._call(lambda: coll.insert(key, data, opts), key=key, keyspace=ks)
+        self._track(Keyspace.parse(ks).bucket, res)
+        return int(res.cas)
+
+    def replace(
+        self,
+        keyspace: str,
+        key: str,
+        value: Any,
+        *,
+        cas: int | None = None,
+        expiry: float | None = None,
+    ) -> int:
+        """Replace an existing document, checking its CAS when given. Return the new CAS."""
+        from couchbase.options import ReplaceOptions
+
+        coll, ks = self._collection(keyspace)
+        key = check_key(key)
+        data, opts = self._write_options(ReplaceOptions, value, cas=cas or None, expiry=ttl(expiry))
+        res = self._call(lambda: coll.replace(key, data, opts), key=key, keyspace=ks)
+        self._track(Keyspace.parse(ks).bucket, res)
+        return int(res.cas)
+
+    def upsert(self, keyspace: str, key: str, value: Any, *, expiry: float | None = None) -> int:
+        """Create or overwrite a document. Return the new CAS."""
+        from couchbase.options import UpsertOptions
+
+        coll, ks = self._collection(keyspace)
+        key = check_key(key)
+        data, opts = self._write_options(UpsertOptions, value, expiry=ttl(expiry))
+        res = self._call(lambda: coll.upsert(key, data, opts), key=key, keyspace=ks)
+        self._track(Keyspace.parse(ks).bucket, res)
+        return int(res.cas)
+
+    def upsert_many(self, keyspace: str, items: Mapping[str, Any]) -> None:
+        """Create or overwrite several documents (upsert_multi); raise on any failure.
+
+        Not atomic, unlike the embedded store's transaction: a failure may leave some of
+        the documents written. Callers write idempotent, content-addressed chunks here.
+        """
+        from couchbase.options import UpsertMultiOptions
+
+        coll, ks = self._collection(keyspace)
+        json_docs: dict[str, bytes] = {}
+        binary_docs: dict[str, bytes] = {}
+        for key, value in items.items():
+            data, binary = encode_document(value)
+            (binary_docs if binary else json_docs)[check_key(key)] = data
+        json_tc, binary_tc = write_transcoders()
+        for docs, transcoder in ((json_docs, json_tc), (binary_docs, binary_tc)):
+            if not docs:
+                continue
+            opts = UpsertMultiOptions(transcoder=transcoder, return_exceptions=True)
+            res = self._call(lambda d=docs, o=opts: coll.upsert_multi(d, o), keyspace=ks)
+            self._track(Keyspace.parse(ks).bucket, *res.results.values())
+            for key, exc in res.exceptions.items():
+                raise map_error(exc, key=key, keyspace=ks)
+
+    def remove(self, keyspace: str, key: str, *, cas: int | None = None) -> None:
+        """Delete a document, checking its CAS when given; raise NotFound if missing."""
+        from couchbase.options import RemoveOptions
+
+        coll, ks = self._collection(keyspace)
+        key = check_key(key)
+        opts = RemoveOptions(cas=cas) if cas else RemoveOptions()
+        res = self._call(lambda: coll.remove(key, opts), key=key, keyspace=ks)
+        self._track(Keyspace.parse(ks).bucket, res)
+
+    def remove_many(self, keyspace: str, keys: list[str]) -> None:
+        """Delete the documents that exist among ``keys`` (remove_multi)."""
+        from couchbase.options import RemoveMultiOptions
+
+        coll, ks = self._collection(keyspace)
+        wanted = list(dict.fromkeys(check_key(k) for k in keys))
+        if not wanted:
+            return
+        opts = RemoveMultiOptions(return_exceptions=True)
+        res = self._call(lambda: coll.remove_multi(wanted, opts), keyspace=ks)
+        self._track(Keyspace.parse(ks).bucket, *res.results.values())
+        for key, exc in res.exceptions.items():
+            if type(exc).__name__ != "DocumentNotFoundException":
+                raise map_error(exc, key=key, keyspace=ks)
+
+    # -- keyspaces and scans --------------------------------------------------------------
+
+    def _scan_ids(self, keyspace: str) -> list[str]:
+        from couchbase.kv_range_scan import RangeScan
+        from couchbase.options import ScanOptions
+
+        coll, ks = self._collection(keyspace)
+        kwargs: dict[str, Any] = {"ids_only": True}
+        with self._lock:
+            state = self._mutations.get(Keyspace.parse(ks).bucket)
+            if state is not None:
+                kwargs["consistent_with"] = state
+        return self._call(
+            lambda: sorted(r.id for r in coll.scan(RangeScan(), ScanOptions(**kwargs))),
+            keyspace=ks,
+        )
+
+    def scan(self, keyspace: str) -> Iterator[tuple[str, Any, int]]:
+        """Yield (key, value, cas) of every live document of a keyspace, in key order."""
+        ids = self._scan_ids(keyspace)
+        for start in range(0, len(ids), SCAN_BATCH):
+            part = ids[start : start + SCAN_BATCH]
+            found = self.get_many(keyspace, part)
+            for key in part:
+                if key in found:  # removed since the scan listed it
+                    yield (key, *found[key])
+
+    def count(self, keyspace: str) -> int:
+        """Return the number of live documents in a keyspace."""
+        return len(self._scan_ids(keyspace))
+
+    def ensure_keyspace(self, keyspace: str) -> None:
+        """Create the scope and collection if missing (the bucket must exist)."""
+        ks = Keyspace.parse(keyspace)
+        bucket = self.cluster().bucket(ks.bucket)
+        self._buckets.add(ks.bucket)
+        manager = bucket.collections()
+        scopes = {
+            s.name: {c.name for c in s.collections}
+            for s in self._call(manager.get_all_scopes, kind="manage")
+        }
+        if ks.scope not in scopes:
+            try:
+                manager.create_scope(ks.scope)
+            except Exception as e:
+                if type(e).__name__ != "ScopeAlreadyExistsException":
+                    raise map_error(e, kind="manage") from None
+        if ks.collection in scopes.get(ks.scope, set()) or ks.collection == "_default":
+            return
+        try:
+            manager.create_collection(ks.scope, ks.collection)
+        except Exception as e:
+            if type(e).__name__ != "CollectionAlreadyExistsException":
+                raise map_error(e, kind="manage") from None
+        self._wait_for_collection(str(ks))
+
+    def _wait_for_collection(self, keyspace: str) -> None:
+        """Wait until the data service knows a new collection (its manifest propagates)."""
+        from couchbase.options import ExistsOptions
+
+        coll, _ = self._collection(keyspace)
+        deadline = time.monotonic() + COLLECTION_READY_S
+        while True:
+            try:
+                coll.exists("__ensure_keyspace__", ExistsOptions(timeout=timedelta(seconds=2)))
+                return
+            except Exception as e:
+                if not _is_sdk_error(e) or time.monotonic() > deadline:
+                    raise map_error(e) from None
+                time.sleep(0.2)
+
+    def keyspaces(self) -> list[str]:
+        """Return every ``bucket.scope.collection`` of the buckets this store uses."""
+        out: list[str] = []
+        for name in sorted(self._buckets):
+            manager = self.cluster().bucket(name).collections()
+            for scope in self._call(manager.get_all_scopes, kind="manage"):
+                if scope.name.startswith("_system"):
+                    continue
+                out += [f"{name}.{scope.name}.{c.name}" for c in scope.collections]
+        return sorted(out)
+
+    # -- SQL++ and search -------------------------------------------------------------------
+
+    def query(
+        self,
+        statement: str,
+        params: dict | list | None = None,
+        query_context: str | None = None,
+        *,
+        read_only: bool = False,
+        timeout: float | None = None,
+    ) -> list[Any]:
+        """Run a SQL++ statement (REQUEST_PLUS) and return its rows."""
+        opts = query_options(params, query_context, read_only=read_only, timeout=timeout)
+        cluster = self.cluster()
+        return self._call(lambda: list(cluster.query(statement, opts).rows()), kind="query")
+
+    def search(self, index: str, query: Any, **options: Any) -> Any:
+        """Run a full-text search on a scope-level index; return a base.SearchResult.
+
+        ``index`` is the index name (in the store's bucket.scope) or ``bucket.scope.name``.
+        Options: limit, skip, fields, highlight (True or field list), facets
+        ({name: field | (field, size) | {"field", "size"}}), sort, consistent, timeout.
+        """
+        from couchbase.search import SearchRequest
+
+        bucket, scope, name = self._search_target(index)
+        try:
+            opts = search_options(**options)
+        except TypeError as e:
+            raise SearchError(f"unknown search option: {e}") from None
+        request = SearchRequest.create(search_query(query))
+        target = self.cluster().bucket(bucket).scope(scope)
+
+        def run() -> Any:
+            res = target.search(name, request, opts)
+            rows = list(res.rows())
+            return search_result(rows, res.facets(), res.metadata())
+
+        return self._call(run, kind="search")
+
+    def _search_target(self, index: str) -> tuple[str, str, str]:
+        parts = index.split(".")
+        if len(parts) == 1:
+            return self.bucket_name, self.scope_name, index
+        if len(parts) == 3 and all(parts):
+            return parts[0], parts[1], parts[2]
+        raise SearchError(f"invalid search index {index!r}: expected 'name' or 'bucket.scope.name'")
+
+    def check_integrity(self) -> list[str]:
+        """Return the services that do not answer a ping (empty when all is well)."""
+        problems: list[str] = []
+        try:
+            report = self.cluster().ping()
+        except StoreUnavailable as e:
+            return [str(e)]
+        except Exception as e:
+            if not _is_sdk_error(e):
+                raise
+            return [str(map_error(e))]
+        for service, endpoints in report.endpoints.items():
+            for endpoint in endpoints:
+                state = getattr(endpoint, "state", None)
+                if state is not None and getattr(state, "value", state) != "ok":
+                    problems.append(
+                        f"{getattr(service, 'value', service)} at "
+                        f"{getattr(endpoint, 'remote', '?')}: {state}"
+                    )
+        return problems
+
+    def close(self) -> None:
+        """Close the connection to the cluster (a later call reconnects)."""
+        with self._lock:
+            cluster, self._cluster = self._cluster, None
+        if cluster is not None:
+            try:
+                cluster.close()
+            except Exception as e:
+                if not _is_sdk_error(e):
+                    raise
+
+
+def init_couchbase(
+    store: CouchbaseStore, bucket: str, scope: str, fts_definition: Mapping[str, Any] | None
+) -> list[str]:
+    """Create the catalog's collections, GSI and FTS indexes (idempotent); return a log."""
+    from catalog.store.couchbase_init import init_couchbase as run
+
+    return run(store, bucket, scope, fts_definition)

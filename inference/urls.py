@@ -1,0 +1,3 @@
+"""URLs of the inference pages and APIs (filled in by the inference module)."""
+
+urlpatterns: list = []

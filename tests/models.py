@@ -1,0 +1,79 @@
+"""Real models for tests: trained here on scikit-learn's shipped datasets, or built with onnx."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from catalog.model_input import iter_tensors
+
+
+@functools.cache
+def iris():
+    """Return (X, y) of the iris data set as float32 features."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    return X.astype(np.float32), y
+
+
+def iris_svc():
+    """Return an SVC fitted on iris (the source article's example)."""
+    from sklearn.svm import SVC
+
+    X, y = iris()
+    return SVC(kernel="rbf", C=1.0).fit(X, y)
+
+
+def iris_logreg():
+    """Return a logistic regression fitted on iris."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = iris()
+    return LogisticRegression(max_iter=500).fit(X, y)
+
+
+def matmul_model(rows: int, cols: int, seed: int = 0, name: str = "W") -> onnx.ModelProto:
+    """Return Y = X @ W with a random float32 W of shape (rows, cols)."""
+    w = np.random.default_rng(seed).standard_normal((rows, cols)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["X", name], ["Y"], name="matmul")],
+        "matmul",
+        [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", rows])],
+        [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["N", cols])],
+        [numpy_helper.from_array(w, name)],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+
+
+def normalized(model: onnx.ModelProto) -> onnx.ModelProto:
+    """Return a copy with every tensor written as raw_data, for field-by-field comparison."""
+    copy = onnx.ModelProto()
+    copy.CopyFrom(model)
+    for tensor in iter_tensors(copy):
+        if tensor.data_type != TensorProto.STRING:
+            array = numpy_helper.to_array(tensor)
+            fresh = TensorProto()
+            fresh.CopyFrom(tensor)
+            for f in ("float_data", "int32_data", "int64_data", "double_data", "uint64_data"):
+                fresh.ClearField(f)
+            fresh.raw_data = np.ascontiguousarray(array).tobytes()
+            tensor.CopyFrom(fresh)
+    return copy
+
+
+def assert_same_model(a: onnx.ModelProto, b: onnx.ModelProto) -> None:
+    """Assert two models are equal: tensors bit for bit, every other field equal."""
+    ta, tb = list(iter_tensors(a)), list(iter_tensors(b))
+    assert [t.name for t in ta] == [t.name for t in tb]
+    for x, y in zip(ta, tb, strict=True):
+        if x.data_type == TensorProto.STRING:
+            assert list(x.string_data) == list(y.string_data)
+        else:
+            ax, ay = numpy_helper.to_array(x), numpy_helper.to_array(y)
+            assert ax.dtype == ay.dtype and ax.shape == ay.shape, x.name
+            assert ax.tobytes() == ay.tobytes(), x.name
+    assert normalized(a).SerializeToString() == normalized(b).SerializeToString()
