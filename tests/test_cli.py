@@ -103,3 +103,19 @@ def test_a_bad_import_file_writes_nothing(catalog_store, tmp_path):
     with pytest.raises(CommandError, match="line 2"):
         cli("import", str(dump))
     assert catalog_store.count("ml.catalog.models") == 0
+
+
+def test_demo_publishes_a_real_catalog_once(catalog_store):
+    out = cli("demo")
+    reg = get_registry()
+    models = {m["name"]: m for m in reg.list_models()}
+    assert "demo catalog: 20 models published" in out
+    for name in ["iris-svc", "wine-random-forest", "diabetes-ridge", "resnet50", "vgg19"]:
+        assert name in models, name
+    svc = reg.document("iris-svc")
+    assert svc["metadata"]["metrics"]["accuracy"] > 0.9
+    assert svc["metadata"]["featureNames"][0] == "sepal length (cm)"
+    assert svc["metadata"]["classNames"] == ["setosa", "versicolor", "virginica"]
+    assert "Conv" in reg.document("resnet50")["summary"]["opTypes"]
+    assert "0 models published, 20 already there" in cli("demo")
+    assert len(reg.list_models()) == 20

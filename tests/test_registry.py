@@ -187,3 +187,15 @@ def test_concurrent_publishes_get_distinct_versions(tmp_path):
     reg = Registry(open_store(url))
     assert sorted(v["version"] for v in reg.list_versions("shared")) == list(range(1, 25))
     assert reg.aliases("shared")["latest"] == 24
+
+
+def test_a_model_over_50_mb_is_stored_in_chunks_and_rebuilt(reg):
+    model = matmul_model(3700, 3700)  # 52 MiB of float32 weights
+    assert model.ByteSize() > 50 * 2**20
+    reg.publish("big", model, validate=False)
+    doc = reg.document("big")
+    sizes = [len(reg.store.get(reg.ks.tensors, key)[0]) for key in doc["chunks"]]
+    assert len(sizes) >= 3 and max(sizes) < 20 * 2**20
+    assert_same_model(model, reg.load("big"))
+    reg.publish("big-bin", model, format="binary", validate=False)
+    assert reg.load_bytes("big-bin") == model.SerializeToString()
