@@ -9,10 +9,14 @@ from catalog.registry import Registry
 
 def init_catalog(reg: Registry) -> Iterator[str]:
     """Create the catalog's keyspaces (and server-side indexes); yield progress lines."""
+    from catalog.store.couchbase import CouchbaseStore, init_couchbase
+
     store = reg.store
-    init_server = getattr(store, "init_catalog", None)
-    if init_server is not None:  # Couchbase: scope, collections, GSI and FTS indexes
-        yield from init_server(reg.ks.bucket, reg.ks.scope)
+    if isinstance(store, CouchbaseStore):  # scope, collections, GSI and FTS indexes
+        from catalog.search.definition import load_definition
+
+        bucket, scope = reg.ks.bucket, reg.ks.scope
+        yield from init_couchbase(store, bucket, scope, load_definition(bucket, scope))
         return
     for keyspace in reg.ks.all():
         store.ensure_keyspace(keyspace)

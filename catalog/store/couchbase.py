@@ -13,14 +13,12 @@ searches with request_plus consistency for the same reason.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl, quote, unquote, urlencode
+from urllib.parse import quote
 
 from catalog.store.base import (
     InvalidArgument,
@@ -29,14 +27,14 @@ from catalog.store.base import (
     StoreUnavailable,
     check_key,
 )
+from catalog.store.couchbase_config import StoreConfig, parse_url
 from catalog.store.couchbase_support import (
     encode_document,
     error_message,
     map_error,
     query_options,
     read_transcoder,
-    search_options,
-    search_query,
+    search_request,
     search_result,
     ttl,
     write_transcoders,
@@ -46,8 +44,6 @@ __all__ = ["CouchbaseStore", "StoreConfig", "init_couchbase", "parse_url"]
 
 T = TypeVar("T")
 
-# How long opening the store waits for the KV and Query services.
-CONNECT_TIMEOUT_S = 30.0
 # Default time limit of one key-value operation and of one SQL++ statement.
 KV_TIMEOUT_S = 10.0
 QUERY_TIMEOUT_S = 75.0
@@ -55,87 +51,6 @@ QUERY_TIMEOUT_S = 75.0
 SCAN_BATCH = 500
 # How long ensure_keyspace waits for a new collection to reach the data service.
 COLLECTION_READY_S = 15.0
-
-# URL parameters the store consumes; every other one is passed on to the SDK's connstr.
-_OWN_PARAMS = {"bucket", "scope", "username", "user", "password", "connect_timeout"}
-
-
-@dataclass
-class StoreConfig:
-    """What a store URL resolves to: SDK connection string, credentials and keyspace."""
-
-    connstr: str
-    username: str
-    password: str = field(repr=False)
-    bucket: str = "ml"
-    scope: str = "catalog"
-    connect_timeout: float = CONNECT_TIMEOUT_S
-
-
-def _defaults() -> dict[str, str]:
-    """Return username/password/bucket/scope from Django settings if configured, else env."""
-    env = {
-        "username": os.environ.get("COUCHBASE_USERNAME", "catalog"),
-        "password": os.environ.get("COUCHBASE_PASSWORD", ""),
-        "bucket": os.environ.get("CATALOG_BUCKET", "ml"),
-        "scope": os.environ.get("CATALOG_SCOPE", "catalog"),
-    }
-    try:
-        from django.conf import settings
-
-        if not settings.configured:
-            return env
-        return {
-            "username": getattr(settings, "COUCHBASE_USERNAME", env["username"]),
-            "password": getattr(settings, "COUCHBASE_PASSWORD", env["password"]),
-            "bucket": getattr(settings, "CATALOG_BUCKET", env["bucket"]),
-            "scope": getattr(settings, "CATALOG_SCOPE", env["scope"]),
-        }
-    except ImportError:
-        return env
-
-
-def parse_url(url: str) -> StoreConfig:
-    """Return the config named by ``couchbase[s]://[user:pass@]host[,host2][?bucket=..]``."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or scheme not in ("couchbase", "couchbases"):
-        raise InvalidArgument(f"not a Couchbase URL: {url!r}")
-    rest, _, fragment = rest.partition("#")
-    hostpart, _, query = rest.partition("?")
-    hostpart = hostpart.rstrip("/")
-    userinfo = ""
-    if "@" in hostpart:
-        userinfo, hostpart = hostpart.rsplit("@", 1)
-    if not hostpart:
-        raise InvalidArgument(f"Couchbase URL needs a host: {url!r}")
-    params = dict(parse_qsl(query, keep_blank_values=True))
-    values = _defaults()
-    if userinfo:
-        user, _, password = userinfo.partition(":")
-        values["username"] = unquote(user)
-        if password:
-            values["password"] = unquote(password)
-    for name in ("username", "password", "bucket", "scope"):
-        if params.get(name):
-            values[name] = params[name]
-    if params.get("user"):
-        values["username"] = params["user"]
-    for name in ("bucket", "scope"):
-        Keyspace.parse(values[name] if name == "bucket" else f"b.{values[name]}.c")
-    extra = {k: v for k, v in params.items() if k not in _OWN_PARAMS}
-    connstr = f"{scheme}://{hostpart}" + (f"?{urlencode(extra)}" if extra else "")
-    try:
-        connect_timeout = float(params.get("connect_timeout") or CONNECT_TIMEOUT_S)
-    except ValueError:
-        raise InvalidArgument("connect_timeout must be a number of seconds") from None
-    return StoreConfig(
-        connstr,
-        values["username"],
-        values["password"],
-        values["bucket"],
-        values["scope"],
-        connect_timeout,
-    )
 
 
 def _is_sdk_error(exc: BaseException) -> bool:
@@ -479,18 +394,12 @@ class CouchbaseStore:
     def search(self, index: str, query: Any, **options: Any) -> Any:
         """Run a full-text search on a scope-level index; return a base.SearchResult.
 
-        ``index`` is the index name (in the store's bucket.scope) or ``bucket.scope.name``.
-        Options: limit, skip, fields, highlight (True or field list), facets
-        ({name: field | (field, size) | {"field", "size"}}), sort, consistent, timeout.
+        ``index`` is ``bucket.scope.name`` (catalog.search.index_name) or a bare name in
+        the store's bucket.scope. Options as the embedded engine's (see
+        couchbase_support.search_request).
         """
-        from couchbase.search import SearchRequest
-
         bucket, scope, name = self._search_target(index)
-        try:
-            opts = search_options(**options)
-        except TypeError as e:
-            raise SearchError(f"unknown search option: {e}") from None
-        request = SearchRequest.create(search_query(query))
+        request, opts = search_request(query, options)
         target = self.cluster().bucket(bucket).scope(scope)
 
         def run() -> Any:

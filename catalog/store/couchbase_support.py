@@ -268,7 +268,9 @@ def search_query(query: Any) -> Any:
     raise SearchError(f"search query must be a string or a dict, not {type(query).__name__}")
 
 
-def facet_specs(facets: Mapping[str, Any] | Iterable[str] | None) -> dict[str, tuple[str, int]]:
+def facet_specs(
+    facets: Mapping[str, Any] | Iterable[str] | str | None, size: int = DEFAULT_FACET_SIZE
+) -> dict[str, tuple[str, int]]:
     """Return {name: (field, size)} from the accepted facet shapes.
 
     ``{"tags": "metadata.tags"}``, ``{"tags": ("metadata.tags", 5)}``,
@@ -277,19 +279,79 @@ def facet_specs(facets: Mapping[str, Any] | Iterable[str] | None) -> dict[str, t
     """
     if not facets:
         return {}
+    if isinstance(facets, str):
+        facets = [facets]
     if not isinstance(facets, Mapping):
-        return {f: (f, DEFAULT_FACET_SIZE) for f in facets}
+        return {f: (f, size) for f in facets}
     out: dict[str, tuple[str, int]] = {}
     for name, spec in facets.items():
         if isinstance(spec, str):
-            out[name] = (spec, DEFAULT_FACET_SIZE)
+            out[name] = (spec, size)
         elif isinstance(spec, Mapping):
-            out[name] = (str(spec.get("field", name)), int(spec.get("size", DEFAULT_FACET_SIZE)))
+            out[name] = (str(spec.get("field", name)), int(spec.get("size", size)))
         elif isinstance(spec, (tuple, list)) and len(spec) == 2:
             out[name] = (str(spec[0]), int(spec[1]))
         else:
             raise SearchError(f"invalid facet {name!r}: {spec!r}")
     return out
+
+
+def _default_facets() -> dict[str, str]:
+    try:
+        from catalog.search.definition import DEFAULT_FACETS
+    except ImportError:
+        return {}
+    return dict(DEFAULT_FACETS)
+
+
+def _filter_query(filters: Mapping[str, Any]) -> list[Any]:
+    """Return one disjunction of exact terms per filtered field (a hit must match each)."""
+    from couchbase.search import DisjunctionQuery, TermQuery
+
+    try:
+        from catalog.search.definition import resolve
+    except ImportError:  # without the definition, filter on the names as given
+
+        def resolve(name: str) -> tuple[Any, ...]:
+            return (type("F", (), {"name": name})(),)
+
+    clauses = []
+    for name, wanted in filters.items():
+        values = wanted if isinstance(wanted, (list, tuple, set)) else [wanted]
+        terms = [TermQuery(str(v), field=f.name) for f in resolve(name) for v in values]
+        if not terms:
+            raise SearchError(f"filter {name!r} has no values")
+        clauses.append(DisjunctionQuery(*terms))
+    return clauses
+
+
+def search_request(query: Any, options: Mapping[str, Any]) -> tuple[Any, Any]:
+    """Return the SDK (SearchRequest, SearchOptions) for the options the embedded engine takes.
+
+    limit (10), offset (0; ``skip`` too), facets (None: catalog.search's default facets),
+    facet_size (10), highlight (True), fields, sort, consistent (True), timeout, filters
+    ({field: value or values}, exact terms). ``all_versions`` is accepted but the
+    Couchbase index has no "latest version" field yet, so every version is searched.
+    """
+    from couchbase.search import ConjunctionQuery, SearchRequest
+
+    opts = dict(options)
+    opts.pop("all_versions", None)
+    filters = opts.pop("filters", None) or {}
+    if "offset" in opts:
+        opts["skip"] = opts.pop("offset")
+    size = int(opts.pop("facet_size", DEFAULT_FACET_SIZE))
+    facets = opts.pop("facets", None)
+    specs = facet_specs(_default_facets() if facets is None else facets, size)
+    opts.setdefault("highlight", True)
+    try:
+        sdk_options = search_options(facets=specs, **opts)
+    except TypeError as e:
+        raise SearchError(f"unknown search option: {e}") from None
+    q = search_query(query)
+    if filters:
+        q = ConjunctionQuery(q, *_filter_query(filters))
+    return SearchRequest.create(q), sdk_options
 
 
 def search_options(
