@@ -1,0 +1,340 @@
+"""Full-text search in the embedded store: SQLite FTS5 tables kept in step with `models`.
+
+Derived from the one index definition (``definition.fields()``):
+- text fields live in one FTS5 table per analyzer (``fts_text_standard``, ``fts_text_en``),
+  one column per field, so ``field:term`` is an FTS5 column filter;
+- keyword fields (tags, framework, task, opTypes, format) in ``fts_terms(doc, field, term)``:
+  exact matches, and facets counted with GROUP BY;
+- numbers and dates in ``fts_nums(doc, field, value)`` for ranges;
+- ``fts_docs`` has one row per indexed version: its key, name, version, whether it is the
+  latest version of its name in its scope, and the stored fields as JSON.
+
+The store calls the hook inside each write transaction, so search reads its own writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from catalog.search import definition
+from catalog.search.definition import Field
+from catalog.search.terms import TOKENIZERS
+
+# Bump when the layout below changes: stores rebuild their index on open.
+LAYOUT_VERSION = 1
+# Joins the values of a multi-valued text field (a separator for every tokenizer).
+VALUE_SEPARATOR = " \u00b7 "
+
+
+@dataclass(frozen=True)
+class Column:
+    """Where a text field lives: its FTS5 table and column."""
+
+    table: str
+    name: str
+    index: int
+
+
+def text_tables() -> dict[str, list[Field]]:
+    """Return {FTS5 table: its text fields, in column order}."""
+    tables: dict[str, list[Field]] = {}
+    for f in definition.fields():
+        if f.type == "text" and not f.is_keyword:
+            tables.setdefault(f"fts_text_{f.analyzer}", []).append(f)
+    return tables
+
+
+def columns() -> dict[str, Column]:
+    """Return {text field name: Column}."""
+    out: dict[str, Column] = {}
+    for table, fields in text_tables().items():
+        for i, f in enumerate(fields):
+            out[f.name] = Column(table, f"c{i}", i)
+    return out
+
+
+def _layout() -> list[str]:
+    statements = [
+        "CREATE TABLE IF NOT EXISTS fts_meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS fts_docs (id INTEGER PRIMARY KEY, scope TEXT NOT NULL,"
+        " key TEXT NOT NULL, name TEXT NOT NULL, version INTEGER NOT NULL,"
+        " latest INTEGER NOT NULL DEFAULT 0, stored TEXT NOT NULL, UNIQUE (scope, key))",
+        "CREATE INDEX IF NOT EXISTS fts_docs_name ON fts_docs (scope, name, version)",
+        "CREATE INDEX IF NOT EXISTS fts_docs_latest ON fts_docs (scope, latest)",
+        "CREATE TABLE IF NOT EXISTS fts_terms (doc INTEGER NOT NULL, field TEXT NOT NULL,"
+        " term TEXT NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS fts_terms_term ON fts_terms (field, term, doc)",
+        "CREATE INDEX IF NOT EXISTS fts_terms_doc ON fts_terms (doc, field)",
+        "CREATE TABLE IF NOT EXISTS fts_nums (doc INTEGER NOT NULL, field TEXT NOT NULL,"
+        " value REAL NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS fts_nums_value ON fts_nums (field, value, doc)",
+        "CREATE INDEX IF NOT EXISTS fts_nums_doc ON fts_nums (doc)",
+    ]
+    for table, fields in text_tables().items():
+        analyzer = fields[0].analyzer
+        cols = ", ".join(f"c{i}" for i in range(len(fields)))
+        tokenizer = TOKENIZERS[analyzer].replace("'", "''")
+        statements.append(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5({cols}, tokenize='{tokenizer}')"
+        )
+        statements.append(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {table}_vocab USING fts5vocab({table}, 'col')"
+        )
+    return statements
+
+
+def _signature() -> str:
+    text = json.dumps([LAYOUT_VERSION, _layout(), [repr(f) for f in definition.fields()]])
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _drop_all(conn: sqlite3.Connection) -> None:
+    """Drop every table of the search index (virtual tables first: they own shadow tables)."""
+
+    def names(virtual: bool) -> list[str]:
+        rows = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+            " AND name LIKE 'fts\\_%' ESCAPE '\\'"
+        ).fetchall()
+        found = [
+            n for n, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL") == virtual
+        ]
+        return sorted(found, key=lambda n: not n.endswith("_vocab"))
+
+    for name in names(virtual=True):
+        conn.execute(f"DROP TABLE IF EXISTS {name}")
+    for name in names(virtual=False):
+        conn.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def is_models_keyspace(keyspace: str) -> bool:
+    """Return whether a canonical keyspace is a ``models`` collection (``b.s.models``)."""
+    parts = keyspace.split(".")
+    return len(parts) == 3 and parts[2] == definition.COLLECTION
+
+
+def _scope(keyspace: str) -> str:
+    return keyspace.rsplit(".", 1)[0]
+
+
+def _name_version(key: str, value: dict[str, Any]) -> tuple[str, int]:
+    name = value.get("name")
+    if not isinstance(name, str) or not name:
+        name = key.split("::", 1)[0]
+    version = value.get("version")
+    if isinstance(version, bool) or not isinstance(version, (int, float)):
+        tail = key.rsplit("::", 1)[-1]
+        version = int(tail) if tail.isdigit() else 0
+    return name, int(version)
+
+
+def _epoch(value: Any) -> float | None:
+    from catalog.search.querystring import parse_date
+
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return parse_date(value)
+        except Exception:
+            return None
+    return None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _texts(found: list[Any]) -> list[str]:
+    return [v if isinstance(v, str) else json.dumps(v) for v in found if not isinstance(v, dict)]
+
+
+class SearchHook:
+    """Keeps the FTS tables of every ``*.*.models`` collection in step with its documents."""
+
+    def install(self, conn: sqlite3.Connection) -> None:
+        """Create the tables if missing; rebuild them when the definition has changed."""
+        signature = _signature()
+        has_meta = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fts_meta'"
+        ).fetchone()
+        row = (
+            conn.execute("SELECT value FROM fts_meta WHERE key = 'signature'").fetchone()
+            if has_meta
+            else None
+        )
+        if row is not None and row[0] == signature:
+            return
+        _drop_all(conn)
+        for statement in _layout():
+            conn.execute(statement)
+        conn.execute(
+            "INSERT OR REPLACE INTO fts_meta (key, value) VALUES ('signature', ?)", (signature,)
+        )
+        self.rebuild(conn)
+
+    def rebuild(self, conn: sqlite3.Connection) -> None:
+        """Index every live document of every models collection again."""
+        for statement in ("fts_docs", "fts_terms", "fts_nums", *text_tables()):
+            conn.execute(f"DELETE FROM {statement}")
+        has_docs = conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'docs'"
+        ).fetchone()
+        if not has_docs:
+            return
+        rows = conn.execute(
+            "SELECT keyspace, key, is_binary, value FROM docs"
+            " WHERE keyspace LIKE '%.%.' || ? AND (expiry IS NULL OR expiry > ?)",
+            (definition.COLLECTION, time.time()),
+        ).fetchall()
+        for keyspace, key, is_binary, value in rows:
+            if is_models_keyspace(keyspace) and not is_binary:
+                self.on_write(conn, keyspace, key, json.loads(value))
+
+    def applies_to(self, keyspace: str) -> bool:
+        """Return whether writes to ``keyspace`` are indexed."""
+        return is_models_keyspace(keyspace)
+
+    def on_write(self, conn: sqlite3.Connection, keyspace: str, key: str, value: Any) -> None:
+        """Index (or re-index) one document; a binary or non-object value is unindexed."""
+        scope = _scope(keyspace)
+        old = self._drop(conn, scope, key)
+        if not isinstance(value, dict):
+            if old is not None:
+                self._refresh_latest(conn, scope, old)
+            return
+        name, version = _name_version(key, value)
+        stored: dict[str, Any] = {}
+        keyword_rows: set[tuple[str, str]] = set()
+        number_rows: list[tuple[str, float]] = []
+        texts: dict[str, str] = {}
+        for f in definition.fields():
+            found = definition.values(value, f.path)
+            if not found:
+                continue
+            if f.is_numeric:
+                convert = _epoch if f.type == "datetime" else _number
+                numbers = [n for n in map(convert, found) if n is not None]
+                number_rows += [(f.name, n) for n in numbers]
+                kept: list[Any] = [v for v in found if convert(v) is not None]
+            else:
+                kept = _texts(found)
+                if f.is_keyword:
+                    keyword_rows.update((f.name, v) for v in kept)
+                else:
+                    texts[f.name] = VALUE_SEPARATOR.join(kept)
+            if f.store and kept and not f.dynamic:
+                stored[f.name] = kept[0] if len(kept) == 1 else kept
+        cur = conn.execute(
+            "INSERT INTO fts_docs (scope, key, name, version, stored) VALUES (?, ?, ?, ?, ?)",
+            (scope, key, name, version, json.dumps(stored, ensure_ascii=False)),
+        )
+        doc = cur.lastrowid
+        conn.executemany(
+            "INSERT INTO fts_terms (doc, field, term) VALUES (?, ?, ?)",
+            [(doc, field, term) for field, term in sorted(keyword_rows)],
+        )
+        conn.executemany(
+            "INSERT INTO fts_nums (doc, field, value) VALUES (?, ?, ?)",
+            [(doc, field, number) for field, number in number_rows],
+        )
+        cols = columns()
+        for table, fields in text_tables().items():
+            row = [texts.get(f.name, "") for f in fields]
+            if any(row):
+                names = ", ".join(cols[f.name].name for f in fields)
+                marks = ", ".join("?" * len(fields))
+                conn.execute(
+                    f"INSERT INTO {table} (rowid, {names}) VALUES (?, {marks})", (doc, *row)
+                )
+        self._refresh_latest(conn, scope, name)
+        if old is not None and old != name:
+            self._refresh_latest(conn, scope, old)
+
+    def on_remove(self, conn: sqlite3.Connection, keyspace: str, key: str) -> None:
+        """Unindex one document."""
+        scope = _scope(keyspace)
+        old = self._drop(conn, scope, key)
+        if old is not None:
+            self._refresh_latest(conn, scope, old)
+
+    def _drop(self, conn: sqlite3.Connection, scope: str, key: str) -> str | None:
+        row = conn.execute(
+            "SELECT id, name FROM fts_docs WHERE scope = ? AND key = ?", (scope, key)
+        ).fetchone()
+        if row is None:
+            return None
+        doc, name = row
+        conn.execute("DELETE FROM fts_docs WHERE id = ?", (doc,))
+        conn.execute("DELETE FROM fts_terms WHERE doc = ?", (doc,))
+        conn.execute("DELETE FROM fts_nums WHERE doc = ?", (doc,))
+        for table in text_tables():
+            conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (doc,))
+        return name
+
+    @staticmethod
+    def _refresh_latest(conn: sqlite3.Connection, scope: str, name: str) -> None:
+        conn.execute(
+            "UPDATE fts_docs SET latest = (version = (SELECT MAX(version) FROM fts_docs"
+            " WHERE scope = ?1 AND name = ?2)) WHERE scope = ?1 AND name = ?2",
+            (scope, name),
+        )
+
+    def check(self, conn: sqlite3.Connection) -> list[str]:
+        """Return the differences between the models collections and the search index."""
+        problems: list[str] = []
+        indexed = {
+            (scope, key)
+            for scope, key in conn.execute("SELECT scope, key FROM fts_docs").fetchall()
+        }
+        live = {
+            (_scope(ks), key)
+            for ks, key, is_binary, value in conn.execute(
+                "SELECT keyspace, key, is_binary, value FROM docs"
+                " WHERE keyspace LIKE '%.%.' || ? AND (expiry IS NULL OR expiry > ?)",
+                (definition.COLLECTION, time.time()),
+            )
+            if is_models_keyspace(ks) and not is_binary and str(value).lstrip().startswith("{")
+        }
+        for scope, key in sorted(live - indexed):
+            problems.append(f"search index: {scope}.{definition.COLLECTION} {key!r} not indexed")
+        for scope, key in sorted(indexed - live):
+            problems.append(f"search index: {scope} {key!r} indexed but not in the collection")
+        wrong = conn.execute(
+            "SELECT d.scope, d.key FROM fts_docs d WHERE d.latest != (d.version ="
+            " (SELECT MAX(version) FROM fts_docs e WHERE e.scope = d.scope AND e.name = d.name))"
+        ).fetchall()
+        problems += [f"search index: {s} {k!r} has a stale latest flag" for s, k in wrong]
+        for table in text_tables():
+            orphans = conn.execute(
+                f"SELECT COUNT(*) FROM {table} WHERE rowid NOT IN (SELECT id FROM fts_docs)"
+            ).fetchone()[0]
+            if orphans:
+                problems.append(f"search index: {orphans} orphan rows in {table}")
+        return problems
+
+
+def default_hooks() -> list[SearchHook]:
+    """Return the write hooks the embedded store installs (the search index)."""
+    return [SearchHook()]
+
+
+def search(conn: sqlite3.Connection, index: str, query: Any, **options: Any) -> Any:
+    """Return the SearchResult of a query string on the index named ``index``."""
+    from catalog.search.engine import run
+
+    return run(conn, index, query, **options)

@@ -1,0 +1,439 @@
+"""Run a query on the embedded FTS tables: matches and scores, facets, highlights, one page.
+
+Each clause of the query tree becomes a {doc id: score} map from one or two SQL statements
+(an FTS5 MATCH with a column filter, a lookup in ``fts_terms`` or a range on ``fts_nums``),
+and the clauses combine as bleve's query-string boolean query does. Facets are counted with
+GROUP BY over every match, then only the requested page is highlighted and returned.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from catalog.search import definition, terms
+from catalog.search.definition import Field
+from catalog.search.embedded import columns
+from catalog.search.querystring import Boolean, Leaf, Match, Phrase, Range, Regexp, Wildcard, parse
+from catalog.store.base import FacetResult, SearchError, SearchHit, SearchResult
+
+# Largest page a caller may ask for.
+MAX_LIMIT = 1000
+# Words around a match in a highlighted fragment (FTS5 snippet() allows at most 64).
+FRAGMENT_TOKENS = 24
+# Stored fields a hit carries unless the caller names others ("*": all stored fields).
+DEFAULT_FIELDS = (
+    "name",
+    "version",
+    "createdAt",
+    "format",
+    "metadata.description",
+    "metadata.tags",
+    "metadata.framework",
+    "metadata.task",
+    "summary.opTypes",
+)
+_OPEN, _CLOSE, _ELLIPSIS = "\x01", "\x02", "\x03"
+_OPTIONS = {
+    "limit",
+    "offset",
+    "facets",
+    "facet_size",
+    "highlight",
+    "all_versions",
+    "filters",
+    "fields",
+}
+
+_vocab = terms.VocabCache()
+
+Scores = dict[int, float]
+
+
+def _add(into: Scores, more: Mapping[int, float]) -> None:
+    for doc, score in more.items():
+        into[doc] = into.get(doc, 0.0) + score
+
+
+class _Evaluator:
+    """Turns leaves into {doc: score}, remembering what to highlight."""
+
+    def __init__(self, conn: sqlite3.Connection, scope_docs: int):
+        self.conn = conn
+        self.n_docs = max(scope_docs, 1)
+        self.columns = columns()
+        self.collect = True
+        self.text_highlights: dict[str, list[str]] = {}
+        self.keyword_highlights: dict[str, set[str] | None] = {}
+
+    def leaf(self, q: Leaf) -> Scores:
+        fields = definition.resolve(q.field or definition.ALL_FIELD)
+        out: Scores = {}
+        tables: dict[str, list[Field]] = {}
+        for f in fields:
+            if isinstance(q, Range) and (not f.is_numeric or q.dates != (f.type == "datetime")):
+                raise SearchError(_range_error(q, f))
+            if f.is_keyword:
+                _add(out, self.keyword(q, f))
+            elif f.is_numeric:
+                _add(out, self.numeric(q, f))
+            else:
+                tables.setdefault(self.columns[f.name].table, []).append(f)
+        for table, table_fields in tables.items():
+            _add(out, self.text(q, table, table_fields))
+        if q.boost != 1.0:
+            out = {doc: score * q.boost for doc, score in out.items()}
+        return out
+
+    # -- keyword fields: exact terms in fts_terms ------------------------------------------
+
+    def keyword(self, q: Leaf, f: Field) -> Scores:
+        sql = "SELECT doc, term FROM fts_terms WHERE field = ?"
+        if isinstance(q, Wildcard) and set(q.pattern) == {"*"}:
+            rows = self.conn.execute(sql, (f.name,)).fetchall()
+        elif isinstance(q, Wildcard):
+            rows = self.conn.execute(
+                sql + " AND term GLOB ?", (f.name, terms.glob_pattern(q.pattern))
+            ).fetchall()
+        else:
+            if isinstance(q, Match) and q.fuzziness:
+                wanted = terms.expand(self._keyword_terms(f), fuzzy=(q.text, q.fuzziness))
+            elif isinstance(q, Regexp):
+                wanted = terms.expand(self._keyword_terms(f), regex=terms.user_regex(q.pattern))
+            elif isinstance(q, (Match, Phrase)):
+                wanted = [q.text]
+            else:
+                wanted = []
+            if not wanted:
+                return {}
+            marks = ",".join("?" * len(wanted))
+            rows = self.conn.execute(sql + f" AND term IN ({marks})", (f.name, *wanted)).fetchall()
+        df = Counter(term for _, term in rows)
+        out: Scores = {}
+        for doc, term in rows:
+            out[doc] = out.get(doc, 0.0) + 1.0 + math.log(self.n_docs / df[term])
+        if self.collect and rows:
+            if isinstance(q, Wildcard) and set(q.pattern) == {"*"}:
+                self.keyword_highlights[f.name] = None
+            elif self.keyword_highlights.get(f.name, set()) is not None:
+                self.keyword_highlights.setdefault(f.name, set()).update(df)
+        return out
+
+    def _keyword_terms(self, f: Field) -> list[str]:
+        rows = self.conn.execute("SELECT DISTINCT term FROM fts_terms WHERE field = ?", (f.name,))
+        return [r[0] for r in rows]
+
+    # -- numbers and dates: fts_nums ----------------------------------------------------------
+
+    def numeric(self, q: Leaf, f: Field) -> Scores:
+        sql = "SELECT DISTINCT doc FROM fts_nums WHERE field = ?"
+        if isinstance(q, Match) and q.number is not None and f.type == "number":
+            rows = self.conn.execute(sql + " AND value = ?", (f.name, q.number))
+        elif isinstance(q, Range):
+            conditions, args = [], [f.name]
+            if q.low is not None:
+                conditions.append("value >= ?" if q.low_inclusive else "value > ?")
+                args.append(q.low)
+            if q.high is not None:
+                conditions.append("value <= ?" if q.high_inclusive else "value < ?")
+                args.append(q.high)
+            rows = self.conn.execute(sql + "".join(f" AND {c}" for c in conditions), args)
+        else:
+            return {}  # text on a number field matches nothing, as in bleve
+        return {r[0]: 1.0 for r in rows}
+
+    # -- text fields: FTS5 ------------------------------------------------------------------------
+
+    def text(self, q: Leaf, table: str, fields: list[Field]) -> Scores:
+        cols = [self.columns[f.name].name for f in fields]
+        if isinstance(q, Wildcard) and set(q.pattern) == {"*"}:
+            present = " OR ".join(f"{c} != ''" for c in cols)
+            rows = self.conn.execute(f"SELECT rowid FROM {table} WHERE {present}").fetchall()
+            return {r[0]: 1.0 for r in rows}
+        expression = self._expression(q, table, cols)
+        if not expression:
+            return {}
+        match = "{" + " ".join(cols) + "} : (" + expression + ")"
+        try:
+            rows = self.conn.execute(
+                f"SELECT rowid, bm25({table}) FROM {table} WHERE {table} MATCH ?", (match,)
+            ).fetchall()
+        except sqlite3.OperationalError as e:
+            raise SearchError(f"search failed on {match!r}: {e}") from None
+        if self.collect and rows:
+            self.text_highlights.setdefault(table, []).append(match)
+        return {doc: -score for doc, score in rows}
+
+    def _expression(self, q: Leaf, table: str, cols: list[str]) -> str:
+        stemmed = table.endswith("_en")
+        if isinstance(q, Phrase):
+            words = terms.words(q.text)
+            return terms.quote(" ".join(words)) if words else ""
+        if isinstance(q, Match) and not q.fuzziness:
+            return " OR ".join(terms.quote(t) for t in dict.fromkeys(terms.match_terms(q.text)))
+        if isinstance(q, Match):
+            vocab = _vocab.terms(self.conn, table, cols)
+            found: dict[str, None] = {}
+            for word in terms.match_terms(q.text):
+                for base in terms.porter(self.conn, word) if stemmed else [word]:
+                    found.update(dict.fromkeys(terms.expand(vocab, fuzzy=(base, q.fuzziness))))
+            return " OR ".join(terms.quote(t) for t in found)
+        if isinstance(q, Wildcard) and terms.is_prefix(q.pattern.lower()):
+            return terms.quote(q.pattern[:-1].lower()) + " *"
+        if isinstance(q, (Wildcard, Regexp)):
+            regex = (
+                terms.wildcard_regex(q.pattern.lower())
+                if isinstance(q, Wildcard)
+                else terms.user_regex(q.pattern)
+            )
+            vocab = _vocab.terms(self.conn, table, cols)
+            return " OR ".join(terms.quote(t) for t in sorted(terms.expand(vocab, regex=regex)))
+        return ""
+
+    # -- the boolean query ----------------------------------------------------------------------
+
+    def boolean(self, q: Boolean, universe: set[int]) -> Scores:
+        musts = [self.leaf(leaf) for leaf in q.must]
+        shoulds = [self.leaf(leaf) for leaf in q.should]
+        self.collect = False  # excluded clauses are never highlighted
+        excluded: set[int] = set()
+        for leaf in q.must_not:
+            excluded.update(self.leaf(leaf))
+        if musts:
+            ids = set(universe)
+            for m in musts:
+                ids.intersection_update(m)
+            scores = {doc: sum(m[doc] for m in musts) for doc in ids}
+            for doc in ids:  # optional clauses only add to the score when there is a must
+                matched = [s[doc] for s in shoulds if doc in s]
+                if matched:
+                    scores[doc] += sum(matched) * len(matched) / len(shoulds)
+        elif shoulds:
+            scores = {}
+            for s in shoulds:
+                for doc in s.keys() & universe:
+                    scores[doc] = scores.get(doc, 0.0) + s[doc]
+            for doc in scores:  # bleve's coordination factor: matched / optional clauses
+                scores[doc] *= sum(doc in s for s in shoulds) / len(shoulds)
+        elif excluded or q.must_not:
+            scores = dict.fromkeys(universe, 1.0)  # only exclusions: everything else
+        else:
+            scores = {}
+        for doc in excluded:
+            scores.pop(doc, None)
+        return scores
+
+
+def _range_error(q: Range, f: Field) -> str:
+    if f.type == "datetime":
+        return f'{q.field} is a date: compare it with a quoted date, e.g. {q.field}:>"2026-01-01"'
+    if f.is_numeric:
+        return f"{q.field} is a number: compare it with a number, e.g. {q.field}:>10"
+    return f"{q.field} is not a number or a date field, so it has no ranges"
+
+
+def facet_specs(facets: Any, size: int) -> dict[str, tuple[str, int]]:
+    """Return {facet name: (keyword field, size)} from a facets option."""
+    if facets is None:
+        return {name: (f, size) for name, f in definition.DEFAULT_FACETS.items()}
+    if isinstance(facets, str):
+        facets = [facets]
+    specs: dict[str, tuple[str, int]] = {}
+    items = facets.items() if isinstance(facets, Mapping) else ((n, n) for n in facets or ())
+    for name, spec in items:
+        spec_field, spec_size = spec, size
+        if isinstance(spec, Mapping):
+            spec_field, spec_size = spec.get("field", name), int(spec.get("size", size))
+        resolved = definition.resolve(str(spec_field))
+        if len(resolved) != 1 or not resolved[0].is_keyword:
+            raise SearchError(
+                f"facet {name!r}: field {spec_field!r} is not a keyword field; facet on one of"
+                f" {', '.join(f.name for f in definition.fields() if f.is_keyword)}"
+            )
+        specs[str(name)] = (resolved[0].name, max(spec_size, 0))
+    return specs
+
+
+def _filter_docs(conn: sqlite3.Connection, filters: Mapping[str, Any]) -> set[int] | None:
+    """Return the docs that pass every facet filter (any of the values of each field)."""
+    allowed: set[int] | None = None
+    for name, wanted in filters.items():
+        values = [wanted] if isinstance(wanted, (str, int, float)) else list(wanted or ())
+        if not values:
+            continue
+        resolved = definition.resolve(name)
+        if len(resolved) != 1 or not (resolved[0].is_keyword or resolved[0].is_numeric):
+            raise SearchError(f"cannot filter on {name!r}: not a keyword or number field")
+        f = resolved[0]
+        table = "fts_nums" if f.is_numeric else "fts_terms"
+        column = "value" if f.is_numeric else "term"
+        if f.is_numeric:
+            try:
+                values = [float(v) for v in values]
+            except ValueError:
+                raise SearchError(f"filter {name!r} needs numbers") from None
+        marks = ",".join("?" * len(values))
+        docs = {
+            r[0]
+            for r in conn.execute(
+                f"SELECT doc FROM {table} WHERE field = ? AND {column} IN ({marks})",
+                (f.name, *map(lambda v: v if f.is_numeric else str(v), values)),
+            )
+        }
+        allowed = docs if allowed is None else allowed & docs
+    return allowed
+
+
+def _facets(
+    conn: sqlite3.Connection, specs: dict[str, tuple[str, int]], ids: Sequence[int]
+) -> dict[str, FacetResult]:
+    out: dict[str, FacetResult] = {}
+    ids_json = json.dumps(list(ids))
+    for name, (field, size) in specs.items():
+        rows = conn.execute(
+            "SELECT term, COUNT(*) FROM fts_terms WHERE field = ?"
+            " AND doc IN (SELECT value FROM json_each(?)) GROUP BY term",
+            (field, ids_json),
+        ).fetchall()
+        with_field = conn.execute(
+            "SELECT COUNT(DISTINCT doc) FROM fts_terms WHERE field = ?"
+            " AND doc IN (SELECT value FROM json_each(?))",
+            (field, ids_json),
+        ).fetchone()[0]
+        rows.sort(key=lambda r: (-r[1], r[0]))
+        top = [(term, count) for term, count in rows[:size]]
+        total = sum(count for _, count in rows)
+        out[name] = FacetResult(
+            name=name,
+            field=field,
+            total=total,
+            missing=len(ids) - with_field,
+            other=total - sum(count for _, count in top),
+            terms=top,
+        )
+    return out
+
+
+def _fragment(text: str) -> str:
+    escaped = html.escape(text, quote=False)
+    return escaped.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>").replace(_ELLIPSIS, "…")
+
+
+def _highlights(
+    conn: sqlite3.Connection, ev: _Evaluator, page: list[int]
+) -> dict[int, dict[str, list[str]]]:
+    out: dict[int, dict[str, list[str]]] = {doc: {} for doc in page}
+    if not page:
+        return out
+    marks = ",".join("?" * len(page))
+    by_column = {(c.table, c.index): name for name, c in ev.columns.items()}
+    for table, matches in ev.text_highlights.items():
+        count = sum(1 for t, _ in by_column if t == table)
+        snippets = ", ".join(
+            f"snippet({table}, {i}, '{_OPEN}', '{_CLOSE}', '{_ELLIPSIS}', {FRAGMENT_TOKENS})"
+            for i in range(count)
+        )
+        expression = " OR ".join(f"({m})" for m in dict.fromkeys(matches))
+        rows = conn.execute(
+            f"SELECT rowid, {snippets} FROM {table} WHERE {table} MATCH ? AND rowid IN ({marks})",
+            (expression, *page),
+        ).fetchall()
+        for doc, *texts in rows:
+            for i, text in enumerate(texts):
+                if text and _OPEN in text:
+                    out[doc][by_column[(table, i)]] = [_fragment(text)]
+    if ev.keyword_highlights:
+        fields = list(ev.keyword_highlights)
+        rows = conn.execute(
+            f"SELECT doc, field, term FROM fts_terms WHERE doc IN ({marks})"
+            f" AND field IN ({','.join('?' * len(fields))}) ORDER BY rowid",
+            (*page, *fields),
+        ).fetchall()
+        for doc, field, term in rows:
+            wanted = ev.keyword_highlights[field]
+            if wanted is None or term in wanted:
+                mark = f"<mark>{html.escape(term, quote=False)}</mark>"
+                out[doc].setdefault(field, []).append(mark)
+    return out
+
+
+def _fields(stored: dict[str, Any], wanted: Iterable[str] | None) -> dict[str, Any]:
+    if wanted is None:
+        wanted = DEFAULT_FIELDS
+    wanted = list(wanted)
+    if "*" in wanted:
+        return stored
+    names: list[str] = []
+    for name in wanted:
+        names += [f.name for f in definition.resolve(name)]
+    return {n: stored[n] for n in names if n in stored}
+
+
+def _int_option(value: Any, name: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise SearchError(f"{name} must be an integer from {low} to {high}, not {value!r}")
+    return value
+
+
+def run(conn: sqlite3.Connection, index: str, query: str | Boolean, **options: Any) -> SearchResult:
+    """Return one page of matches of ``query`` on the index named ``index``, with facets.
+
+    Options: limit (10), offset (0), facets (names, or {name: field or {"field", "size"}};
+    default tags, framework, task, opTypes), facet_size (10), highlight (True),
+    all_versions (False: only the latest version of each model), filters ({field: value
+    or values}: a version must hold one of the values of every field), fields (stored
+    fields to return; "*" for all).
+    """
+    started = time.perf_counter()
+    unknown = set(options) - _OPTIONS
+    if unknown:
+        raise SearchError(f"unknown search option(s): {', '.join(sorted(unknown))}")
+    scope = definition.parse_index_name(index)
+    limit = _int_option(options.get("limit", 10), "limit", 0, MAX_LIMIT)
+    offset = _int_option(options.get("offset", 0), "offset", 0, 10**9)
+    facet_size = _int_option(options.get("facet_size", 10), "facet_size", 0, MAX_LIMIT)
+    specs = facet_specs(options.get("facets"), facet_size)
+    tree = parse(query) if isinstance(query, str) else query
+    if not isinstance(tree, Boolean):
+        raise SearchError(f"query must be a query string, not {type(query).__name__}")
+
+    rows = conn.execute(
+        "SELECT id, key FROM fts_docs WHERE scope = ?"
+        + ("" if options.get("all_versions") else " AND latest = 1"),
+        (scope,),
+    ).fetchall()
+    universe = {r[0] for r in rows}
+    filters = options.get("filters") or {}
+    if not isinstance(filters, Mapping):
+        raise SearchError("filters must be a mapping of field to value(s)")
+    allowed = _filter_docs(conn, filters)
+    if allowed is not None:
+        universe &= allowed
+
+    ev = _Evaluator(conn, len(rows))
+    scores = ev.boolean(tree, universe)
+    keys = {r[0]: r[1] for r in rows}
+    ranked = sorted(scores, key=lambda doc: (-scores[doc], keys[doc]))
+    page = ranked[offset : offset + limit]
+    facets = _facets(conn, specs, ranked) if specs else {}
+    fragments = _highlights(conn, ev, page) if options.get("highlight", True) else {}
+    marks = ",".join("?" * len(page))
+    stored = dict(conn.execute(f"SELECT id, stored FROM fts_docs WHERE id IN ({marks})", page))
+    wanted = options.get("fields")
+    hits = [
+        SearchHit(
+            id=keys[doc],
+            score=scores[doc],
+            fields=_fields(json.loads(stored[doc]), wanted),
+            fragments=fragments.get(doc, {}),
+        )
+        for doc in page
+    ]
+    took = (time.perf_counter() - started) * 1000
+    return SearchResult(hits=hits, total=len(ranked), facets=facets, took_ms=round(took, 3))

@@ -1,0 +1,181 @@
+"""Terms for the embedded search: analysis, edit distance, wildcard and vocabulary expansion."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable
+
+from catalog.store.base import SearchError
+
+# FTS5 tokenizers standing in for Couchbase's analyzers ("keyword" does not tokenize).
+# bleve's unicode tokenizer keeps "conv_1" whole (UAX #29), hence tokenchars '_'.
+TOKENIZERS = {
+    "standard": "unicode61 remove_diacritics 0 tokenchars '_'",
+    "en": "porter unicode61 remove_diacritics 0 tokenchars '_'",
+}
+# bleve stops a query from expanding past this many terms (Couchbase: bleveMaxClauseCount).
+MAX_EXPANSION = 1024
+# How many vocabularies stay cached (one per connection state).
+VOCAB_CACHE_SIZE = 8
+
+_WORD = re.compile(r"\w+")
+
+# bleve's stop_en token filter (the Snowball English list), applied by "standard" and "en".
+_STOP_EN = """a about above after again against all am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other ought our
+    ours ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
+    yourselves"""
+STOP_WORDS = frozenset(_STOP_EN.split())
+
+
+def words(text: str) -> list[str]:
+    """Return the lower-cased tokens of ``text`` as the FTS5 tokenizers cut them."""
+    return _WORD.findall(text.lower())
+
+
+def match_terms(text: str) -> list[str]:
+    """Return the tokens a match query searches (stop words dropped, as bleve does)."""
+    return [w for w in words(text) if w not in STOP_WORDS]
+
+
+def quote(term: str) -> str:
+    """Return ``term`` as an FTS5 string literal."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def within(a: str, b: str, distance: int) -> bool:
+    """Return whether the Levenshtein distance between ``a`` and ``b`` is at most ``distance``."""
+    if abs(len(a) - len(b)) > distance:
+        return False
+    if a == b:
+        return True
+    if distance == 0:
+        return False
+    if distance == 1:
+        if len(a) == len(b):
+            return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+        short, long = (a, b) if len(a) < len(b) else (b, a)
+        i = 0
+        while i < len(short) and short[i] == long[i]:
+            i += 1
+        return short[i:] == long[i + 1 :]
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        if min(current) > distance:
+            return False
+        previous = current
+    return previous[-1] <= distance
+
+
+def wildcard_regex(pattern: str) -> re.Pattern[str]:
+    """Return a regex for a bleve wildcard pattern (``*`` any run, ``?`` one character)."""
+    parts = ("." if c == "?" else ".*" if c == "*" else re.escape(c) for c in pattern)
+    return re.compile("".join(parts), re.DOTALL)
+
+
+def user_regex(pattern: str) -> re.Pattern[str]:
+    """Return the compiled regexp of a ``/.../`` query, or raise SearchError."""
+    try:
+        return re.compile(pattern)
+    except re.error as e:
+        raise SearchError(f"invalid regular expression /{pattern}/: {e}") from None
+
+
+def expand(
+    candidates: Iterable[str],
+    *,
+    fuzzy: tuple[str, int] | None = None,
+    regex: re.Pattern[str] | None = None,
+) -> list[str]:
+    """Return the candidate terms within an edit distance of a term, or matching a regex."""
+    if fuzzy is not None:
+        term, distance = fuzzy
+        out = [t for t in candidates if within(term, t, distance)]
+    elif regex is not None:
+        out = [t for t in candidates if regex.fullmatch(t)]
+    else:
+        out = list(candidates)
+    if len(out) > MAX_EXPANSION:
+        raise SearchError(
+            f"the query expands to {len(out)} terms, over the limit of {MAX_EXPANSION};"
+            " make the wildcard, regexp or fuzzy term more specific"
+        )
+    return out
+
+
+def glob_pattern(pattern: str) -> str:
+    """Return a SQLite GLOB pattern for a bleve wildcard (brackets taken literally)."""
+    return pattern.replace("[", "[[]")
+
+
+def is_prefix(pattern: str) -> bool:
+    """Return whether a wildcard is a plain prefix (``abc*``), which FTS5 answers directly."""
+    return pattern.endswith("*") and len(pattern) > 1 and not any(c in "*?" for c in pattern[:-1])
+
+
+class VocabCache:
+    """Per-column vocabularies of the FTS5 tables, valid until the next write."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple, dict[str, list[str]]] = {}
+
+    @staticmethod
+    def _state(conn: sqlite3.Connection) -> tuple:
+        data_version = conn.execute("PRAGMA data_version").fetchone()[0]
+        files = tuple(r[2] for r in conn.execute("PRAGMA database_list"))
+        return (id(conn), files, data_version, conn.total_changes)
+
+    def columns(self, conn: sqlite3.Connection, table: str) -> dict[str, list[str]]:
+        """Return {column: terms} of an FTS5 table's vocabulary."""
+        key = (*self._state(conn), table)
+        cached = self._entries.get(key)
+        if cached is None:
+            cached = {}
+            for term, column in conn.execute(f"SELECT term, col FROM {table}_vocab"):
+                cached.setdefault(column, []).append(term)
+            if len(self._entries) >= VOCAB_CACHE_SIZE:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[key] = cached
+        return cached
+
+    def terms(self, conn: sqlite3.Connection, table: str, columns: Iterable[str]) -> set[str]:
+        """Return the distinct terms of some columns of an FTS5 table."""
+        vocab = self.columns(conn, table)
+        out: set[str] = set()
+        for column in columns:
+            out.update(vocab.get(column, ()))
+        return out
+
+
+_stems: dict[str, list[str]] = {}
+
+
+def porter(conn: sqlite3.Connection, text: str) -> list[str]:
+    """Return the terms the "en" tokenizer (FTS5 porter) makes of ``text``."""
+    cached = _stems.get(text)
+    if cached is not None:
+        return cached
+    tokenizer = TOKENIZERS["en"].replace("'", "''")
+    conn.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_stemmer USING fts5(x, tokenize='{tokenizer}')"
+    )
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_stemmer_vocab"
+        " USING fts5vocab(temp, fts_stemmer, 'instance')"
+    )
+    conn.execute("DELETE FROM temp.fts_stemmer")
+    conn.execute("INSERT INTO temp.fts_stemmer (x) VALUES (?)", (text,))
+    stems = [r[0] for r in conn.execute("SELECT term FROM temp.fts_stemmer_vocab ORDER BY offset")]
+    conn.execute("DELETE FROM temp.fts_stemmer")
+    if len(_stems) > 10_000:
+        _stems.clear()
+    _stems[text] = stems
+    return stems

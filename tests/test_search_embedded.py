@@ -1,0 +1,533 @@
+"""Full-text search on the real embedded store: syntax, ranking, facets, pages, versions."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog.search import index_name, search_models
+from catalog.search.samples import model_doc
+from catalog.store import open_store
+from catalog.store.base import SearchError
+
+KS = "ml.catalog.models"
+INDEX = index_name("ml", "catalog")
+
+
+def _docs() -> dict[str, dict]:
+    svc = dict(
+        description="SVM classifier on the iris data set",
+        tags=["iris", "svm"],
+        op_types=["SVMClassifier", "ZipMap"],
+    )
+    return {
+        "iris-svc::1": model_doc(
+            "iris-svc",
+            1,
+            **{**svc, "description": "First try of a kernel machine"},
+            param_count=120,
+            created_at="2026-01-01T00:00:00Z",
+        ),
+        "iris-svc::2": model_doc(
+            "iris-svc", 2, **svc, param_count=130, created_at="2026-02-01T00:00:00Z"
+        ),
+        "iris-svc::3": model_doc(
+            "iris-svc", 3, **svc, param_count=140, created_at="2026-03-01T00:00:00Z"
+        ),
+        "iris-logreg::1": model_doc(
+            "iris-logreg",
+            1,
+            description="Logistic regression classifier for the iris flowers",
+            tags=["iris", "logistic"],
+            op_types=["LinearClassifier", "Normalizer", "ZipMap"],
+            param_count=15,
+            created_at="2026-02-10T00:00:00Z",
+        ),
+        "resnet-mini::1": model_doc(
+            "resnet-mini",
+            1,
+            description="Convolutional network for image classification on cifar10",
+            tags=["vision", "cnn"],
+            framework="pytorch",
+            task="image-classification",
+            op_types=["Conv", "Relu", "MaxPool", "Conv", "Relu", "Gemm"],
+            producer="pytorch",
+            param_count=2_000_000,
+            created_at="2026-03-05T00:00:00Z",
+            doc_string="Exported by torch.onnx",
+            node_doc="first convolution layer",
+            inputs=["pixels"],
+            outputs=["logits"],
+            initializers=["conv1_weight", "fc_bias"],
+            metadata_props={"owner": "grace"},
+        ),
+        "sentiment-bert::1": model_doc(
+            "sentiment-bert",
+            1,
+            description="Transformer encoder for movie reviews",
+            tags=["nlp"],
+            framework="pytorch",
+            task="text-classification",
+            op_types=["Gather", "MatMul", "Softmax"],
+            producer="pytorch",
+            param_count=100_000_000,
+            created_at="2026-03-10T00:00:00Z",
+        ),
+        "sentiment-bert::2": model_doc(
+            "sentiment-bert",
+            2,
+            description="Transformer encoder for sentiment analysis of movie reviews",
+            tags=["nlp", "transformer"],
+            framework="pytorch",
+            task="text-classification",
+            op_types=["Gather", "MatMul", "Softmax", "LayerNormalization"],
+            producer="pytorch",
+            param_count=110_000_000,
+            created_at="2026-03-20T00:00:00Z",
+        ),
+        "wine-forest::1": model_doc(
+            "wine-forest",
+            1,
+            description="Random forest regressor for wine quality",
+            tags=["wine", "forest"],
+            task="regression",
+            op_types=["TreeEnsembleRegressor"],
+            param_count=40_000,
+            created_at="2026-01-15T00:00:00Z",
+            binary=True,
+        ),
+    }
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = open_store(f"embedded://{tmp_path}/c.sqlite3")
+    s.upsert_many(KS, _docs())
+    yield s
+    s.close()
+
+
+def ids(store, query, **options):
+    return [h.id for h in store.search(INDEX, query, **options).hits]
+
+
+def found(store, query, **options):
+    return set(ids(store, query, limit=100, **options))
+
+
+# -- syntax -------------------------------------------------------------------------------
+
+
+def test_a_plain_term_finds_the_latest_versions_that_mention_it(store):
+    assert found(store, "iris") == {"iris-svc::3", "iris-logreg::1"}
+
+
+def test_a_plain_term_is_analysed_per_field(store):
+    assert found(store, "classifiers") == {"iris-svc::3", "iris-logreg::1"}  # stemmed field
+    assert found(store, "svmclassifier") == {"iris-svc::3"}  # opTypes' text twin
+    assert found(store, "grace") == {"resnet-mini::1"}  # metadata props
+
+
+def test_field_term_on_keyword_fields_is_exact(store):
+    assert found(store, "tags:vision") == {"resnet-mini::1"}
+    assert found(store, "framework:pytorch") == {"resnet-mini::1", "sentiment-bert::2"}
+    assert found(store, "opTypes:Conv") == {"resnet-mini::1"}
+    assert found(store, "opTypes:conv") == set()
+
+
+def test_aliases_and_full_paths_are_the_same_field(store):
+    assert found(store, "metadata.tags:vision") == found(store, "tags:vision")
+    assert found(store, "summary.opTypes:ZipMap") == found(store, "opTypes:ZipMap")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("node:conv_0", {"resnet-mini::1"}),
+        ("initializer:conv1_weight", {"resnet-mini::1"}),
+        ("input:pixels", {"resnet-mini::1"}),
+        ("output:logits", {"resnet-mini::1"}),
+        ("producer:pytorch", {"resnet-mini::1", "sentiment-bert::2"}),
+        ("doc:convolution", {"resnet-mini::1"}),
+        ("doc:exported", {"resnet-mini::1"}),
+        ("metadataProps:grace", {"resnet-mini::1"}),
+        ("summary.metadataProps.owner:grace", {"resnet-mini::1"}),
+        ("name:wine", {"wine-forest::1"}),
+        ("task:regression", {"wine-forest::1"}),
+        ("format:binary", {"wine-forest::1"}),
+    ],
+)
+def test_each_indexed_field_is_searchable(store, query, expected):
+    assert found(store, query) == expected
+
+
+def test_binary_format_versions_are_found_from_summary_and_metadata(store):
+    assert found(store, "TreeEnsembleRegressor") == {"wine-forest::1"}
+    assert found(store, "quality") == {"wine-forest::1"}
+
+
+def test_must_clauses_are_all_required(store):
+    assert found(store, "+iris +logistic") == {"iris-logreg::1"}
+
+
+def test_should_clauses_need_one_match_without_a_must(store):
+    assert ids(store, "iris logistic") == ["iris-logreg::1", "iris-svc::3"]
+
+
+def test_should_clauses_are_optional_next_to_a_must(store):
+    assert ids(store, "+framework:pytorch sentiment") == ["sentiment-bert::2", "resnet-mini::1"]
+
+
+def test_must_not_excludes(store):
+    assert found(store, "iris -tags:svm") == {"iris-logreg::1"}
+
+
+def test_only_exclusions_match_everything_else(store):
+    assert found(store, "-framework:pytorch") == {"iris-svc::3", "iris-logreg::1", "wine-forest::1"}
+
+
+def test_phrases_need_the_words_in_order(store):
+    assert found(store, '"movie reviews"') == {"sentiment-bert::2"}
+    assert found(store, '"reviews movie"') == set()
+    assert found(store, 'description:"image classification"') == {"resnet-mini::1"}
+    assert found(store, 'name:"mini resnet"') == set()
+
+
+def test_a_phrase_on_a_keyword_field_is_the_exact_value(store):
+    assert found(store, 'framework:"scikit-learn"') == {
+        "iris-svc::3",
+        "iris-logreg::1",
+        "wine-forest::1",
+    }
+    assert found(store, 'task:"text-classification"') == {"sentiment-bert::2"}
+
+
+def test_prefix_and_single_character_wildcards(store):
+    assert found(store, "senti*") == {"sentiment-bert::2"}
+    assert found(store, "opTypes:Max*") == {"resnet-mini::1"}
+    assert found(store, "w?ne") == {"wine-forest::1"}
+    assert found(store, "tags:w?ne") == {"wine-forest::1"}
+    assert found(store, "*sne*") == {"resnet-mini::1"}
+    assert found(store, "*qqq*") == set()
+    assert found(store, "*nsf*") == {"sentiment-bert::2"}
+
+
+def test_a_lone_star_matches_every_latest_version(store):
+    assert len(found(store, "*")) == 5
+
+
+def test_regexps_match_whole_terms(store):
+    assert found(store, "/sent.*/") == {"sentiment-bert::2"}
+    assert found(store, "/ent.*/") == set()
+
+
+def test_fuzzy_terms_allow_edits(store):
+    assert found(store, "sentimemt~1") == {"sentiment-bert::2"}
+    assert found(store, "sentimnet~1") == set()  # a transposition is two edits
+    assert found(store, "sentimnet~2") == {"sentiment-bert::2"}
+    assert found(store, "tags:visoin~2") == {"resnet-mini::1"}
+
+
+def test_fuzzy_without_a_number_means_one_edit(store):
+    assert found(store, "clasifier~") == {"iris-svc::3", "iris-logreg::1"}
+    assert found(store, "description:clasifier~") == {"iris-svc::3", "iris-logreg::1"}
+
+
+def test_numeric_ranges(store):
+    assert found(store, "paramCount:>2000000") == {"sentiment-bert::2"}
+    assert found(store, "paramCount:>=2000000") == {"sentiment-bert::2", "resnet-mini::1"}
+    assert found(store, "paramCount:<140") == {"iris-logreg::1"}
+    assert found(store, "paramCount:<=140") == {"iris-logreg::1", "iris-svc::3"}
+    assert found(store, "+paramCount:>100 +paramCount:<50000") == {"iris-svc::3", "wine-forest::1"}
+
+
+def test_numbers_match_numeric_fields_exactly(store):
+    assert found(store, "version:2", all_versions=True) == {"iris-svc::2", "sentiment-bert::2"}
+
+
+def test_date_ranges(store):
+    assert found(store, 'createdAt:>"2026-03-06"') == {"sentiment-bert::2"}
+    assert found(store, 'createdAt:<="2026-01-15T00:00:00Z"') == {"wine-forest::1"}
+
+
+def test_boosts_change_the_order(store):
+    assert ids(store, "svm^5 logistic")[0] == "iris-svc::3"
+    assert ids(store, "svm logistic^5")[0] == "iris-logreg::1"
+
+
+def test_results_are_ordered_by_score(store):
+    hits = store.search(INDEX, "iris classifier logistic").hits
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
+def test_an_empty_query_matches_nothing(store):
+    result = store.search(INDEX, "")
+    assert result.total == 0 and result.hits == []
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ('"iris', "unterminated quote"),
+        ("tags:", "needs a word"),
+        ("iris^x", "invalid boost"),
+        ("iris~x", "invalid fuzziness"),
+        ("paramCount:>abc", "needs a number or a quoted date"),
+        ('paramCount:>"2026-01-01"', "paramCount is a number"),
+        ("createdAt:>5", "createdAt is a date"),
+        ("description:>5", "not a number or a date field"),
+        ("colour:red", "unknown field 'colour'"),
+        ("/[a/", "invalid regular expression"),
+        ("*e*", "over the limit"),
+    ],
+)
+def test_bad_queries_raise_search_error(store, query, message):
+    if query == "*e*":  # make the vocabulary large enough to hit the expansion limit
+        store.upsert(
+            KS,
+            "words::1",
+            model_doc("words", 1, description=" ".join(f"e{i}" for i in range(1100))),
+        )
+    with pytest.raises(SearchError, match=message):
+        store.search(INDEX, query)
+
+
+def test_bad_options_raise_search_error(store):
+    with pytest.raises(SearchError, match="unknown search index"):
+        store.search("ml.catalog.other", "iris")
+    with pytest.raises(SearchError, match="unknown search option"):
+        store.search(INDEX, "iris", colour="red")
+    with pytest.raises(SearchError, match="limit must be"):
+        store.search(INDEX, "iris", limit=-1)
+    with pytest.raises(SearchError, match="not a keyword field"):
+        store.search(INDEX, "iris", facets=["description"])
+    with pytest.raises(SearchError, match="cannot filter"):
+        store.search(INDEX, "iris", filters={"description": "x"})
+
+
+# -- facets and filters ---------------------------------------------------------------------
+
+
+def test_facets_count_every_match_not_just_the_page(store):
+    result = store.search(INDEX, "classification OR classifier OR network OR encoder", limit=1)
+    assert len(result.hits) == 1
+    assert result.total == 4
+    assert dict(result.facets["framework"].terms) == {"scikit-learn": 2, "pytorch": 2}
+    assert dict(result.facets["tags"].terms)["iris"] == 2
+    assert dict(result.facets["opTypes"].terms)["ZipMap"] == 2
+    task = result.facets["task"]
+    assert task.field == "metadata.task"
+    assert task.total == 4 and task.missing == 0 and task.other == 0
+
+
+def test_facet_size_and_other(store):
+    tags = store.search(INDEX, "*", facets=["tags"], facet_size=2).facets["tags"]
+    assert len(tags.terms) == 2
+    assert tags.terms[0] == ("iris", 2)
+    assert tags.total == 10 and tags.other == 10 - sum(c for _, c in tags.terms)
+
+
+def test_facets_as_a_dict_of_specs(store):
+    facets = store.search(
+        INDEX, "*", facets={"ops": {"field": "summary.opTypes", "size": 1}, "fw": "framework"}
+    ).facets
+    assert facets["ops"].terms == [("ZipMap", 2)]
+    assert facets["fw"].field == "metadata.framework"
+    assert store.search(INDEX, "*", facets=()).facets == {}
+
+
+def test_facet_missing_counts_matches_without_the_field(store):
+    store.upsert(KS, "bare::1", {"name": "bare", "version": 1, "metadata": {"description": "x"}})
+    assert store.search(INDEX, "*").facets["tags"].missing == 1
+
+
+def test_filters_narrow_matches_and_facets(store):
+    result = store.search(INDEX, "classifier", filters={"tags": ["logistic"]})
+    assert [h.id for h in result.hits] == ["iris-logreg::1"]
+    assert dict(result.facets["tags"].terms) == {"iris": 1, "logistic": 1}
+
+
+def test_filter_values_of_a_field_are_alternatives_and_fields_all_apply(store):
+    assert found(store, "*", filters={"tags": ["vision", "nlp"]}) == {
+        "resnet-mini::1",
+        "sentiment-bert::2",
+    }
+    assert found(
+        store,
+        "*",
+        filters={"tags": ["vision", "nlp"], "framework": "pytorch", "task": "text-classification"},
+    ) == {"sentiment-bert::2"}
+    assert found(store, "*", filters={"version": 1}) == {
+        "iris-logreg::1",
+        "resnet-mini::1",
+        "wine-forest::1",
+    }
+
+
+# -- highlights, fields, pages ---------------------------------------------------------------
+
+
+def test_fragments_mark_matches(store):
+    (hit,) = store.search(INDEX, "+description:movie").hits
+    assert hit.fragments["metadata.description"] == [
+        "Transformer encoder for sentiment analysis of <mark>movie</mark> reviews"
+    ]
+
+
+def test_fragments_of_keyword_fields_mark_the_matching_values(store):
+    (hit,) = store.search(INDEX, "tags:vision").hits
+    assert hit.fragments["metadata.tags"] == ["<mark>vision</mark>"]
+
+
+def test_fragments_escape_html(store):
+    store.upsert(KS, "x::1", model_doc("x", 1, description="a <b>bold</b> & risky model"))
+    (hit,) = store.search(INDEX, "risky").hits
+    assert hit.fragments["metadata.description"] == [
+        "a &lt;b&gt;bold&lt;/b&gt; &amp; <mark>risky</mark> model"
+    ]
+
+
+def test_excluded_terms_are_not_highlighted_and_highlight_can_be_off(store):
+    (hit,) = store.search(INDEX, "+encoder -vision").hits
+    assert "vision" not in str(hit.fragments) and "<mark>encoder</mark>" in str(hit.fragments)
+    (hit,) = store.search(INDEX, "encoder", highlight=False).hits
+    assert hit.fragments == {}
+
+
+def test_hits_carry_stored_fields(store):
+    (hit,) = store.search(INDEX, "tags:vision").hits
+    assert hit.fields["name"] == "resnet-mini"
+    assert hit.fields["version"] == 1
+    assert hit.fields["metadata.tags"] == ["vision", "cnn"]
+    assert hit.fields["metadata.framework"] == "pytorch"
+    (hit,) = store.search(INDEX, "tags:vision", fields=["tags", "paramCount"]).hits
+    assert hit.fields == {"metadata.tags": ["vision", "cnn"], "summary.paramCount": 2_000_000}
+    (hit,) = store.search(INDEX, "tags:vision", fields=["*"]).hits
+    assert hit.fields["onnx.graph.node.name"][0] == "Conv_0"
+
+
+def test_pages_split_the_ranked_matches(store):
+    everything = ids(store, "*", all_versions=True, limit=100)
+    assert len(everything) == 8
+    pages = [store.search(INDEX, "*", all_versions=True, limit=3, offset=o) for o in (0, 3, 6)]
+    assert [p.total for p in pages] == [8, 8, 8]
+    assert [h.id for p in pages for h in p.hits] == everything
+    assert store.search(INDEX, "*", limit=3, offset=100).hits == []
+    assert store.search(INDEX, "*", limit=0).total == 5
+
+
+def test_took_ms_is_reported(store):
+    assert store.search(INDEX, "iris").took_ms > 0
+
+
+# -- versions and consistency -----------------------------------------------------------------
+
+
+def test_older_versions_only_on_request(store):
+    assert found(store, "kernel") == set()
+    assert found(store, "kernel", all_versions=True) == {"iris-svc::1"}
+    assert found(store, "tags:svm", all_versions=True) == {
+        "iris-svc::1",
+        "iris-svc::2",
+        "iris-svc::3",
+    }
+
+
+def test_removing_the_latest_version_makes_the_previous_one_latest(store):
+    store.remove(KS, "iris-svc::3")
+    assert found(store, "tags:svm") == {"iris-svc::2"}
+    store.remove(KS, "iris-svc::2")
+    store.remove(KS, "iris-svc::1")
+    assert found(store, "tags:svm", all_versions=True) == set()
+    assert store.check_integrity() == []
+
+
+def test_a_new_version_is_found_as_soon_as_it_is_written(store):
+    store.insert(
+        KS,
+        "iris-svc::4",
+        model_doc(
+            "iris-svc", 4, description="Retrained on fresh petals", tags=["iris", "svm", "online"]
+        ),
+    )
+    assert found(store, "petals") == {"iris-svc::4"}
+    assert found(store, "tags:svm") == {"iris-svc::4"}
+
+
+def test_replace_reindexes_and_old_terms_are_gone(store):
+    _, cas = store.get(KS, "resnet-mini::1")
+    store.replace(
+        KS,
+        "resnet-mini::1",
+        model_doc("resnet-mini", 1, description="Pruned net", tags=["pruned"]),
+        cas=cas,
+    )
+    assert found(store, "tags:pruned") == {"resnet-mini::1"}
+    assert found(store, "tags:vision") == set()
+    assert found(store, "convolutional") == set()
+    assert store.check_integrity() == []
+
+
+def test_a_removed_version_is_gone_at_once(store):
+    store.remove(KS, "wine-forest::1")
+    assert found(store, "wine") == set()
+    assert store.search(INDEX, "*").facets["framework"].terms == [
+        ("pytorch", 2),
+        ("scikit-learn", 2),
+    ]
+
+
+def test_renaming_a_document_moves_it_between_models(store):
+    store.upsert(KS, "iris-svc::3", model_doc("iris-svm", 3, tags=["svm"]))
+    assert found(store, "tags:svm") == {"iris-svc::2", "iris-svc::3"}
+    assert store.check_integrity() == []
+
+
+def test_a_rolled_back_batch_leaves_the_index_unchanged(store):
+    with pytest.raises(RuntimeError), store.batch():
+        store.upsert(KS, "ghost::1", model_doc("ghost", 1, description="phantom"))
+        assert found(store, "phantom") == {"ghost::1"}  # read-your-writes inside the batch
+        raise RuntimeError
+    assert found(store, "phantom") == set()
+    assert store.check_integrity() == []
+
+
+def test_binary_values_are_not_indexed(store):
+    store.upsert(KS, "blob::1", b"\x08\x07onnx")
+    store.upsert(KS, "wine-forest::1", b"\x08\x07onnx")
+    assert found(store, "wine") == set()
+    assert store.check_integrity() == []
+
+
+def test_other_collections_and_scopes_are_separate(store):
+    store.upsert("ml.catalog.aliases", "iris-svc", {"name": "iris-svc", "production": 3})
+    store.upsert("ml.other.models", "zebra::1", model_doc("zebra", 1, description="stripes"))
+    assert found(store, "stripes") == set()
+    assert [h.id for h in store.search("ml.other.models-fts", "stripes").hits] == ["zebra::1"]
+    assert search_models(store, "stripes", scope="other").total == 1
+
+
+def test_opening_a_store_indexes_documents_written_without_the_index(tmp_path):
+    from catalog.store.embedded import EmbeddedStore
+
+    path = tmp_path / "old.sqlite3"
+    plain = EmbeddedStore(path, hooks=[])
+    plain.upsert_many(KS, _docs())
+    plain.close()
+    store = open_store(f"embedded://{path}")
+    assert found(store, "iris") == {"iris-svc::3", "iris-logreg::1"}
+    assert store.check_integrity() == []
+
+
+def test_the_integrity_check_reports_a_drifted_index(store):
+    conn = store._conn()
+    conn.execute("DELETE FROM fts_docs WHERE key = 'resnet-mini::1'")
+    conn.execute("UPDATE fts_docs SET latest = 1 WHERE key = 'iris-svc::1'")
+    problems = store.check_integrity()
+    assert any("'resnet-mini::1' not indexed" in p for p in problems)
+    assert any("stale latest flag" in p for p in problems)
+    assert any("orphan rows" in p for p in problems)
+
+
+def test_search_models_is_the_domain_entry_point(store):
+    result = search_models(store, "iris", limit=1)
+    assert result.total == 2 and len(result.hits) == 1
