@@ -12,11 +12,14 @@ from onnx import numpy_helper
 from catalog.onnxdoc.tensors import STRING, dtype_name, is_external, numel
 from catalog.onnxdoc.walk import main_graphs, node_lists
 
-# elements per block when computing stats: 8 MB of float64 at a time, whatever the tensor size
-STATS_BLOCK = 1 << 20
+# elements per block when computing stats: 64 KB of float64 at a time, whatever the tensor
+# size; small enough to stay in cache and under malloc's mmap threshold (bigger is slower)
+STATS_BLOCK = 1 << 13
 
 _STAT_KEYS = ("min", "max", "mean", "std", "l2", "zeroFraction", "nanCount", "infCount")
 _NO_STATS = dict.fromkeys(_STAT_KEYS)
+# below this a sum of squares may have lost precision to underflow
+_SAFE_LOW = 1e-280
 _COMPLEX = {onnx.TensorProto.COMPLEX64, onnx.TensorProto.COMPLEX128}
 
 
@@ -136,8 +139,10 @@ def tensor_stats(tensor: onnx.TensorProto, implicit_zeros: int = 0) -> dict[str,
         return dict(_NO_STATS)
     moments = _Moments()
     try:
-        for start in range(0, values.size, STATS_BLOCK):
-            moments.add(values[start : start + STATS_BLOCK].astype(np.float64))
+        # signalling NaNs warn when cast; they are counted as NaN all the same
+        with np.errstate(invalid="ignore", over="ignore"):
+            for start in range(0, values.size, STATS_BLOCK):
+                moments.add(values[start : start + STATS_BLOCK].astype(np.float64))
     except (TypeError, ValueError):
         return dict(_NO_STATS)
     moments.add_zeros(implicit_zeros)
@@ -195,8 +200,12 @@ class _Moments:
         self.low = min(self.low, low)
         self.high = max(self.high, high)
         if peak > 0 and block is not None:
-            scaled = block / peak
-            part = float(np.dot(scaled, scaled))
+            squares = float(np.dot(block, block))
+            if _SAFE_LOW < squares < math.inf:
+                part = squares / (peak * peak)
+            else:  # the squares overflow or underflow: scale them first
+                scaled = block / peak
+                part = float(np.dot(scaled, scaled))
             if peak > self.scale:
                 self.sumsq = self.sumsq * (self.scale / peak) ** 2 + part
                 self.scale = peak
