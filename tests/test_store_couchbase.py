@@ -541,3 +541,19 @@ def test_search_takes_the_embedded_engines_options():
     assert query["conjuncts"][1]["disjuncts"][0]["term"] == "sklearn"
     _, no_facets = search_request("svm", {"facets": []})
     assert "facets" not in dict(no_facets)
+
+
+def test_latest_only_search_restricts_to_the_given_document_ids():
+    import json
+
+    from couchbase.logic.search import SearchQueryBuilder
+
+    from catalog.store.couchbase_support import search_request
+
+    request, options = search_request("iris", {"latest_ids": ["a::2", "b::1"]})
+    body = SearchQueryBuilder.create_search_query_from_request(
+        "ml.catalog.models", request, options
+    ).as_encodable()
+    query = json.loads(body["query"])
+    assert query["conjuncts"][0] == {"query": "iris"}
+    assert query["conjuncts"][1] == {"ids": ["a::2", "b::1"]}

@@ -399,7 +399,18 @@ class CouchbaseStore:
         couchbase_support.search_request).
         """
         bucket, scope, name = self._search_target(index)
-        request, opts = search_request(query, options)
+        request, opts = search_request(query, options)  # checks the options before connecting
+        if not options.get("all_versions", False):
+            # Couchbase FTS has no notion of "newest per name": find those keys with SQL++.
+            options = {
+                **options,
+                "latest_ids": self.query(
+                    'SELECT RAW m.name || "::" || TOSTRING(MAX(m.version)) FROM models m'
+                    " GROUP BY m.name",
+                    query_context=f"{bucket}.{scope}",
+                ),
+            }
+            request, opts = search_request(query, options)
         target = self.cluster().bucket(bucket).scope(scope)
 
         def run() -> Any:

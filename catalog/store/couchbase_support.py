@@ -330,13 +330,14 @@ def search_request(query: Any, options: Mapping[str, Any]) -> tuple[Any, Any]:
 
     limit (10), offset (0; ``skip`` too), facets (None: catalog.search's default facets),
     facet_size (10), highlight (True), fields, sort, consistent (True), timeout, filters
-    ({field: value or values}, exact terms). ``all_versions`` is accepted but the
-    Couchbase index has no "latest version" field yet, so every version is searched.
+    ({field: value or values}, exact terms), latest_ids (the document keys to search
+    in, when only the latest version of each model is wanted; None: every version).
     """
-    from couchbase.search import ConjunctionQuery, SearchRequest
+    from couchbase.search import ConjunctionQuery, DocIdQuery, SearchRequest
 
     opts = dict(options)
     opts.pop("all_versions", None)
+    latest_ids = opts.pop("latest_ids", None)
     filters = opts.pop("filters", None) or {}
     if "offset" in opts:
         opts["skip"] = opts.pop("offset")
@@ -349,8 +350,11 @@ def search_request(query: Any, options: Mapping[str, Any]) -> tuple[Any, Any]:
     except TypeError as e:
         raise SearchError(f"unknown search option: {e}") from None
     q = search_query(query)
-    if filters:
-        q = ConjunctionQuery(q, *_filter_query(filters))
+    clauses = _filter_query(filters) if filters else []
+    if latest_ids is not None:
+        clauses.append(DocIdQuery(list(latest_ids)))
+    if clauses:
+        q = ConjunctionQuery(q, *clauses)
     return SearchRequest.create(q), sdk_options
 
 
