@@ -1,0 +1,93 @@
+"""Embedded SQL++ (N1QL) engine: parse, plan and evaluate SELECT statements over a Source.
+
+``execute(statement, params, query_context, source, read_only, deadline)`` is what the
+embedded store calls; ``parse(statement)`` returns the syntax tree (syntax checking).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any, Protocol
+
+from catalog.sqlpp import ast
+from catalog.sqlpp.errors import (
+    SqlppError,
+    SqlppNotSupported,
+    SqlppReadOnly,
+    SqlppSyntaxError,
+    SqlppTimeout,
+)
+from catalog.sqlpp.parser import NON_SELECT, statement_keyword
+from catalog.sqlpp.parser import parse as _parse
+
+__all__ = [
+    "Source",
+    "SqlppError",
+    "SqlppNotSupported",
+    "SqlppReadOnly",
+    "SqlppSyntaxError",
+    "SqlppTimeout",
+    "execute",
+    "parse",
+]
+
+
+class Source(Protocol):
+    """The documents a statement reads (implemented by the store)."""
+
+    def keyspace_exists(self, keyspace: str) -> bool: ...
+
+    def scan(self, keyspace: str) -> Iterator[tuple[str, Any, int]]: ...
+
+    def fetch(self, keyspace: str, keys: list[str]) -> list[tuple[str, Any, int]]: ...
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(statement: str) -> ast.Select:
+    return _parse(statement)
+
+
+def parse(statement: str) -> ast.Select:
+    """Return the syntax tree of a SELECT statement; raise SqlppError if it is invalid."""
+    if not isinstance(statement, str):
+        raise SqlppError("statement must be a string")
+    try:
+        return _parse_cached(statement)
+    except RecursionError:
+        raise SqlppError("expression nested too deeply") from None
+
+
+def execute(
+    statement: str,
+    params: dict | list | None = None,
+    query_context: str | None = None,
+    source: Source | None = None,
+    read_only: bool = False,
+    deadline: float | None = None,
+) -> list[Any]:
+    """Run one SQL++ statement; return the result rows (JSON-able values, MISSING omitted)."""
+    from catalog.sqlpp.compiler import Context
+    from catalog.sqlpp.executor import compile_select
+    from catalog.sqlpp.values import MISSING, sanitize
+
+    if not isinstance(statement, str):
+        raise SqlppError("statement must be a string")
+    kw = statement_keyword(statement)
+    if kw in NON_SELECT:
+        if read_only:
+            raise SqlppReadOnly(f"{kw} is not allowed: this query runs read-only (SELECT only)")
+        raise SqlppNotSupported(f"{kw} statements are not supported by the embedded engine")
+    if params is not None and not isinstance(params, (dict, list, tuple)):
+        raise SqlppError("params must be a dict ($name) or a list ($1, ?)")
+    try:
+        q = parse(statement)
+        ctx = Context(params, source, query_context, deadline)
+        rows = compile_select(q, ctx)({})
+        return [sanitize(r) for r in rows if r is not MISSING]
+    except SqlppError:
+        raise
+    except RecursionError:
+        raise SqlppError("expression nested too deeply") from None
+    except Exception as e:  # an engine bug must still surface as a SqlppError
+        raise SqlppError(f"internal error while running the query: {type(e).__name__}: {e}") from e

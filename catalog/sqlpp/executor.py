@@ -1,0 +1,409 @@
+"""Plan and run SELECT statements: FROM/JOIN/UNNEST streams, LET, WHERE, GROUP BY, projection,
+ORDER BY, LIMIT/OFFSET, WITH and set operators."""
+
+from __future__ import annotations
+
+import heapq
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from functools import cmp_to_key
+from typing import Any
+
+from catalog.sqlpp import ast as A
+from catalog.sqlpp.aggregates import AGGREGATES, Accumulator
+from catalog.sqlpp.compiler import DEFAULT, META_DEFAULT, Compiler, Context, agg_key
+from catalog.sqlpp.errors import SqlppError, SqlppTimeout
+from catalog.sqlpp.from_terms import FromPlan
+from catalog.sqlpp.parser import implicit_name
+from catalog.sqlpp.values import MISSING, T_NULL, collate, hkey, is_num, rank, truth
+
+Env = dict
+Run = Callable[[Env], list[Any]]
+
+
+def compile_select(q: A.Select, ctx: Context, varying: frozenset[str] = frozenset()) -> Run:
+    """Return a function running the query for an outer environment."""
+    return SelectPlan(q, ctx, varying).run
+
+
+def check_deadline(ctx: Context) -> None:
+    """Raise SqlppTimeout once the statement's deadline has passed."""
+    if ctx.deadline is not None and time.monotonic() > ctx.deadline:
+        raise SqlppTimeout("query timed out (deadline passed)")
+
+
+class SelectPlan:
+    """WITH + body (subselect, set operation or parenthesized select) + ORDER/LIMIT/OFFSET."""
+
+    def __init__(self, q: A.Select, ctx: Context, varying: frozenset[str]) -> None:
+        self.ctx = ctx
+        self.with_: list[tuple[str, Callable[[Env], Any]]] = []
+        ctx.with_names.update(name for name, _ in q.with_)
+        for name, e in q.with_:
+            c = Compiler(ctx, varying=varying)
+            self.with_.append((name, c.compile(e)))
+            varying = varying | {name}
+        self.q = q
+        self.body: Any
+        if isinstance(q.body, A.SubSelect):
+            self.body = SubSelectPlan(q.body, ctx, varying, q.order, q.limit, q.offset)
+            self.direct = True
+        else:
+            self.body = _plan_term(q.body, ctx, varying)
+            self.direct = False
+            c = Compiler(ctx, varying=varying)
+            self.order = [(c.compile(o.expr), o.desc, o.nulls_first) for o in q.order]
+            self.limit = c.compile(q.limit) if q.limit else None
+            self.offset = c.compile(q.offset) if q.offset else None
+
+    def run(self, outer: Env) -> list[Any]:
+        env = outer
+        if self.with_:
+            env = dict(outer)
+            for name, f in self.with_:
+                env[name] = f(env)
+        if self.direct:
+            return self.body.run(env)
+        rows = self.body.run(env)
+        if self.order:
+            keyed = []
+            for r in rows:
+                e = dict(env)
+                e[DEFAULT] = r
+                if type(r) is dict:
+                    e.update(r)
+                keyed.append(([f(e) for f, _, _ in self.order], r))
+            rows = [r for _, r in sort_keyed(keyed, self.order)]
+        lo, hi = limits(self.offset, self.limit, env)
+        if lo or hi is not None:
+            rows = rows[lo : None if hi is None else lo + hi]
+        return rows
+
+
+def _plan_term(t: Any, ctx: Context, varying: frozenset[str]) -> Any:
+    if isinstance(t, A.SubSelect):
+        return SubSelectPlan(t, ctx, varying, [], None, None)
+    if isinstance(t, A.Select):
+        return SelectPlan(t, ctx, varying)
+    return SetOpPlan(t, ctx, varying)
+
+
+class SetOpPlan:
+    """UNION / INTERSECT / EXCEPT [ALL] of two query terms."""
+
+    def __init__(self, s: A.SetOp, ctx: Context, varying: frozenset[str]) -> None:
+        self.op, self.all = s.op, s.all
+        self.left = _plan_term(s.left, ctx, varying)
+        self.right = _plan_term(s.right, ctx, varying)
+
+    def run(self, env: Env) -> list[Any]:
+        a, b = self.left.run(env), self.right.run(env)
+        if self.op == "union":
+            return a + b if self.all else dedupe(a + b)
+        bk = Counter(hkey(x) for x in b)
+        out = []
+        if self.op == "intersect":
+            for x in a if self.all else dedupe(a):
+                k = hkey(x)
+                if bk[k] > 0:
+                    out.append(x)
+                    if self.all:
+                        bk[k] -= 1
+            return out
+        for x in a if self.all else dedupe(a):
+            k = hkey(x)
+            if bk[k] > 0:
+                if self.all:
+                    bk[k] -= 1
+                continue
+            out.append(x)
+        return out
+
+
+def dedupe(rows: Iterable[Any]) -> list[Any]:
+    """Return rows without duplicates (first occurrence kept)."""
+    seen, out = set(), []
+    for r in rows:
+        k = hkey(r)
+        if k not in seen:
+            seen.add(k)
+            out.append(r)
+    return out
+
+
+def limits(offset: Any, limit: Any, env: Env) -> tuple[int, int | None]:
+    """Return (offset, limit or None) evaluated once for the statement."""
+    lo, hi = 0, None
+    if offset is not None:
+        v = offset(env)
+        if not is_num(v):
+            raise SqlppError("OFFSET must be a number")
+        lo = max(0, int(v))
+    if limit is not None:
+        v = limit(env)
+        if not is_num(v):
+            raise SqlppError("LIMIT must be a number")
+        hi = max(0, int(v))
+    return lo, hi
+
+
+def _cmp_keys(order: list[tuple[Any, bool, bool | None]]) -> Callable[[Any, Any], int]:
+    spec = [(desc, nf) for _, desc, nf in order]
+
+    def cmp(x: Any, y: Any) -> int:
+        for (desc, nf), a, b in zip(spec, x[0], y[0], strict=False):
+            if nf is not None:
+                ua, ub = rank(a) <= T_NULL, rank(b) <= T_NULL
+                if ua != ub:
+                    c = -1 if ua else 1
+                    if not nf:
+                        c = -c
+                    return c
+            c = collate(a, b)
+            if c:
+                return -c if desc else c
+        return 0
+
+    return cmp
+
+
+def sort_keyed(items: list[Any], order: list[Any], top: int | None = None) -> list[Any]:
+    """Sort (keys, payload) pairs by ORDER BY terms; keep the first `top` only if given."""
+    key = cmp_to_key(_cmp_keys(order))
+    if top is not None and top < len(items) // 4:
+        return heapq.nsmallest(top, items, key=key)
+    return sorted(items, key=key)
+
+
+def _collect_aggs(nodes: Iterable[Any]) -> list[A.Call]:
+    """Return aggregate calls under nodes, not descending into subqueries or aggregates."""
+    out: list[A.Call] = []
+    stack = list(nodes)
+    while stack:
+        n = stack.pop()
+        if n is None or isinstance(n, (str, int, float, bool, A.Subquery)):
+            continue
+        if isinstance(n, A.Call) and n.name in AGGREGATES and not n.over:
+            out.append(n)
+            continue
+        if isinstance(n, (list, tuple)):
+            stack.extend(n)
+        elif hasattr(type(n), "__slots__"):
+            for s in type(n).__slots__:
+                stack.append(getattr(n, s, None))
+    return out
+
+
+class SubSelectPlan:
+    """One SELECT block, with the enclosing statement's ORDER BY / LIMIT / OFFSET."""
+
+    def __init__(self, s: A.SubSelect, ctx: Context, varying: frozenset[str],
+                 order: list[A.OrderTerm], limit: A.Node | None,
+                 offset: A.Node | None) -> None:  # fmt: skip
+        self.ctx = ctx
+        self.s = s
+        outer_c = Compiler(ctx, varying=varying)
+        self.limit = outer_c.compile(limit) if limit else None
+        self.offset = outer_c.compile(offset) if offset else None
+        self.from_plan = FromPlan(s, ctx, varying) if s.from_ else None
+        names = set(varying)
+        if self.from_plan:
+            names |= set(self.from_plan.aliases) | {DEFAULT}
+        names |= {n for n, _ in s.let} | {n for n, _ in s.letting}
+        if s.group_as:
+            names.add(s.group_as)
+        names |= {a for _, a in s.group_by or [] if a}
+        names |= {t.alias for t in s.terms if t.alias}
+        self.varying = frozenset(names)
+        aggs = _collect_aggs(
+            [t.expr for t in s.terms] + [s.having] + [e for _, e in s.letting]
+            + [o.expr for o in order]
+        )  # fmt: skip
+        self.aggregating = bool(aggs) or s.group_by is not None
+        slots = {id(a): i for i, a in enumerate(aggs)}
+        pre = Compiler(ctx, varying=self.varying)
+        post = Compiler(ctx, slots, self.varying)
+        self.let = [(n, pre.compile(e)) for n, e in s.let]
+        self.where = pre.compile(s.where) if s.where is not None else None
+        self.group = [(pre.compile(e), a) for e, a in s.group_by or []]
+        self.aggs = [
+            (a.name, a.distinct, a.star, pre.compile(a.args[0]) if a.args else None,
+             pre.compile(a.filter) if a.filter is not None else None)
+            for a in aggs
+        ]  # fmt: skip
+        for a in aggs:
+            if not a.star and len(a.args) != 1:
+                raise SqlppError(f"aggregate {a.name.upper()}() takes one argument")
+        self.letting = [(n, post.compile(e)) for n, e in s.letting]
+        self.having = post.compile(s.having) if s.having is not None else None
+        self.proj = self._projection(post)
+        self.exclude = [post.compile(e) for e in s.exclude]
+        self.exclude_nodes = s.exclude
+        self.order = [(post.compile(o.expr), o.desc, o.nulls_first) for o in order]
+
+    def _projection(self, c: Compiler) -> Callable[[Env], Any]:
+        s = self.s
+        self.names: list[str] = []
+        if s.raw:
+            return c.compile(s.terms[0].expr)  # type: ignore[arg-type]
+        terms: list[tuple[str, Any, Any]] = []
+        n = 0
+        for t in s.terms:
+            if t.star:
+                terms.append(("*", None, c.compile(t.expr) if t.expr is not None else None))
+                continue
+            assert t.expr is not None
+            name = t.alias or implicit_name(t.expr)
+            if name is None:
+                n += 1
+                name = f"${n}"
+            terms.append(("=", name, c.compile(t.expr)))
+            self.names.append(name)
+        aliases = self.from_plan.aliases if self.from_plan else []
+
+        def project(env: Env) -> Any:
+            out: dict[str, Any] = {}
+            for kind, name, f in terms:
+                if kind == "=":
+                    v = f(env)
+                    if v is not MISSING:
+                        out[name] = v
+                elif f is None:
+                    for a in aliases:
+                        v = env.get(a, MISSING)
+                        if v is not MISSING:
+                            out[a] = v
+                else:
+                    v = f(env)
+                    if type(v) is dict:
+                        out.update(v)
+            return out
+
+        return project
+
+    def aliases_of(self, row: Any) -> dict[str, Any]:
+        """Return projection aliases visible to ORDER BY for a projected row."""
+        if self.s.raw or type(row) is not dict:
+            return {}
+        return row
+
+    def rows(self, env: Env) -> Iterator[Env]:
+        """Yield row environments after FROM, LET and WHERE."""
+        src: Iterable[Env] = self.from_plan.envs(env) if self.from_plan else [dict(env)]
+        let, where = self.let, self.where
+        ctx, i = self.ctx, 0
+        for e in src:
+            i += 1
+            if i & 255 == 0 and ctx.deadline is not None:
+                check_deadline(ctx)
+            for name, f in let:
+                e[name] = f(e)
+            if where is not None and not truth(where(e)):
+                continue
+            yield e
+
+    def grouped(self, env: Env) -> Iterator[Env]:
+        """Yield one environment per group, with aggregate values in their slots."""
+        groups: dict[Any, list[Any]] = {}
+        aggs, group = self.aggs, self.group
+        group_as = self.s.group_as
+        aliases = self.from_plan.aliases if self.from_plan else []
+        for e in self.rows(env):
+            key = tuple(hkey(f(e)) for f, _ in group) if group else ()
+            g = groups.get(key)
+            if g is None:
+                accs = [Accumulator(n, d, st) for n, d, st, _, _ in aggs]
+                g = groups[key] = [e, accs, [] if group_as else None]
+            for acc, (_, _, star, arg, filt) in zip(g[1], aggs, strict=False):
+                if filt is not None and not truth(filt(e)):
+                    continue
+                acc.add(None if star else arg(e))  # type: ignore[misc]
+            if group_as:
+                g[2].append({a: e[a] for a in aliases if e.get(a, MISSING) is not MISSING})
+        if not groups and not group:
+            groups[()] = [dict(env), [Accumulator(n, d, st) for n, d, st, _, _ in aggs], []]
+        for g in groups.values():
+            e = dict(g[0])
+            for i, acc in enumerate(g[1]):
+                e[agg_key(i)] = acc.result()
+            for f, alias in group:
+                if alias:
+                    e[alias] = f(g[0])
+            if group_as:
+                e[group_as] = g[2]
+            for name, f in self.letting:
+                e[name] = f(e)
+            if self.having is not None and not truth(self.having(e)):
+                continue
+            yield e
+
+    def run(self, env: Env) -> list[Any]:
+        envs = self.grouped(env) if self.aggregating else self.rows(env)
+        if not self.aggregating and (self.letting or self.having is not None):
+            envs = self._post_filter(envs)
+        lo, hi = limits(self.offset, self.limit, env)
+        proj, raw, order = self.proj, self.s.raw, self.order
+        exclude = self.exclude
+        if not order and not self.s.distinct:
+            out = []
+            if hi == 0:
+                return out
+            for e in envs:
+                v = proj(e)
+                if raw and v is MISSING:
+                    continue
+                if lo:
+                    lo -= 1
+                    continue
+                out.append(self._exclude(v, e) if exclude else v)
+                if hi is not None and len(out) >= hi:
+                    break
+            return out
+        pairs: list[Any] = []
+        seen: set[Any] | None = set() if self.s.distinct else None
+        for e in envs:
+            v = proj(e)
+            if raw and v is MISSING:
+                continue
+            if exclude:
+                v = self._exclude(v, e)
+            if seen is not None:
+                k = hkey(v)
+                if k in seen:
+                    continue
+                seen.add(k)
+            pairs.append((v, e))
+        if order:
+            keyed = []
+            for v, e in pairs:
+                if self.names and type(v) is dict:
+                    e2 = dict(e)
+                    for name in self.names:
+                        e2[name] = v.get(name, MISSING)
+                else:
+                    e2 = e
+                keyed.append(([f(e2) for f, _, _ in order], v))
+            top = None if hi is None else lo + hi
+            rows = [v for _, v in sort_keyed(keyed, order, top)]
+        else:
+            rows = [v for v, _ in pairs]
+        if lo or hi is not None:
+            rows = rows[lo : None if hi is None else lo + hi]
+        return rows
+
+    def _post_filter(self, envs: Iterable[Env]) -> Iterator[Env]:
+        for e in envs:
+            for name, f in self.letting:
+                e[name] = f(e)
+            if self.having is not None and not truth(self.having(e)):
+                continue
+            yield e
+
+    def _exclude(self, v: Any, env: Env) -> Any:
+        from catalog.sqlpp.projection import apply_exclude
+
+        return apply_exclude(v, self.exclude_nodes, self.exclude, env)
+
+
+__all__ = ["compile_select", "check_deadline", "META_DEFAULT"]

@@ -1,0 +1,405 @@
+"""Array functions: ARRAY_APPEND ... ARRAY_UNION, plus slice/element helpers."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from catalog.sqlpp.registry import fn, unknown
+from catalog.sqlpp.values import MISSING, T_NULL, collate, collate_key, hkey, is_num, rank
+
+
+def _arr(f: Any) -> Any:
+    """Wrap a function whose first argument must be an array (MISSING/NULL propagate)."""
+
+    def g(a: Any, *rest: Any) -> Any:
+        if a is MISSING:
+            return MISSING
+        if type(a) is not list:
+            return None
+        return f(a, *rest)
+
+    return g
+
+
+def _int(v: Any) -> int | None:
+    if is_num(v) and not math.isinf(v) and v == v and v == int(v):
+        return int(v)
+    return None
+
+
+def _vals(a: Any, *xs: Any) -> Any:
+    u = unknown(a, *[x for x in xs if x is MISSING])
+    if u is MISSING:
+        return MISSING
+    if type(a) is not list:
+        return None
+    return a
+
+
+@fn("array_append", lo=2, hi=None)
+def array_append(a: Any, *xs: Any) -> Any:
+    if a is MISSING or any(x is MISSING for x in xs):
+        return MISSING
+    if type(a) is not list:
+        return None
+    return a + list(xs)
+
+
+@fn("array_prepend", lo=2, hi=None)
+def array_prepend(*args: Any) -> Any:
+    a, xs = args[-1], args[:-1]
+    if a is MISSING or any(x is MISSING for x in xs):
+        return MISSING
+    if type(a) is not list:
+        return None
+    return list(xs) + a
+
+
+@fn("array_concat", lo=2, hi=None)
+def array_concat(*arrs: Any) -> Any:
+    u = unknown(*arrs)
+    if u is MISSING:
+        return MISSING
+    if any(type(a) is not list for a in arrs):
+        return None
+    out: list[Any] = []
+    for a in arrs:
+        out.extend(a)
+    return out
+
+
+def _num_stats(a: list[Any]) -> list[Any]:
+    return [x for x in a if is_num(x)]
+
+
+fn("array_avg")(
+    _arr(lambda a: (sum(_num_stats(a)) / len(_num_stats(a))) if _num_stats(a) else None)
+)
+fn("array_sum")(_arr(lambda a: sum(_num_stats(a))))
+fn("array_count")(_arr(lambda a: sum(1 for x in a if x is not None and x is not MISSING)))
+fn("array_length")(_arr(len))
+fn("array_reverse")(_arr(lambda a: a[::-1]))
+fn("array_sort")(_arr(lambda a: sorted(a, key=collate_key)))
+fn("array_ifnull")(_arr(lambda a: next((x for x in a if x is not None), None)))
+
+
+def _minmax(a: list[Any], sign: int) -> Any:
+    best: Any = None
+    for x in a:
+        if rank(x) <= T_NULL:
+            continue
+        if best is None or collate(x, best) * sign > 0:
+            best = x
+    return best
+
+
+fn("array_max")(_arr(lambda a: _minmax(a, 1)))
+fn("array_min")(_arr(lambda a: _minmax(a, -1)))
+
+
+def _distinct(a: list[Any]) -> list[Any]:
+    seen, out = set(), []
+    for x in a:
+        k = hkey(x)
+        if k not in seen:
+            seen.add(k)
+            out.append(x)
+    return out
+
+
+fn("array_distinct")(_arr(_distinct))
+
+
+@fn("array_contains", lo=2)
+def array_contains(a: Any, v: Any) -> Any:
+    if a is MISSING or v is MISSING:
+        return MISSING
+    if type(a) is not list:
+        return None
+    if v is None:
+        return None
+    return any(collate(x, v) == 0 for x in a)
+
+
+@fn("array_contains_all", lo=2)
+def array_contains_all(a: Any, b: Any) -> Any:
+    if a is MISSING or b is MISSING:
+        return MISSING
+    if type(a) is not list or type(b) is not list:
+        return None
+    keys = {hkey(x) for x in a}
+    return all(hkey(x) in keys for x in b)
+
+
+@fn("array_contains_any", lo=2)
+def array_contains_any(a: Any, b: Any) -> Any:
+    if a is MISSING or b is MISSING:
+        return MISSING
+    if type(a) is not list or type(b) is not list:
+        return None
+    keys = {hkey(x) for x in a}
+    return any(hkey(x) in keys for x in b)
+
+
+@fn("array_position", "array_pos", lo=2)
+def array_position(a: Any, v: Any) -> Any:
+    if a is MISSING or v is MISSING:
+        return MISSING
+    if type(a) is not list:
+        return None
+    for i, x in enumerate(a):
+        if collate(x, v) == 0:
+            return i
+    return -1
+
+
+@fn("array_put", lo=2, hi=None)
+def array_put(a: Any, *xs: Any) -> Any:
+    if a is MISSING:
+        return MISSING
+    if type(a) is not list:
+        return None
+    out = list(a)
+    keys = {hkey(x) for x in out}
+    for x in xs:
+        if x is MISSING:
+            continue
+        if hkey(x) not in keys:
+            keys.add(hkey(x))
+            out.append(x)
+    return out
+
+
+@fn("array_remove", lo=2, hi=None)
+def array_remove(a: Any, *xs: Any) -> Any:
+    if a is MISSING:
+        return MISSING
+    if type(a) is not list:
+        return None
+    drop = {hkey(x) for x in xs if x is not MISSING}
+    return [x for x in a if hkey(x) not in drop]
+
+
+@fn("array_insert", lo=3, hi=None)
+def array_insert(a: Any, pos: Any, *xs: Any) -> Any:
+    if a is MISSING or pos is MISSING or any(x is MISSING for x in xs):
+        return MISSING
+    i = _int(pos)
+    if type(a) is not list or i is None:
+        return None
+    if i < 0:
+        i += len(a)
+    if i < 0 or i > len(a):
+        return None
+    return a[:i] + list(xs) + a[i:]
+
+
+@fn("array_flatten", lo=2)
+def array_flatten(a: Any, depth: Any) -> Any:
+    if a is MISSING or depth is MISSING:
+        return MISSING
+    d = _int(depth)
+    if type(a) is not list or d is None:
+        return None
+
+    def flat(x: list[Any], level: int) -> list[Any]:
+        out: list[Any] = []
+        for y in x:
+            if type(y) is list and (level < 0 or level > 0):
+                out.extend(flat(y, level - 1))
+            else:
+                out.append(y)
+        return out
+
+    return flat(a, d)
+
+
+@fn("array_range", lo=2, hi=3)
+def array_range(start: Any, end: Any, step: Any = 1) -> Any:
+    u = unknown(start, end, step)
+    if u is not False:
+        return u
+    if not (is_num(start) and is_num(end) and is_num(step)) or step == 0:
+        return None
+    out, x = [], start
+    if (end - start) / step > 1_000_000:
+        return None
+    while (step > 0 and x < end) or (step < 0 and x > end):
+        out.append(x)
+        x += step
+    return out
+
+
+@fn("array_repeat", lo=2)
+def array_repeat(v: Any, n: Any) -> Any:
+    if v is MISSING or n is MISSING:
+        return MISSING
+    k = _int(n)
+    if k is None or k < 0:
+        return None
+    return [v] * k
+
+
+@fn("array_replace", lo=3, hi=4)
+def array_replace(a: Any, old: Any, new: Any, n: Any = -1) -> Any:
+    if a is MISSING or old is MISSING or new is MISSING:
+        return MISSING
+    k = _int(n)
+    if type(a) is not list or k is None:
+        return None
+    out, done = [], 0
+    for x in a:
+        if (k < 0 or done < k) and collate(x, old) == 0:
+            out.append(new)
+            done += 1
+        else:
+            out.append(x)
+    return out
+
+
+def _set_op(kind: str) -> Any:
+    def g(*arrs: Any) -> Any:
+        if any(a is MISSING for a in arrs):
+            return MISSING
+        if any(type(a) is not list for a in arrs):
+            return None
+        if kind == "union":
+            return _distinct([x for a in arrs for x in a])
+        first = _distinct(arrs[0])
+        sets = [{hkey(x) for x in a} for a in arrs[1:]]
+        return [x for x in first if all(hkey(x) in s for s in sets)]
+
+    return g
+
+
+fn("array_union", lo=2, hi=None)(_set_op("union"))
+fn("array_intersect", lo=2, hi=None)(_set_op("intersect"))
+
+
+@fn("array_symdiff", "array_symdiff1", lo=2, hi=None)
+def array_symdiff(*arrs: Any) -> Any:
+    if any(a is MISSING for a in arrs):
+        return MISSING
+    if any(type(a) is not list for a in arrs):
+        return None
+    counts: dict[Any, int] = {}
+    for a in arrs:
+        for k in {hkey(x) for x in a}:
+            counts[k] = counts.get(k, 0) + 1
+    seen: set[Any] = set()
+    out = []
+    for a in arrs:
+        for x in a:
+            k = hkey(x)
+            if counts[k] == 1 and k not in seen:
+                seen.add(k)
+                out.append(x)
+    return out
+
+
+@fn("array_symdiffn", lo=2, hi=None)
+def array_symdiffn(*arrs: Any) -> Any:
+    if any(a is MISSING for a in arrs):
+        return MISSING
+    if any(type(a) is not list for a in arrs):
+        return None
+    counts: dict[Any, int] = {}
+    for a in arrs:
+        for k in {hkey(x) for x in a}:
+            counts[k] = counts.get(k, 0) + 1
+    seen: set[Any] = set()
+    out = []
+    for a in arrs:
+        for x in a:
+            k = hkey(x)
+            if counts[k] % 2 == 1 and k not in seen:
+                seen.add(k)
+                out.append(x)
+    return out
+
+
+@fn("array_except", lo=2)
+def array_except(a: Any, b: Any) -> Any:
+    if a is MISSING or b is MISSING:
+        return MISSING
+    if type(a) is not list or type(b) is not list:
+        return None
+    drop = {hkey(x) for x in b}
+    return [x for x in a if hkey(x) not in drop]
+
+
+@fn("array_star", lo=1)
+def array_star(a: Any) -> Any:
+    return a
+
+
+@fn("array_binary_search", lo=2)
+def array_binary_search(a: Any, v: Any) -> Any:
+    if a is MISSING:
+        return MISSING
+    if type(a) is not list:
+        return None
+    lo, hi = 0, len(a) - 1
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        c = collate(a[mid], v)
+        if c == 0:
+            while mid > 0 and collate(a[mid - 1], v) == 0:
+                mid -= 1
+            return mid
+        if c < 0:
+            lo = mid + 1
+        else:
+            hi = mid - 1
+    return -1
+
+
+def _swap_move(a: Any, i: Any, j: Any, move: bool) -> Any:
+    if a is MISSING or i is MISSING or j is MISSING:
+        return MISSING
+    x, y = _int(i), _int(j)
+    if type(a) is not list or x is None or y is None:
+        return None
+    n = len(a)
+    x, y = x + n if x < 0 else x, y + n if y < 0 else y
+    if not (0 <= x < n and 0 <= y < n):
+        return None
+    out = list(a)
+    if move:
+        out.insert(y, out.pop(x))
+    else:
+        out[x], out[y] = out[y], out[x]
+    return out
+
+
+fn("array_swap", lo=3)(lambda a, i, j: _swap_move(a, i, j, False))
+fn("array_move", lo=3)(lambda a, i, j: _swap_move(a, i, j, True))
+
+
+@fn("slice", lo=2, hi=3)
+def slice_(a: Any, start: Any, end: Any = MISSING) -> Any:
+    if a is MISSING or start is MISSING:
+        return MISSING
+    s = _int(start)
+    e = len(a) if end is MISSING and type(a) is list else _int(end)
+    if type(a) is not list or s is None or e is None:
+        return None
+    n = len(a)
+    s, e = s + n if s < 0 else s, e + n if e < 0 else e
+    if s < 0 or e > n or s > e:
+        return None
+    return a[s:e]
+
+
+@fn("element", lo=2)
+def element(a: Any, i: Any) -> Any:
+    if type(a) is list:
+        k = _int(i)
+        if k is None:
+            return None
+        k = k + len(a) if k < 0 else k
+        return a[k] if 0 <= k < len(a) else MISSING
+    if type(a) is dict and isinstance(i, str):
+        return a.get(i, MISSING)
+    return MISSING if a is MISSING or i is MISSING else None

@@ -1,0 +1,365 @@
+"""Number, arithmetic, comparison and bitwise functions."""
+
+from __future__ import annotations
+
+import math
+import random
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from catalog.sqlpp.registry import fn, unknown
+from catalog.sqlpp.values import MISSING, T_NULL, collate, equals, is_num, norm_num, rank
+
+
+def _num1(f: Any) -> Any:
+    def g(x: Any) -> Any:
+        if not is_num(x):
+            return MISSING if x is MISSING else None
+        try:
+            r = f(x)
+        except (ValueError, OverflowError, ZeroDivisionError):
+            return None
+        return r
+
+    return g
+
+
+def _safe_log(f: Any) -> Any:
+    def g(x: float) -> float:
+        if x == 0:
+            return -math.inf
+        if x < 0:
+            return math.nan
+        return f(x)
+
+    return g
+
+
+def _tan(x: float) -> float:
+    return math.tan(x)
+
+
+fn("abs")(_num1(abs))
+fn("acos")(_num1(lambda x: math.acos(x) if -1 <= x <= 1 else math.nan))
+fn("asin")(_num1(lambda x: math.asin(x) if -1 <= x <= 1 else math.nan))
+fn("atan")(_num1(math.atan))
+fn("cos")(_num1(math.cos))
+fn("sin")(_num1(math.sin))
+fn("tan")(_num1(_tan))
+fn("ceil")(_num1(lambda x: x if math.isinf(x) or x != x else math.ceil(x)))
+fn("floor")(_num1(lambda x: x if math.isinf(x) or x != x else math.floor(x)))
+fn("degrees")(_num1(math.degrees))
+fn("radians")(_num1(lambda x: x * (math.pi / 180)))
+fn("exp")(_num1(lambda x: math.exp(x) if x < 710 else math.inf))
+fn("ln")(_num1(_safe_log(math.log)))
+fn("log")(_num1(_safe_log(math.log10)))
+fn("sqrt")(_num1(lambda x: math.sqrt(x) if x >= 0 else math.nan))
+fn("sign")(_num1(lambda x: 0 if x != x else (1 if x > 0 else -1 if x < 0 else 0)))
+fn("neg")(_num1(lambda x: -x))
+fn("e", lo=0)(lambda: math.e)
+fn("pi", lo=0)(lambda: math.pi)
+fn("nan", lo=0)(lambda: math.nan)
+fn("posinf", "pos_inf", lo=0)(lambda: math.inf)
+fn("neginf", "neg_inf", lo=0)(lambda: -math.inf)
+
+
+@fn("atan2", lo=2)
+def atan2(y: Any, x: Any) -> Any:
+    u = unknown(y, x)
+    if u is not False:
+        return u
+    return math.atan2(y, x) if is_num(y) and is_num(x) else None
+
+
+@fn("power", lo=2)
+def power(x: Any, y: Any) -> Any:
+    u = unknown(x, y)
+    if u is not False:
+        return u
+    if not (is_num(x) and is_num(y)):
+        return None
+    try:
+        return x**y if not (x < 0 and y != int(y)) else math.nan
+    except (OverflowError, ZeroDivisionError):
+        return math.inf
+
+
+def _digits(x: Any, d: Any) -> Any:
+    u = unknown(x, d)
+    if u is not False:
+        return u
+    if not (is_num(x) and is_num(d)) or d != int(d):
+        return None
+    return True
+
+
+def _round(mode: str) -> Any:
+    def g(x: Any, d: Any = 0) -> Any:
+        ok = _digits(x, d)
+        if ok is not True:
+            return ok
+        if math.isinf(x) or x != x:
+            return x
+        q = Decimal(1).scaleb(-int(d))
+        r = Decimal(repr(float(x))).quantize(q, rounding=mode) if d > 0 else (
+            Decimal(repr(float(x))) / q).quantize(Decimal(1), rounding=mode) * q  # fmt: skip
+        return norm_num(float(r))
+
+    return g
+
+
+fn("round", lo=1, hi=2)(_round(ROUND_HALF_EVEN))
+fn("round_even", lo=1, hi=2)(_round(ROUND_HALF_EVEN))
+
+
+@fn("trunc", lo=1, hi=2)
+def trunc(x: Any, d: Any = 0) -> Any:
+    ok = _digits(x, d)
+    if ok is not True:
+        return ok
+    if math.isinf(x) or x != x:
+        return x
+    f = 10.0 ** int(d)
+    return norm_num(math.trunc(x * f) / f)
+
+
+@fn("random", lo=0, hi=1)
+def random_(seed: Any = MISSING) -> Any:
+    if is_num(seed):
+        return random.Random(seed).random()
+    return random.random()
+
+
+def _arith(op: str) -> Any:
+    def g(a: Any, b: Any) -> Any:
+        u = unknown(a, b)
+        if u is not False:
+            return u
+        if not (is_num(a) and is_num(b)):
+            return None
+        if op == "add":
+            return a + b
+        if op == "sub":
+            return a - b
+        if op == "mult":
+            return a * b
+        if b == 0:
+            return None
+        if op == "div":
+            return a / b
+        if op == "mod":
+            return math.fmod(a, b)
+        if op == "idiv":
+            return int(a / b) if type(a) is int and type(b) is int else math.trunc(a / b)
+        return int(math.fmod(int(a), int(b)))
+
+    return g
+
+
+for _op in ("add", "sub", "mult", "div", "mod", "idiv", "imod"):
+    fn(_op, lo=2)(_arith(_op))
+
+
+def _cmpf(test: Any) -> Any:
+    def g(a: Any, b: Any) -> Any:
+        u = unknown(a, b)
+        if u is not False:
+            return u
+        return test(collate(a, b))
+
+    return g
+
+
+fn("eq", lo=2)(lambda a, b: equals(a, b))
+fn("ne", "neq", lo=2)(
+    lambda a, b: unknown(a, b) if unknown(a, b) is not False else not equals(a, b)
+)
+fn("lt", lo=2)(_cmpf(lambda c: c < 0))
+fn("le", "lte", lo=2)(_cmpf(lambda c: c <= 0))
+fn("gt", lo=2)(_cmpf(lambda c: c > 0))
+fn("ge", "gte", lo=2)(_cmpf(lambda c: c >= 0))
+
+
+@fn("between", lo=3)
+def between(x: Any, a: Any, b: Any) -> Any:
+    u = unknown(x, a, b)
+    if u is not False:
+        return u
+    return collate(x, a) >= 0 and collate(x, b) <= 0
+
+
+def _extreme(sign: int) -> Any:
+    def g(*args: Any) -> Any:
+        best: Any = None
+        for a in args:
+            if rank(a) <= T_NULL:
+                continue
+            if best is None or collate(a, best) * sign > 0:
+                best = a
+        return best
+
+    return g
+
+
+fn("greatest", lo=1, hi=None)(_extreme(1))
+fn("least", lo=1, hi=None)(_extreme(-1))
+
+
+# --- conditional functions for numbers -------------------------------------------------
+
+
+def _isinf(v: Any) -> bool:
+    return is_num(v) and math.isinf(v)
+
+
+def _isnan(v: Any) -> bool:
+    return isinstance(v, float) and v != v
+
+
+def _first_if(skip: Any) -> Any:
+    def g(*args: Any) -> Any:
+        for a in args:
+            if a is MISSING:
+                return MISSING
+            if a is None:
+                return None
+            if not is_num(a):
+                return None
+            if not skip(a):
+                return a
+        return None
+
+    return g
+
+
+fn("ifinf", lo=2, hi=None)(_first_if(_isinf))
+fn("ifnan", lo=2, hi=None)(_first_if(_isnan))
+fn("ifnanorinf", lo=2, hi=None)(_first_if(lambda a: _isinf(a) or _isnan(a)))
+
+
+def _value_if(result: Any) -> Any:
+    def g(a: Any, b: Any) -> Any:
+        u = unknown(a, b)
+        if u is not False:
+            return u
+        e = equals(a, b)
+        return result if e is True else a if e is False else None
+
+    return g
+
+
+fn("nanif", lo=2)(_value_if(math.nan))
+fn("posinfif", lo=2)(_value_if(math.inf))
+fn("neginfif", lo=2)(_value_if(-math.inf))
+
+
+# --- bitwise ------------------------------------------------------------------------
+
+_MASK = (1 << 64) - 1
+
+
+def _i64(v: Any) -> int | None:
+    if is_num(v) and not math.isinf(v) and v == v and v == int(v):
+        return int(v)
+    return None
+
+
+def _signed(x: int) -> int:
+    x &= _MASK
+    return x - (1 << 64) if x >> 63 else x
+
+
+def _bitop(kind: str) -> Any:
+    def g(*args: Any) -> Any:
+        u = unknown(*args)
+        if u is not False:
+            return u
+        vals = [_i64(a) for a in args]
+        if any(v is None for v in vals):
+            return None
+        r = vals[0]
+        for v in vals[1:]:
+            r = r & v if kind == "and" else r | v if kind == "or" else r ^ v  # type: ignore
+        return _signed(r)  # type: ignore[arg-type]
+
+    return g
+
+
+fn("bitand", lo=2, hi=None)(_bitop("and"))
+fn("bitor", lo=2, hi=None)(_bitop("or"))
+fn("bitxor", lo=2, hi=None)(_bitop("xor"))
+
+
+@fn("bitnot")
+def bitnot(a: Any) -> Any:
+    v = _i64(a)
+    if v is None:
+        return MISSING if a is MISSING else None
+    return _signed(~v)
+
+
+@fn("bitshift", lo=2, hi=3)
+def bitshift(a: Any, n: Any, rotate: Any = False) -> Any:
+    u = unknown(a, n, rotate)
+    if u is not False:
+        return u
+    v, k = _i64(a), _i64(n)
+    if v is None or k is None or not isinstance(rotate, bool):
+        return None
+    v &= _MASK
+    if rotate:
+        k %= 64
+        return _signed((v << k) | (v >> (64 - k)))
+    if k >= 0:
+        return _signed(v << k) if k < 64 else 0
+    return _signed(v >> -k) if -k < 64 else 0
+
+
+def _bits(b: Any) -> list[int] | None:
+    items = b if type(b) is list else [b]
+    out = []
+    for x in items:
+        k = _i64(x)
+        if k is None or k < 1 or k > 64:
+            return None
+        out.append(k)
+    return out
+
+
+@fn("bitset", lo=2)
+def bitset(a: Any, b: Any) -> Any:
+    u = unknown(a, b)
+    if u is not False:
+        return u
+    v, bits = _i64(a), _bits(b)
+    if v is None or bits is None:
+        return None
+    for k in bits:
+        v |= 1 << (k - 1)
+    return _signed(v)
+
+
+@fn("bitclear", lo=2)
+def bitclear(a: Any, b: Any) -> Any:
+    u = unknown(a, b)
+    if u is not False:
+        return u
+    v, bits = _i64(a), _bits(b)
+    if v is None or bits is None:
+        return None
+    for k in bits:
+        v &= ~(1 << (k - 1))
+    return _signed(v)
+
+
+@fn("bittest", "isbitset", lo=2, hi=3)
+def bittest(a: Any, b: Any, all_: Any = False) -> Any:
+    u = unknown(a, b, all_)
+    if u is not False:
+        return u
+    v, bits = _i64(a), _bits(b)
+    if v is None or bits is None or not isinstance(all_, bool):
+        return None
+    v &= _MASK
+    hits = [bool(v >> (k - 1) & 1) for k in bits]
+    return all(hits) if all_ else any(hits)

@@ -1,0 +1,228 @@
+"""JSON values with MISSING, N1QL truth, collation order and hashable keys."""
+
+from __future__ import annotations
+
+import math
+from functools import cmp_to_key
+from typing import Any
+
+
+class _Missing:
+    """The MISSING value (an absent field); a singleton."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Any = _Missing()
+
+# Collation ranks: MISSING < NULL < booleans < numbers < strings < arrays < objects < binary.
+T_MISSING, T_NULL, T_BOOL, T_NUM, T_STR, T_ARR, T_OBJ, T_BIN = range(8)
+TYPE_NAMES = ["missing", "null", "boolean", "number", "string", "array", "object", "binary"]
+
+
+def rank(v: Any) -> int:
+    """Return the collation rank of a value's type."""
+    if v is None:
+        return T_NULL
+    t = type(v)
+    if t is str:
+        return T_STR
+    if t is bool:
+        return T_BOOL
+    if t is int or t is float:
+        return T_NUM
+    if t is dict:
+        return T_OBJ
+    if t is list:
+        return T_ARR
+    if v is MISSING:
+        return T_MISSING
+    if isinstance(v, (bytes, bytearray)):
+        return T_BIN
+    if isinstance(v, bool):
+        return T_BOOL
+    if isinstance(v, (int, float)):
+        return T_NUM
+    if isinstance(v, dict):
+        return T_OBJ
+    if isinstance(v, (list, tuple)):
+        return T_ARR
+    return T_STR
+
+
+def type_name(v: Any) -> str:
+    """Return the N1QL type name of a value."""
+    return TYPE_NAMES[rank(v)]
+
+
+def is_num(v: Any) -> bool:
+    """Return True for a JSON number (not a boolean)."""
+    t = type(v)
+    return t is int or t is float
+
+
+def truth(v: Any) -> bool:
+    """Return N1QL truthiness: MISSING/NULL/false/0/""/[]/{} are false."""
+    if v is None or v is MISSING:
+        return False
+    if v is True:
+        return True
+    if v is False:
+        return False
+    if is_num(v):
+        return v != 0 and not (isinstance(v, float) and math.isnan(v))
+    if isinstance(v, (str, list, dict, bytes)):
+        return len(v) > 0
+    return True
+
+
+def _cmp_num(a: Any, b: Any) -> int:
+    if a == b:
+        return 0
+    if a != a:  # NaN sorts below every other number
+        return 0 if b != b else -1
+    if b != b:
+        return 1
+    return -1 if a < b else 1
+
+
+def collate(a: Any, b: Any) -> int:
+    """Return -1, 0 or 1 comparing two values in N1QL collation order."""
+    ra, rb = rank(a), rank(b)
+    if ra != rb:
+        return -1 if ra < rb else 1
+    if ra == T_NUM:
+        return _cmp_num(a, b)
+    if ra in (T_STR, T_BOOL, T_BIN):
+        return 0 if a == b else (-1 if a < b else 1)
+    if ra == T_ARR:
+        for x, y in zip(a, b, strict=False):
+            c = collate(x, y)
+            if c:
+                return c
+        return (len(a) > len(b)) - (len(a) < len(b))
+    if ra == T_OBJ:
+        if len(a) != len(b):
+            return -1 if len(a) < len(b) else 1
+        ka, kb = sorted(a), sorted(b)
+        for x, y in zip(ka, kb, strict=False):
+            if x != y:
+                return -1 if x < y else 1
+        for k in ka:
+            c = collate(a[k], b[k])
+            if c:
+                return c
+        return 0
+    return 0
+
+
+collate_key = cmp_to_key(collate)
+
+
+def equals(a: Any, b: Any) -> Any:
+    """Return N1QL equality: MISSING or NULL if either side is (also nested), else a boolean."""
+    if a is MISSING or b is MISSING:
+        return MISSING
+    if a is None or b is None:
+        return None
+    ta, tb = type(a), type(b)
+    if ta is list and tb is list:
+        if len(a) != len(b):
+            return False
+        null = False
+        for x, y in zip(a, b, strict=False):
+            r = equals(x, y)
+            if r is False:
+                return False
+            if r is not True:
+                null = True
+        return None if null else True
+    if ta is dict and tb is dict:
+        if len(a) != len(b) or a.keys() != b.keys():
+            return False
+        null = False
+        for k, x in a.items():
+            r = equals(x, b[k])
+            if r is False:
+                return False
+            if r is not True:
+                null = True
+        return None if null else True
+    return collate(a, b) == 0
+
+
+def hkey(v: Any) -> Any:
+    """Return a hashable key such that equal values (1 == 1.0) share it."""
+    if v is None:
+        return ("n",)
+    t = type(v)
+    if t is str:
+        return v
+    if t is bool:
+        return ("b", v)
+    if t is int or t is float:
+        return ("d", float(v)) if v == v else ("nan",)
+    if t is list:
+        return ("a", tuple(hkey(x) for x in v))
+    if t is dict:
+        return ("o", tuple(sorted((k, hkey(x)) for k, x in v.items())))
+    if v is MISSING:
+        return ("m",)
+    if isinstance(v, (bytes, bytearray)):
+        return ("x", bytes(v))
+    return ("?", repr(v))
+
+
+def sanitize(v: Any) -> Any:
+    """Return v with non-finite floats spelled as N1QL prints them ("NaN", "+Infinity")."""
+    t = type(v)
+    if t is float:
+        if v != v:
+            return "NaN"
+        if v in (math.inf, -math.inf):
+            return "+Infinity" if v > 0 else "-Infinity"
+        return v
+    if t is dict:
+        for k, x in v.items():
+            y = sanitize(x)
+            if y is not x or y is MISSING:
+                return {k: sanitize(x) for k, x in v.items() if x is not MISSING}
+        return v
+    if t is list:
+        for x in v:
+            y = sanitize(x)
+            if y is not x:
+                return [None if x is MISSING else sanitize(x) for x in v]
+        return v
+    return v
+
+
+def norm_num(v: float) -> Any:
+    """Return an int for an integral float that fits exactly, else the float."""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 2**53:
+        return int(v)
+    return v
+
+
+def to_json_text(v: Any) -> str:
+    """Return the compact JSON text N1QL would print for a value."""
+    import json
+
+    def conv(x: Any) -> Any:
+        if isinstance(x, float):
+            if x != x or x in (math.inf, -math.inf):
+                return None
+            return norm_num(x)
+        if isinstance(x, dict):
+            return {k: conv(y) for k, y in x.items() if y is not MISSING}
+        if isinstance(x, list):
+            return [conv(y) if y is not MISSING else None for y in x]
+        return x
+
+    return json.dumps(conv(v), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
