@@ -737,3 +737,33 @@ def test_chunk_keys_refuses_references_it_cannot_read():
         onnxdoc.DocumentError, match=r"initializer\[0\]\.externalData: expected a list"
     ):
         onnxdoc.chunk_keys(document)
+
+
+def test_long_attribute_lists_convert_exactly_as_json_format_does():
+    import json
+
+    import numpy as np
+    from google.protobuf import json_format
+    from onnx import helper
+
+    from catalog.onnxdoc.convert import FAST_LIST_MIN, _message_to_dict, parse_document
+
+    rng = np.random.default_rng(7)
+    floats = list(rng.standard_normal(500).astype(np.float32) * 10.0 ** rng.integers(-30, 30, 500))
+    floats += [0.0, -0.0, 1e-45, 3.4028235e38, 0.1, 5.1]
+    ints = [int(v) for v in rng.integers(-(2**62), 2**62, 100)]
+    node = helper.make_node("Foo", ["X"], ["Y"], domain="test", values=floats, ids=ints)
+    node.attribute[0].doc_string = "kept"
+    with_nan = helper.make_node(
+        "Foo", ["X"], ["Z"], domain="test", vals=[float("nan")] * FAST_LIST_MIN
+    )
+    short = helper.make_node("Foo", ["X"], ["W"], domain="test", few=[1.5, 2.5])
+    graph = helper.make_graph([node, with_nan, short], "g", [], [])
+    model = helper.make_model(graph)
+    expected = json_format.MessageToDict(model)
+    work = onnx.ModelProto()
+    work.CopyFrom(model)  # _message_to_dict works on model_to_document's own copy
+    fast = _message_to_dict(work)
+    assert fast == expected
+    back = parse_document(json.loads(json.dumps(fast)))
+    assert back.SerializeToString() == model.SerializeToString()
