@@ -22,7 +22,7 @@ DEFINITION_PATH = Path(__file__).with_name("index.json")
 COLLECTION = "models"
 # The index's own name; Couchbase calls a scope-level index "<bucket>.<scope>.<name>".
 INDEX_NAME = "models-fts"
-# Analyzers the embedded store can reproduce (see DIFFERENCES.md for how closely).
+# Analyzers the embedded store can reproduce (see the README's search section for how closely).
 ANALYZERS = ("standard", "en", "keyword")
 # The composite field plain terms search.
 ALL_FIELD = "_all"
