@@ -87,7 +87,9 @@ def test_readme_queries_give_the_expected_answers(catalog):
         {"name": "sparse-mm", "latest": 1},
     ]
     zeros = run(catalog, q[2])
-    assert [(r["name"], r["tensor"], r["zeroFraction"]) for r in zeros] == [("sparse-mm", "W", 0.9)]
+    assert ("sparse-mm", "W", 0.9) in [(r["name"], r["tensor"], r["zeroFraction"]) for r in zeros]
+    fractions = [r["zeroFraction"] for r in zeros]
+    assert all(f > 0.5 for f in fractions) and fractions == sorted(fractions, reverse=True)
     biggest = run(catalog, q[5])
     assert biggest[0]["inputs"] == ["X"]
     assert [r["accuracy"] for r in run(catalog, q[6])] == [0.98, 0.97, 0.95]
