@@ -103,3 +103,17 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Uploads: keep large files on disk, not in memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("CATALOG_MAX_JSON_BODY_BYTES", 10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- inference ---------------------------------------------------------------------
+# Memory budget of the onnxruntime session cache (LRU), in MB.
+CATALOG_SESSION_CACHE_MB = envint("CATALOG_SESSION_CACHE_MB", 512)
+# Log every prediction to the `predictions` collection (training data for online learning).
+CATALOG_PREDICTION_LOG = envbool("CATALOG_PREDICTION_LOG", False)
+# How long logged predictions are kept, in seconds (0: forever).
+CATALOG_PREDICTION_TTL_S = envint("CATALOG_PREDICTION_TTL_S", 30 * 24 * 3600)
+# Most rows in one prediction request or batch CSV.
+CATALOG_MAX_BATCH = envint("CATALOG_MAX_BATCH", 10_000)
+# Time limit of one model run, in seconds (0: none).
+CATALOG_PREDICT_TIMEOUT_S = envint("CATALOG_PREDICT_TIMEOUT_S", 30)
+# onnxruntime intra-op threads per session (0: onnxruntime's default).
+CATALOG_ORT_THREADS = envint("CATALOG_ORT_THREADS", 0)

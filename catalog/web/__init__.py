@@ -1,0 +1,1 @@
+"""The catalog's web pages and their JSON twins, one module per area."""

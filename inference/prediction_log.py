@@ -1,0 +1,85 @@
+"""The prediction log: inputs, outputs and later the true label, as future training data.
+
+On when CATALOG_PREDICTION_LOG is true. One document per request in the ``predictions``
+collection, key ``<prediction id>``, expiring CATALOG_PREDICTION_TTL_S seconds after the
+prediction. A feedback label keeps the original expiry: Couchbase (and the embedded store)
+reset the expiry on a replace without one, so the remaining time is passed again.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+
+from catalog.registry import Registry, RegistryError
+from catalog.store import Conflict, NotFound
+from inference import oip
+from inference.predict import Prediction, new_prediction_id
+
+DEFAULT_TTL_S = 30 * 24 * 3600
+# Inputs larger than this (elements over all inputs) are not copied into the log:
+# a document must stay far below the 20 MB value limit.
+MAX_LOGGED_ELEMENTS = 100_000
+FEEDBACK_RETRIES = 20
+
+
+class PredictionNotFound(RegistryError):
+    """No logged prediction with this id (never logged, or expired)."""
+
+
+def ttl_seconds() -> int:
+    """Return how long a logged prediction is kept."""
+    return int(getattr(settings, "CATALOG_PREDICTION_TTL_S", DEFAULT_TTL_S))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def record(reg: Registry, prediction: Prediction) -> str:
+    """Store a prediction in the log; return its id."""
+    pid = new_prediction_id()
+    ttl = ttl_seconds()
+    size = sum(a.size for a in prediction.inputs.values())
+    doc: dict[str, Any] = {
+        "type": "prediction",
+        "id": pid,
+        "requestId": prediction.request_id,
+        "model": prediction.model.name,
+        "version": prediction.model.version,
+        "at": _now(),
+        "expiresAt": time.time() + ttl if ttl > 0 else None,
+        "tookMs": round(prediction.took_ms, 3),
+        "outputs": [oip.encode_output(n, a) for n, a in prediction.outputs],
+    }
+    if size <= MAX_LOGGED_ELEMENTS:
+        doc["inputs"] = [oip.encode_output(n, a) for n, a in prediction.inputs.items()]
+    else:
+        doc["inputsOmitted"] = size
+    reg.store.insert(reg.ks.predictions, pid, doc, expiry=ttl if ttl > 0 else None)
+    return pid
+
+
+def attach_feedback(reg: Registry, prediction_id: str, label: Any) -> dict[str, Any]:
+    """Attach the true label to a logged prediction; return the updated document."""
+    if not isinstance(prediction_id, str) or not prediction_id.isalnum() or len(prediction_id) > 64:
+        raise PredictionNotFound(f"no prediction {prediction_id!r}")
+    for _ in range(FEEDBACK_RETRIES):
+        try:
+            doc, cas = reg.store.get(reg.ks.predictions, prediction_id)
+        except NotFound:
+            raise PredictionNotFound(f"no prediction {prediction_id!r} (or it expired)") from None
+        doc["feedback"] = {"label": label, "at": _now()}
+        expires = doc.get("expiresAt")
+        remaining = None if expires is None else max(expires - time.time(), 1.0)
+        try:
+            reg.store.replace(reg.ks.predictions, prediction_id, doc, cas=cas, expiry=remaining)
+            return doc
+        except Conflict:
+            continue
+        except NotFound:
+            raise PredictionNotFound(f"no prediction {prediction_id!r} (or it expired)") from None
+    raise RegistryError("too much contention on this prediction; try again")
