@@ -117,3 +117,11 @@ CATALOG_MAX_BATCH = envint("CATALOG_MAX_BATCH", 10_000)
 CATALOG_PREDICT_TIMEOUT_S = envint("CATALOG_PREDICT_TIMEOUT_S", 30)
 # onnxruntime intra-op threads per session (0: onnxruntime's default).
 CATALOG_ORT_THREADS = envint("CATALOG_ORT_THREADS", 0)
+
+# --- access ------------------------------------------------------------------------
+# Reads are public unless CATALOG_PUBLIC_READS=0 (then a login or an API token is needed).
+# Writes always need a staff user or the catalog.publish permission (session or token).
+CATALOG_PUBLIC_READS = envbool("CATALOG_PUBLIC_READS", True)
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"

@@ -119,3 +119,19 @@ def test_demo_publishes_a_real_catalog_once(catalog_store):
     assert "Conv" in reg.document("resnet50")["summary"]["opTypes"]
     assert "0 models published, 20 already there" in cli("demo")
     assert len(reg.list_models()) == 20
+
+
+@pytest.mark.django_db
+def test_token_prints_a_token_once_and_stores_only_its_hash(catalog_store):
+    from django.contrib.auth.models import User
+
+    from catalog.models import APIToken
+
+    User.objects.create_user("alice", is_staff=True)
+    token = cli("token", "alice", "--name", "laptop").strip()
+    assert token.startswith("mct_")
+    stored = list(APIToken.objects.values_list(flat=True).values())
+    assert stored and token not in str(stored)
+    with pytest.raises(CommandError):
+        cli("token", "nobody")
+    assert "revoked 1" in cli("token", "alice", "--revoke")

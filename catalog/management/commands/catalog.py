@@ -84,6 +84,11 @@ class Command(BaseCommand):
         p = sub.add_parser("import", help="read documents written by export")
         p.add_argument("file", help="input file, or - for standard input")
 
+        p = sub.add_parser("token", help="create an API token for a user (printed once)")
+        p.add_argument("username")
+        p.add_argument("--name", default="", help="a label to tell tokens apart")
+        p.add_argument("--revoke", action="store_true", help="delete every token of the user")
+
     def handle(self, *args: Any, **opts: Any) -> None:
         name = opts["subcommand"]
         try:
@@ -244,6 +249,18 @@ class Command(BaseCommand):
         with tqdm(total=count, desc="import", unit="doc", file=sys.stderr, disable=None) as bar:
             n = transfer.import_records(reg.store, transfer.read_jsonl(lines), bar.update)
         self.stdout.write(f"imported {n} documents")
+
+    def do_token(self, opts: dict[str, Any]) -> None:
+        from catalog.tokens import TokenError, create_token, revoke_tokens
+
+        if opts["revoke"]:
+            count = revoke_tokens(opts["username"])
+            self.stdout.write(f"revoked {count} token(s) of {opts['username']}")
+            return
+        try:
+            self.stdout.write(create_token(opts["username"], name=opts["name"]))
+        except TokenError as e:
+            raise CommandError(str(e)) from None
 
     # -- output ----------------------------------------------------------------------------
 
