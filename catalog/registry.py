@@ -536,6 +536,8 @@ def validate_model(model: onnx.ModelProto) -> None:
         # Building the session is the check (kernels exist for every node and type);
         # graph optimisations would only slow it down.
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        options.intra_op_num_threads = 1  # no thread pool to start for a session never run
+        options.inter_op_num_threads = 1
         ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
     except Exception as e:  # onnxruntime raises its own exception types per failure
         raise InvalidModel(f"onnxruntime cannot run this model: {_first_line(e)}") from None
