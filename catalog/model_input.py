@@ -116,27 +116,3 @@ def iter_graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
                 yield from iter_graphs(attr.g)
             for sub in attr.graphs:
                 yield from iter_graphs(sub)
-
-
-def iter_tensors(model: onnx.ModelProto) -> Iterator[onnx.TensorProto]:
-    """Yield every tensor of a model: initializers and constant attributes, subgraphs too."""
-    graphs = list(iter_graphs(model.graph))
-    nodes = [node for graph in graphs for node in graph.node]
-    for function in model.functions:
-        for node in function.node:
-            nodes.append(node)
-            for attr in node.attribute:
-                if attr.HasField("g"):
-                    sub = list(iter_graphs(attr.g))
-                    graphs.extend(sub)
-                    nodes.extend(n for g in sub for n in g.node)
-    for graph in graphs:
-        yield from graph.initializer
-        for sparse in graph.sparse_initializer:
-            yield sparse.values
-            yield sparse.indices
-    for node in nodes:
-        for attr in node.attribute:
-            if attr.HasField("t"):
-                yield attr.t
-            yield from attr.tensors

@@ -23,7 +23,8 @@ from typing import Any
 import onnx
 
 from catalog import onnxdoc
-from catalog.model_input import ModelInput, ModelInputError, iter_tensors, to_model_proto
+from catalog.model_input import ModelInput, ModelInputError, to_model_proto
+from catalog.onnxdoc.walk import iter_tensors
 from catalog.store import Conflict, DocumentStore, NotFound
 from catalog.store.base import MAX_KEY_BYTES
 
@@ -544,7 +545,7 @@ def validate_model(model: onnx.ModelProto) -> None:
 
 
 def _refuse_external_files(model: onnx.ModelProto) -> None:
-    for tensor in iter_tensors(model):
+    for _, tensor in iter_tensors(model):
         if tensor.data_location == onnx.TensorProto.EXTERNAL or tensor.external_data:
             raise InvalidModel(
                 f"tensor {tensor.name!r} keeps its data in an external file; the catalog"

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "catalog.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -100,6 +101,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Largest model accepted by the upload page and API, in MB.
+CATALOG_MAX_UPLOAD_MB = envint("CATALOG_MAX_UPLOAD_MB", 200)
 # Uploads: keep large files on disk, not in memory.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("CATALOG_MAX_JSON_BODY_BYTES", 10 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
@@ -125,3 +128,15 @@ CATALOG_PUBLIC_READS = envbool("CATALOG_PUBLIC_READS", True)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+
+# --- limits (catalog/limits.py documents each) ---------------------------------------
+CATALOG_QUERY_TIMEOUT_S = float(os.environ.get("CATALOG_QUERY_TIMEOUT_S", "10"))
+CATALOG_QUERY_MAX_ROWS = envint("CATALOG_QUERY_MAX_ROWS", 1000)
+CATALOG_QUERY_MAX_CHARS = envint("CATALOG_QUERY_MAX_CHARS", 20_000)
+
+# --- production: refuse DEBUG, a dev/short/missing key, ALLOWED_HOSTS "*" -------------
+CATALOG_PRODUCTION = envbool("CATALOG_PRODUCTION", False)
+if CATALOG_PRODUCTION:
+    from catalog.security import check_production_settings
+
+    check_production_settings(globals())

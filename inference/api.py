@@ -3,9 +3,9 @@
 Errors are ``{"error": "..."}`` with 400 (bad request), 404 (no such model, version,
 alias or prediction), 405 (wrong method, with Allow), 413 (body too large) or 503.
 The JSON API is CSRF-exempt: it is called by programs, not by browser forms. Predicting
-and feedback are reads of the catalog (``read_access``: public unless CATALOG_PUBLIC_READS
-is off, then a session or an API token); health, server metadata and OpenAPI stay open
-for probes.
+is a read of the catalog (``read_access``: public unless CATALOG_PUBLIC_READS is off, then
+a session or an API token). Feedback labels become training data, so they need write
+access (``api_write``). Health, server metadata and OpenAPI stay open for probes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from catalog.permissions import read_access
+from catalog.onnxdoc import DocumentError
+from catalog.permissions import api_write, read_access
 from catalog.registry import InvalidName, ModelNotFound, RegistryError, get_registry
 from catalog.store import StoreError
 from inference import oip, openapi, predict
@@ -61,6 +62,8 @@ def api(*methods: str) -> Callable:
                 return error("the request body is too large", 413)
             except StoreError as e:
                 return error(f"the document store failed: {e}", 503)
+            except DocumentError as e:  # the server's data is broken, not the request
+                return error(f"the stored model is damaged: {e}", 500)
 
         return wrapper
 
@@ -168,7 +171,7 @@ def predict_csv(request: HttpRequest, name: str, ref: str | None = None) -> Http
 
 
 @api("POST")
-@read_access
+@api_write
 def prediction_feedback(request: HttpRequest, prediction_id: str) -> HttpResponse:
     """Attach the true label (``{"label": ...}``) to a logged prediction."""
     body = oip.parse_json(request.body)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from catalog.web.api_spec import catalog_paths
 from inference.oip import DATATYPES
 
 _ERROR = {"$ref": "#/components/responses/Error"}
@@ -355,13 +356,14 @@ def spec() -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
         "info": {
-            "title": "Model catalog inference API",
+            "title": "Model catalog API",
             "version": "0.1.0",
             "description": "Open Inference Protocol v2 (REST) over the catalog's ONNX models,"
-            " batch CSV prediction and prediction feedback. Errors are"
+            " batch CSV prediction, prediction feedback, search, SQL++, publishing, aliases"
+            " and online learning. Errors are"
             ' `{"error": "..."}`.',
         },
-        "paths": _paths(),
+        "paths": {**_paths(), **catalog_paths()},
         "components": {
             "schemas": copy.deepcopy(_SCHEMAS),
             "responses": {"Error": _json("Error", "An error.")},

@@ -8,7 +8,7 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from catalog.model_input import iter_tensors
+from tests.onnx_factories import assert_same_model  # noqa: F401  (re-exported for tests)
 
 
 @functools.cache
@@ -47,33 +47,3 @@ def matmul_model(rows: int, cols: int, seed: int = 0, name: str = "W") -> onnx.M
         [numpy_helper.from_array(w, name)],
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
-
-
-def normalized(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Return a copy with every tensor written as raw_data, for field-by-field comparison."""
-    copy = onnx.ModelProto()
-    copy.CopyFrom(model)
-    for tensor in iter_tensors(copy):
-        if tensor.data_type != TensorProto.STRING:
-            array = numpy_helper.to_array(tensor)
-            fresh = TensorProto()
-            fresh.CopyFrom(tensor)
-            for f in ("float_data", "int32_data", "int64_data", "double_data", "uint64_data"):
-                fresh.ClearField(f)
-            fresh.raw_data = np.ascontiguousarray(array).tobytes()
-            tensor.CopyFrom(fresh)
-    return copy
-
-
-def assert_same_model(a: onnx.ModelProto, b: onnx.ModelProto) -> None:
-    """Assert two models are equal: tensors bit for bit, every other field equal."""
-    ta, tb = list(iter_tensors(a)), list(iter_tensors(b))
-    assert [t.name for t in ta] == [t.name for t in tb]
-    for x, y in zip(ta, tb, strict=True):
-        if x.data_type == TensorProto.STRING:
-            assert list(x.string_data) == list(y.string_data)
-        else:
-            ax, ay = numpy_helper.to_array(x), numpy_helper.to_array(y)
-            assert ax.dtype == ay.dtype and ax.shape == ay.shape, x.name
-            assert ax.tobytes() == ay.tobytes(), x.name
-    assert normalized(a).SerializeToString() == normalized(b).SerializeToString()

@@ -135,3 +135,36 @@ def test_token_prints_a_token_once_and_stores_only_its_hash(catalog_store):
     with pytest.raises(CommandError):
         cli("token", "nobody")
     assert "revoked 1" in cli("token", "alice", "--revoke")
+
+
+def test_learn_runs_one_online_learning_step_from_a_csv(catalog_store, tmp_path):
+    from sklearn.linear_model import SGDClassifier
+
+    from inference.learning import start_learning
+    from tests.models import iris
+
+    X, y = iris()
+    names = ["sl", "sw", "pl", "pw"]
+    start_learning(
+        get_registry(),
+        "online",
+        SGDClassifier(random_state=0),
+        X[::3],
+        y[::3],
+        holdout=(X[1::3], y[1::3]),
+        feature_names=names,
+    )
+    csv = tmp_path / "batch.csv"
+    rows = [",".join(names + ["species"])]
+    rows += [
+        ",".join(f"{v:.1f}" for v in x) + f",{t}" for x, t in zip(X[2::3], y[2::3], strict=True)
+    ]
+    csv.write_text("\n".join(rows) + "\n")
+    result = json.loads(cli("learn", "online", str(csv), "--label", "species", "--json"))
+    assert result["version"] == 2
+    lineage = get_registry().document("online", 2)["lineage"]
+    assert lineage["parent"] == 1 and lineage["batchSize"] == 50
+    with pytest.raises(CommandError):  # the same file again is the same batch
+        cli("learn", "online", str(csv), "--label", "species")
+    with pytest.raises(CommandError, match="species|label"):
+        cli("learn", "online", str(csv), "--label", "nope")

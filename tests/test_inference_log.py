@@ -24,6 +24,15 @@ def logging_on(settings):
     settings.CATALOG_PREDICTION_TTL_S = 3600
 
 
+@pytest.fixture
+def writer(client, db):
+    """Return a client logged in as a staff user: feedback labels need write access."""
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create_user("labeller", is_staff=True))
+    return client
+
+
 def logged(reg) -> list[dict]:
     return [doc for _, doc, _ in reg.store.scan(reg.ks.predictions)]
 
@@ -54,24 +63,24 @@ def test_the_page_logs_too(client, iris_model, logging_on, db):
     assert len(logged(iris_model)) == 1
 
 
-def test_feedback_attaches_the_true_label(client, iris_model, logging_on):
-    pid = post_json(client, INFER, infer_body(iris()[0][:1])).json()["parameters"]["prediction_id"]
-    response = post_json(client, f"/api/predictions/{pid}/feedback", {"label": "setosa"})
+def test_feedback_attaches_the_true_label(writer, iris_model, logging_on):
+    pid = post_json(writer, INFER, infer_body(iris()[0][:1])).json()["parameters"]["prediction_id"]
+    response = post_json(writer, f"/api/predictions/{pid}/feedback", {"label": "setosa"})
     assert response.status_code == 200
     assert response.json()["feedback"]["label"] == "setosa"
     doc, _ = iris_model.store.get(iris_model.ks.predictions, pid)
     assert doc["feedback"]["label"] == "setosa" and doc["outputs"]
 
 
-def test_logged_predictions_expire_and_feedback_keeps_the_expiry(client, iris_model, settings):
+def test_logged_predictions_expire_and_feedback_keeps_the_expiry(writer, iris_model, settings):
     settings.CATALOG_PREDICTION_LOG = True
     settings.CATALOG_PREDICTION_TTL_S = 1
-    pid = post_json(client, INFER, infer_body(iris()[0][:1])).json()["parameters"]["prediction_id"]
-    assert post_json(client, f"/api/predictions/{pid}/feedback", {"label": 0}).status_code == 200
+    pid = post_json(writer, INFER, infer_body(iris()[0][:1])).json()["parameters"]["prediction_id"]
+    assert post_json(writer, f"/api/predictions/{pid}/feedback", {"label": 0}).status_code == 200
     time.sleep(1.2)
     with pytest.raises(NotFound):
         iris_model.store.get(iris_model.ks.predictions, pid)
-    response = post_json(client, f"/api/predictions/{pid}/feedback", {"label": 0})
+    response = post_json(writer, f"/api/predictions/{pid}/feedback", {"label": 0})
     assert response.status_code == 404
 
 
@@ -85,8 +94,8 @@ def test_logged_predictions_expire_and_feedback_keeps_the_expiry(client, iris_mo
         ({"label": None}, 400, "the label must be"),
     ],
 )
-def test_feedback_errors(client, iris_model, logging_on, body, status, message):
-    response = post_json(client, "/api/predictions/0123abcd/feedback", body)
+def test_feedback_errors(writer, iris_model, logging_on, body, status, message):
+    response = post_json(writer, "/api/predictions/0123abcd/feedback", body)
     assert response.status_code == status
     assert message in response.json()["error"]
 

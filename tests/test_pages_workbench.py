@@ -38,8 +38,8 @@ def test_the_json_twin_returns_rows_and_the_truncated_flag(client, published):
     assert same["results"] == [{"one": 1}]
 
 
-def test_rows_are_capped_and_flagged(client, published, monkeypatch):
-    monkeypatch.setattr(workbench, "MAX_ROWS", 2)
+def test_rows_are_capped_and_flagged(client, published, settings):
+    settings.CATALOG_QUERY_MAX_ROWS = 2
     data = client.get("/api/query", {"statement": "SELECT m.name FROM models m"}).json()
     assert data["count"] == 2 and data["truncated"] is True
     page = client.get("/workbench", {"statement": "SELECT m.name FROM models m"})

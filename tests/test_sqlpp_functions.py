@@ -162,3 +162,18 @@ def test_date_functions(expr, want):
 
 def test_now_functions_return_current_time():
     assert abs(one("NOW_MILLIS()") - one("STR_TO_MILLIS(NOW_STR())")) < 5000
+
+
+def test_round_of_huge_and_tiny_numbers_does_not_overflow():
+    from catalog.sqlpp import execute
+
+    class Empty:
+        def keyspace_exists(self, keyspace):
+            return False
+
+    rows = execute(
+        "SELECT RAW [ROUND(1.5e308), ROUND(1.5e308, -2), ROUND(5e-324, 3), "
+        "ROUND(2.5), ROUND(-1.25, 1)]",
+        source=Empty(),
+    )
+    assert rows == [[1.5e308, 1.5e308, 0, 2, -1.2]]

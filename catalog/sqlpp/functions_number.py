@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import random
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
 from catalog.sqlpp.registry import fn, unknown
@@ -100,10 +100,13 @@ def _round(mode: str) -> Any:
             return ok
         if math.isinf(x) or x != x:
             return x
-        q = Decimal(1).scaleb(-int(d))
-        r = Decimal(repr(float(x))).quantize(q, rounding=mode) if d > 0 else (
-            Decimal(repr(float(x))) / q).quantize(Decimal(1), rounding=mode) * q  # fmt: skip
-        return norm_num(float(r))
+        # A double has at most ~330 significant decimal digits in play (1.8e308, 5e-324):
+        # the default 28-digit context would overflow on quantize.
+        with localcontext(prec=800, Emax=MAX_EMAX, Emin=MIN_EMIN):
+            q = Decimal(1).scaleb(-int(d))
+            r = Decimal(repr(float(x))).quantize(q, rounding=mode) if d > 0 else (
+                Decimal(repr(float(x))) / q).quantize(Decimal(1), rounding=mode) * q  # fmt: skip
+            return norm_num(float(r))
 
     return g
 

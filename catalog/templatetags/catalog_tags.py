@@ -77,3 +77,67 @@ def pct(fraction: Any) -> str:
     if value == 0 or value >= 10:
         return f"{value:.0f}%"
     return f"{value:.2g}%"
+
+
+# Indexed field -> the word a search result shows before its highlighted fragment.
+_FIELD_LABELS = {
+    "metadata.description": "description",
+    "summary.opTypes": "operator",
+    "onnx.graph.node.name": "node",
+    "summary.initializers.name": "initializer",
+    "summary.inputs.name": "input",
+    "summary.outputs.name": "output",
+    "summary.producer.name": "producer",
+    "onnx.docString": "doc",
+    "onnx.graph.docString": "doc",
+    "onnx.graph.node.docString": "doc",
+    "summary.metadataProps": "property",
+}
+
+
+@register.filter
+def field_label(field: Any) -> str:
+    """Return a short label for an indexed field path (metadata.description -> description)."""
+    text = str(field)
+    return _FIELD_LABELS.get(text, text.rsplit(".", 1)[-1])
+
+
+@register.filter
+def sign(delta: Any) -> str:
+    """Return "up", "down" or "same" for a change (a CSS class)."""
+    if not isinstance(delta, (int, float)) or delta == 0:
+        return "same"
+    return "up" if delta > 0 else "down"
+
+
+@register.filter
+def signed(delta: Any) -> str:
+    """Return a change as +1.2K / −34 / ±0."""
+    if not isinstance(delta, (int, float)):
+        return ""
+    if delta == 0:
+        return "±0"
+    return ("+" if delta > 0 else "−") + compact(abs(delta))
+
+
+@register.filter
+def signed_bytes(delta: Any) -> str:
+    """Return a change of size as +1.2 KB / −3 bytes."""
+    from django.template.defaultfilters import filesizeformat
+
+    if not isinstance(delta, (int, float)):
+        return ""
+    if delta == 0:
+        return "±0"
+    return ("+" if delta > 0 else "−") + str(filesizeformat(abs(delta)))
+
+
+@register.filter
+def brief(value: Any) -> str:
+    """Return a metadata value as short text (— when missing)."""
+    import json
+
+    if value is None:
+        return "—"
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= 160 else text[:157] + "…"

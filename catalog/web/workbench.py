@@ -1,7 +1,7 @@
 """The query workbench: read-only SQL++ over the catalog, as a table or as JSON.
 
 Fenced in layers (DESIGN.md): the store refuses anything but SELECT before running it
-(``read_only=True``), every statement has a time limit, and at most ``MAX_ROWS`` rows
+(``read_only=True``), every statement has a time limit, and at most ``limits.query_max_rows()`` rows
 come back, with ``truncated`` set when there were more.
 """
 
@@ -17,6 +17,7 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from catalog import limits
 from catalog.forms import WorkbenchForm
 from catalog.permissions import read_access
 from catalog.registry import get_registry
@@ -24,9 +25,7 @@ from catalog.store import InvalidArgument, QueryError
 from catalog.web.responses import json_response
 
 # Rows shown at most; one more is read to know whether the result was cut.
-MAX_ROWS = 1000
 # Seconds a workbench statement may run.
-TIMEOUT_S = 10.0
 # Characters of a nested value shown in a table cell (the JSON view has everything).
 CELL_CHARS = 300
 
@@ -130,13 +129,14 @@ def run_statement(statement: str, params: dict | list | None) -> Results:
             params,
             query_context=reg.ks.query_context,
             read_only=True,
-            timeout=TIMEOUT_S,
+            timeout=limits.query_timeout_s(),
         )
     except InvalidArgument as e:
         raise QueryError(str(e)) from None
     elapsed = (time.perf_counter() - started) * 1000
-    truncated = len(rows) > MAX_ROWS
-    rows = rows[:MAX_ROWS]
+    max_rows = limits.query_max_rows()
+    truncated = len(rows) > max_rows
+    rows = rows[:max_rows]
     return Results(rows, truncated, elapsed, _columns(rows))
 
 
@@ -160,8 +160,8 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "form": form,
         "results": results,
         "examples": EXAMPLES,
-        "max_rows": MAX_ROWS,
-        "timeout": TIMEOUT_S,
+        "max_rows": limits.query_max_rows(),
+        "timeout": limits.query_timeout_s(),
         "query_context": get_registry().ks.query_context,
     }
     return render(request, "catalog/workbench.html", ctx)

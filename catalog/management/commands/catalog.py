@@ -84,6 +84,14 @@ class Command(BaseCommand):
         p = sub.add_parser("import", help="read documents written by export")
         p.add_argument("file", help="input file, or - for standard input")
 
+        p = sub.add_parser("learn", help="learn from a CSV batch (one online learning step)")
+        p.add_argument("name")
+        p.add_argument("path", help="CSV file with a header row")
+        p.add_argument("--label", help="the label column (not needed for clustering)")
+        p.add_argument("--batch-id", help="default: file name + hash of its content")
+        p.add_argument("--policy", choices=["always", "never", "no-worse"])
+        p.add_argument("--json", action="store_true", help="print the step result as JSON")
+
         p = sub.add_parser("token", help="create an API token for a user (printed once)")
         p.add_argument("username")
         p.add_argument("--name", default="", help="a label to tell tokens apart")
@@ -249,6 +257,27 @@ class Command(BaseCommand):
         with tqdm(total=count, desc="import", unit="doc", file=sys.stderr, disable=None) as bar:
             n = transfer.import_records(reg.store, transfer.read_jsonl(lines), bar.update)
         self.stdout.write(f"imported {n} documents")
+
+    def do_learn(self, opts: dict[str, Any]) -> None:
+        from inference.learning import learn_from_csv
+
+        result = learn_from_csv(
+            get_registry(),
+            opts["name"],
+            opts["path"],
+            opts["label"],
+            batch_id=opts["batch_id"],
+            policy=opts["policy"],
+            user="cli",
+        )
+        if opts["json"]:
+            self.stdout.write(json.dumps(result.to_dict()))
+            return
+        moved = "production moved" if result.promoted else result.reason
+        self.stdout.write(
+            f"{result.name} version {result.version}: {result.batch_size} rows,"
+            f" {result.rows_seen} seen, {result.metric}; {moved}"
+        )
 
     def do_token(self, opts: dict[str, Any]) -> None:
         from catalog.tokens import TokenError, create_token, revoke_tokens

@@ -1,0 +1,229 @@
+"""The search page (the home page) and its JSON twin ``/api/search``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from catalog.forms import SEARCH_FILTERS, SearchForm
+from catalog.permissions import read_access
+from catalog.search import search_models
+from catalog.store import SearchError, get_store
+from catalog.web.errors import catalog_errors
+from catalog.web.responses import error_response, json_response, wants_json
+
+# What an empty search box searches: every model, so the home page is never empty.
+MATCH_ALL = "*"
+# Facet terms shown per facet.
+FACET_SIZE = 12
+# Facet name -> its heading on the page, in page order.
+FACET_TITLES = {"task": "Task", "framework": "Framework", "tags": "Tags", "opTypes": "Operators"}
+_PARAM_OF_FACET = {facet: param for param, (facet, _) in SEARCH_FILTERS.items()}
+
+
+@require_GET
+@read_access
+@catalog_errors
+def search(request: HttpRequest) -> HttpResponse:
+    """Return a page of models matching a query string and facet filters."""
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        message = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        return _failed(request, form, message)
+    data = form.cleaned_data
+    try:
+        result = search_models(
+            get_store(),
+            data["q"] or MATCH_ALL,
+            bucket=settings.CATALOG_BUCKET,
+            scope=settings.CATALOG_SCOPE,
+            limit=data["limit"],
+            offset=data["offset"],
+            facet_size=FACET_SIZE,
+            all_versions=data["all_versions"],
+            filters=form.filters(),
+        )
+    except SearchError as e:
+        return _failed(request, form, str(e))
+    if wants_json(request):
+        return json_response(_as_json(form, result))
+    return render(request, "catalog/search.html", _context(request, form, result))
+
+
+def _failed(request: HttpRequest, form: SearchForm, message: str) -> HttpResponse:
+    if wants_json(request):
+        return error_response(request, 400, message, force_json=True)
+    ctx = _context(request, form, None) | {"error": message}
+    return render(request, "catalog/search.html", ctx, status=400)
+
+
+def _as_json(form: SearchForm, result: Any) -> dict[str, Any]:
+    data = form.cleaned_data
+    return {
+        "query": data["q"],
+        "filters": form.filters(),
+        "allVersions": data["all_versions"],
+        "offset": data["offset"],
+        "limit": data["limit"],
+        "total": result.total,
+        "tookMs": result.took_ms,
+        "hits": [
+            {
+                "id": h.id,
+                "name": h.fields.get("name"),
+                "version": h.fields.get("version"),
+                "score": h.score,
+                "fields": h.fields,
+                "fragments": h.fragments,
+            }
+            for h in result.hits
+        ],
+        "facets": {
+            name: {
+                "field": f.field,
+                "total": f.total,
+                "missing": f.missing,
+                "other": f.other,
+                "terms": [{"term": t, "count": c} for t, c in f.terms],
+            }
+            for name, f in result.facets.items()
+        },
+    }
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+# Fragments of these fields repeat what the card shows anyway.
+_SHOWN_FIELDS = {
+    "name",
+    "metadata.tags",
+    "metadata.task",
+    "metadata.framework",
+    "metadata.description",
+}
+
+
+def _card(hit: Any) -> dict[str, Any]:
+    f = hit.fields
+    fragments = [
+        (field.removesuffix("_text"), texts)
+        for field, texts in hit.fragments.items()
+        if field.removesuffix("_text") not in _SHOWN_FIELDS
+    ]
+    marked_tags = {
+        t.removeprefix("<mark>").removesuffix("</mark>")
+        for t in hit.fragments.get("metadata.tags", [])
+    }
+    described = hit.fragments.get("metadata.description") or hit.fragments.get(
+        "metadata.description_text"
+    )
+    return {
+        "id": hit.id,
+        "name": f.get("name") or hit.id.split("::")[0],
+        "version": f.get("version"),
+        "description": f.get("metadata.description") or "",
+        # The engine escapes the text and adds only <mark> tags: safe to show as HTML.
+        "description_html": " … ".join(described) if described else None,
+        "task": f.get("metadata.task"),
+        "framework": f.get("metadata.framework"),
+        "tags": [(t, t in marked_tags) for t in _as_list(f.get("metadata.tags"))],
+        "ops": _as_list(f.get("summary.opTypes")),
+        "createdAt": f.get("createdAt"),
+        "format": f.get("format"),
+        "fragments": fragments[:3],
+        "score": hit.score,
+    }
+
+
+def _url(query: QueryDict, **changes: Any) -> str:
+    """Return ``?query`` with some parameters replaced (None removes; lists set all values)."""
+    q = query.copy()
+    for key, value in changes.items():
+        q.pop(key, None)
+        if isinstance(value, list):
+            q.setlist(key, value)
+        elif value is not None:
+            q[key] = str(value)
+    for key in [k for k, v in q.lists() if not any(v)]:
+        q.pop(key)
+    encoded = q.urlencode()
+    return f"?{encoded}" if encoded else "?"
+
+
+def _toggle(query: QueryDict, param: str, value: str) -> str:
+    values = [v for v in query.getlist(param) if v]
+    values = [v for v in values if v != value] if value in values else [*values, value]
+    return _url(query, **{param: values, "offset": None})
+
+
+def _context(request: HttpRequest, form: SearchForm, result: Any) -> dict[str, Any]:
+    query = request.GET.copy()
+    query.pop("format", None)
+    data = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    active = [
+        {
+            "param": param,
+            "label": FACET_TITLES[SEARCH_FILTERS[param][0]],
+            "value": value,
+            "remove": _toggle(query, param, value),
+        }
+        for param, values in form.filter_values.items()
+        for value in values
+    ]
+    ctx: dict[str, Any] = {
+        "form": form,
+        "q": request.GET.get("q", ""),
+        "all_versions": data.get("all_versions", False),
+        "active": active,
+        "hidden_filters": [(a["param"], a["value"]) for a in active],
+        "clear_filters": _url(query, **{p: None for p in SEARCH_FILTERS}, offset=None),
+        "toggle_versions": _url(
+            query, all_versions=None if data.get("all_versions") else "1", offset=None
+        ),
+        "result": None,
+    }
+    if result is None:
+        return ctx
+    offset, limit = data["offset"], data["limit"]
+    chosen = {p: set(v) for p, v in form.filter_values.items()}
+    facets = []
+    for name, title in FACET_TITLES.items():
+        facet = result.facets.get(name)
+        param = _PARAM_OF_FACET[name]
+        terms = [
+            {
+                "term": term,
+                "count": count,
+                "active": term in chosen.get(param, ()),
+                "href": _toggle(query, param, term),
+            }
+            for term, count in (facet.terms if facet else [])
+        ]
+        # An active filter stays visible (and removable) even when no hit holds it.
+        shown = {t["term"] for t in terms}
+        terms += [
+            {"term": v, "count": 0, "active": True, "href": _toggle(query, param, v)}
+            for v in form.filter_values.get(param, [])
+            if v not in shown
+        ]
+        if terms:
+            facets.append({"name": name, "title": title, "param": param, "terms": terms})
+    ctx |= {
+        "result": result,
+        "cards": [_card(h) for h in result.hits],
+        "facets": facets,
+        "first": offset + 1 if result.hits else 0,
+        "last": offset + len(result.hits),
+        "previous": _url(query, offset=max(offset - limit, 0) or None) if offset > 0 else None,
+        "next": _url(query, offset=offset + limit) if offset + limit < result.total else None,
+        "browsing": not data["q"],
+    }
+    return ctx
