@@ -118,8 +118,8 @@ CATALOG_PREDICTION_TTL_S = envint("CATALOG_PREDICTION_TTL_S", 30 * 24 * 3600)
 CATALOG_MAX_BATCH = envint("CATALOG_MAX_BATCH", 10_000)
 # Time limit of one model run, in seconds (0: none).
 CATALOG_PREDICT_TIMEOUT_S = envint("CATALOG_PREDICT_TIMEOUT_S", 30)
-# onnxruntime intra-op threads per session (0: onnxruntime's default).
-CATALOG_ORT_THREADS = envint("CATALOG_ORT_THREADS", 0)
+# onnxruntime intra-op threads per session (0: onnxruntime's default, a pool per session).
+CATALOG_ORT_THREADS = envint("CATALOG_ORT_THREADS", 1)
 
 # --- access ------------------------------------------------------------------------
 # Reads are public unless CATALOG_PUBLIC_READS=0 (then a login or an API token is needed).

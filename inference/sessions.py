@@ -226,9 +226,12 @@ def new_session(data: bytes) -> ort.InferenceSession:
     """Return an onnxruntime CPU session for serialized ONNX bytes."""
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    threads = int(getattr(settings, "CATALOG_ORT_THREADS", 0))
+    # One thread per session by default: requests already run in parallel in the web
+    # workers, and a per-session thread pool would leave an idle thread per cached model.
+    threads = int(getattr(settings, "CATALOG_ORT_THREADS", 1))
     if threads > 0:
         options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
     return ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
 
 
