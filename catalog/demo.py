@@ -195,7 +195,8 @@ def demo_items() -> Iterator[tuple[str, Callable[[Registry], None]]]:
                 "dataset": item.dataset,
                 "featureNames": [str(n) for n in data.feature_names],
                 "metrics": _metric(model, task, X_test, y_test),
-                "sampleRow": [float(v) for v in X_test[0]],
+                # float32 values in their shortest form (5.1, not 5.099999904632568)
+                "sampleRow": [float(str(v)) for v in X_test[0]],
                 "trainRows": int(len(X_train)),
             }
             if task == "classification" and "target_names" in data:
@@ -233,6 +234,45 @@ def demo_items() -> Iterator[tuple[str, Callable[[Registry], None]]]:
 
         if path.exists():
             yield name, publish_light
+
+    yield ONLINE_NAME, publish_online
+
+
+ONLINE_NAME = "breast-cancer-online"
+
+
+def publish_online(reg: Registry, steps: int = 6) -> None:
+    """Publish a model that learned online: a first small batch, then one version a batch."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import SGDClassifier
+    from sklearn.model_selection import train_test_split
+
+    from inference.learning import learn, start_learning
+
+    data = load_breast_cancer()
+    X = data.data.astype(np.float32)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)  # SGD needs comparable scales
+    X_train, X_hold, y_train, y_hold = train_test_split(
+        X, data.target, test_size=0.3, random_state=SEED, stratify=data.target
+    )
+    batch = 40
+    start_learning(
+        reg,
+        ONLINE_NAME,
+        SGDClassifier(loss="log_loss", random_state=SEED),
+        X_train[:batch],
+        y_train[:batch],
+        holdout=(X_hold, y_hold),
+        classes=[0, 1],
+        feature_names=[str(n) for n in data.feature_names],
+        description="Online learning demo: an SGD classifier on standardised breast cancer"
+        " features, republished after every batch of 40 new rows (see its Versions page).",
+        tags=["breast-cancer", "online", "linear", "medical", "tabular"],
+        policy="no-worse",
+    )
+    for step in range(1, steps):
+        rows = slice(step * batch, (step + 1) * batch)
+        learn(reg, ONLINE_NAME, X_train[rows], y_train[rows], batch_id=f"demo-{step}")
 
 
 def publish_demo(reg: Registry, progress: Callable[[str], None] | None = None) -> list[str]:
