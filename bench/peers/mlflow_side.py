@@ -70,13 +70,7 @@ def cold_start(directory: Path, name: str) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--dir", required=True, type=Path)
-    ap.add_argument("--models", type=int, default=100)
-    ap.add_argument("--versions", type=int, default=10)
-    ap.add_argument("--lookups", type=int, default=300)
-    ap.add_argument("--searches", type=int, default=20)
-    ap.add_argument("--cold", type=int, default=20)
-    ap.add_argument("--warm", type=int, default=200)
+    workload.add_arguments(ap)
     ap.add_argument("--inferred", type=int, default=3, help="registrations with MLflow defaults")
     ap.add_argument("--cold-start", metavar="NAME")
     args = ap.parse_args()

@@ -12,9 +12,11 @@ online learner republishing after each batch would.
 
 from __future__ import annotations
 
+import argparse
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -123,3 +125,14 @@ def median(values: list[float]) -> float:
     s = sorted(values)
     mid = len(s) // 2
     return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
+
+
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    """Add the options both sides take, so they always run the same workload."""
+    ap.add_argument("--dir", required=True, type=Path)
+    ap.add_argument("--models", type=int, default=100)
+    ap.add_argument("--versions", type=int, default=10)
+    ap.add_argument("--lookups", type=int, default=300)
+    ap.add_argument("--searches", type=int, default=20)
+    ap.add_argument("--cold", type=int, default=20)
+    ap.add_argument("--warm", type=int, default=200)
