@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from catalog.sqlpp.registry import fn, unknown
@@ -277,8 +278,8 @@ fn("array_union", lo=2, hi=None)(_set_op("union"))
 fn("array_intersect", lo=2, hi=None)(_set_op("intersect"))
 
 
-@fn("array_symdiff", "array_symdiff1", lo=2, hi=None)
-def array_symdiff(*arrs: Any) -> Any:
+def _symdiff(arrs: tuple[Any, ...], keep: Callable[[int], bool]) -> Any:
+    """Return the distinct elements whose number of arrays holding them passes ``keep``."""
     if any(a is MISSING for a in arrs):
         return MISSING
     if any(type(a) is not list for a in arrs):
@@ -292,31 +293,20 @@ def array_symdiff(*arrs: Any) -> Any:
     for a in arrs:
         for x in a:
             k = hkey(x)
-            if counts[k] == 1 and k not in seen:
+            if keep(counts[k]) and k not in seen:
                 seen.add(k)
                 out.append(x)
     return out
+
+
+@fn("array_symdiff", "array_symdiff1", lo=2, hi=None)
+def array_symdiff(*arrs: Any) -> Any:
+    return _symdiff(arrs, lambda n: n == 1)  # in exactly one array
 
 
 @fn("array_symdiffn", lo=2, hi=None)
 def array_symdiffn(*arrs: Any) -> Any:
-    if any(a is MISSING for a in arrs):
-        return MISSING
-    if any(type(a) is not list for a in arrs):
-        return None
-    counts: dict[Any, int] = {}
-    for a in arrs:
-        for k in {hkey(x) for x in a}:
-            counts[k] = counts.get(k, 0) + 1
-    seen: set[Any] = set()
-    out = []
-    for a in arrs:
-        for x in a:
-            k = hkey(x)
-            if counts[k] % 2 == 1 and k not in seen:
-                seen.add(k)
-                out.append(x)
-    return out
+    return _symdiff(arrs, lambda n: n % 2 == 1)  # in an odd number of arrays
 
 
 @fn("array_except", lo=2)
