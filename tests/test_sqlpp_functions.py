@@ -177,3 +177,19 @@ def test_round_of_huge_and_tiny_numbers_does_not_overflow():
         source=Empty(),
     )
     assert rows == [[1.5e308, 1.5e308, 0, 2, -1.2]]
+
+
+def test_array_symdiff_keeps_elements_in_exactly_one_array_and_symdiffn_an_odd_number():
+    from catalog.sqlpp import execute
+
+    class Empty:
+        def keyspace_exists(self, keyspace):
+            return False
+
+    rows = execute(
+        "SELECT RAW [ARRAY_SYMDIFF([1, 2, 2, 3], [2, 4], [3, 5]),"
+        " ARRAY_SYMDIFFN([1, 2, 3], [2, 4], [2, 3]), ARRAY_SYMDIFF([1], MISSING) IS MISSING,"
+        " ARRAY_SYMDIFF([1], 'x')]",
+        source=Empty(),
+    )
+    assert rows == [[[1, 4, 5], [1, 2, 4], True, None]]
