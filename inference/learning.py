@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import onnx
 
-from catalog.registry import CAS_RETRIES, Registry, check_name
+from catalog.domain.registry import CAS_RETRIES, Registry, check_name
 from catalog.store import Conflict, NotFound
 from inference.learning_input import (
     LearningError,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.registry import CAS_RETRIES, Registry
+from catalog.domain.registry import CAS_RETRIES, Registry
 from catalog.store import Conflict
 from inference.learning import Batch, StepResult, run_step
 from inference.learning_input import MAX_BATCH_ROWS, as_matrix, coerce_labels

@@ -12,8 +12,8 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
-from catalog.model_input import iter_graphs
-from catalog.registry import ModelNotFound, Registry, check_name
+from catalog.domain.model_input import iter_graphs
+from catalog.domain.registry import ModelNotFound, Registry, check_name
 
 
 def learning_history(reg: Registry, name: str) -> list[dict[str, Any]]:

@@ -13,8 +13,7 @@ import heapq
 import math
 import threading
 import time
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,9 +21,11 @@ import onnxruntime as ort
 from django.conf import settings
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 
-from catalog.registry import Registry
+from catalog.domain.registry import Registry
 from inference import oip
 from inference.oip import InferRequest, ProtocolError
+from inference.prediction import Prediction
+from inference.prediction_log import record
 from inference.sessions import LoadedModel, load_model
 
 # Rows (first dimension) one request may carry; CATALOG_MAX_BATCH overrides.
@@ -39,35 +40,6 @@ class InferenceFailed(Exception):
     def __init__(self, message: str, status: int = 500):
         super().__init__(message)
         self.status = status
-
-
-@dataclass
-class Prediction:
-    """The outcome of one inference request."""
-
-    model: LoadedModel
-    outputs: list[tuple[str, np.ndarray]]
-    took_ms: float
-    request_id: str | None = None
-    prediction_id: str | None = None
-    inputs: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def response(self) -> dict[str, Any]:
-        """Return the OIP response body."""
-        body: dict[str, Any] = {
-            "model_name": self.model.name,
-            "model_version": str(self.model.version),
-            "outputs": [oip.encode_output(name, array) for name, array in self.outputs],
-        }
-        if self.request_id is not None:
-            body["id"] = self.request_id
-        if self.prediction_id is not None:
-            body["parameters"] = {"prediction_id": self.prediction_id}
-        return body
-
-    def output(self, name: str) -> np.ndarray | None:
-        """Return the array of an output, or None when it was not requested."""
-        return next((a for n, a in self.outputs if n == name), None)
 
 
 def max_batch() -> int:
@@ -87,8 +59,6 @@ def infer(reg: Registry, name: str, ref: int | str | None, request: InferRequest
         model, list(zip(names, results, strict=True)), took_ms, request.id, inputs=feeds
     )
     if getattr(settings, "CATALOG_PREDICTION_LOG", False):
-        from inference.prediction_log import record
-
         prediction.prediction_id = record(reg, prediction)
     return prediction
 
@@ -337,8 +307,3 @@ def _find_output(
             continue
         return spec.name
     return None
-
-
-def new_prediction_id() -> str:
-    """Return a fresh prediction id."""
-    return uuid.uuid4().hex

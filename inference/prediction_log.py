@@ -14,10 +14,10 @@ from typing import Any
 
 from django.conf import settings
 
-from catalog.registry import Registry, RegistryError
+from catalog.domain.registry import Registry, RegistryError
 from catalog.store import Conflict, NotFound
 from inference import oip
-from inference.predict import Prediction, new_prediction_id
+from inference.prediction import Prediction, new_prediction_id
 
 DEFAULT_TTL_S = 30 * 24 * 3600
 # Inputs larger than this (elements over all inputs) are not copied into the log:

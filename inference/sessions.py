@@ -24,7 +24,7 @@ from typing import Any
 import onnxruntime as ort
 from django.conf import settings
 
-from catalog.registry import Registry
+from catalog.domain.registry import Registry
 
 # Resident memory a session adds, measured on this machine (MatMul models, 8 sessions
 # each, RSS after a first run): 12.6 MB model -> 22.2 MB per session (1.76x), 1 MB ->

@@ -8,9 +8,9 @@ import pytest
 from django.contrib.auth.models import Permission, User
 from django.test import Client, RequestFactory, override_settings
 
-from catalog.models import APIToken
-from catalog.registry import get_registry
-from catalog.tokens import TokenError, create_token, revoke_tokens
+from catalog.domain.models import APIToken
+from catalog.domain.registry import get_registry
+from catalog.domain.tokens import TokenError, create_token, revoke_tokens
 from catalog.web import errors
 from tests.models import matmul_model
 

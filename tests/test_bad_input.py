@@ -19,10 +19,10 @@ from django.core.management import CommandError, call_command
 from django.test import Client, override_settings
 
 from catalog import onnxdoc
-from catalog.registry import Registry, get_registry
+from catalog.domain.registry import Registry, get_registry
+from catalog.domain.tokens import create_token
 from catalog.search import search_models
 from catalog.store import SearchError
-from catalog.tokens import create_token
 from inference.sessions import get_session_cache
 from tests.bad_input_cases import DOCUMENT_CASES, ONNX_CASES, good
 
@@ -474,7 +474,7 @@ def test_the_inference_api_names_the_bad_field_of_a_damaged_document(reg):
         assert mentions(message, words), (response.status_code, message)
 
 
-# -- each limit is enforced (catalog.limits names them) ---------------------------------------
+# -- each limit is enforced (catalog.domain.limits names them) ---------------------------------------
 
 
 def slow_model() -> bytes:

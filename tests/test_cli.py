@@ -9,7 +9,7 @@ import onnx
 import pytest
 from django.core.management import CommandError, call_command
 
-from catalog.registry import get_registry
+from catalog.domain.registry import get_registry
 from catalog.store import open_store
 from tests.models import assert_same_model, matmul_model
 
@@ -128,7 +128,7 @@ def test_demo_publishes_a_real_catalog_once(catalog_store):
 def test_token_prints_a_token_once_and_stores_only_its_hash(catalog_store):
     from django.contrib.auth.models import User
 
-    from catalog.models import APIToken
+    from catalog.domain.models import APIToken
 
     User.objects.create_user("alice", is_staff=True)
     token = cli("token", "alice", "--name", "laptop").strip()

@@ -21,7 +21,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 
-from catalog.registry import Registry
+from catalog.domain.registry import Registry
 from catalog.store import open_store
 from tests.models import matmul_model
 

@@ -13,8 +13,8 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
-from catalog.registry import get_registry
-from catalog.wsgi import application
+from catalog.domain.registry import get_registry
+from catalog.shell.wsgi import application
 from tests.models import iris, iris_logreg, matmul_model
 
 # Examples per operation; 13 operations stay well under a minute.

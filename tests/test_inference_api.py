@@ -336,7 +336,7 @@ def test_body_over_the_upload_limit_is_413(client, iris_model, settings):
 def test_private_catalogs_need_a_token_to_predict(client, iris_model, settings):
     from django.contrib.auth import get_user_model
 
-    from catalog.tokens import create_token
+    from catalog.domain.tokens import create_token
 
     settings.CATALOG_PUBLIC_READS = False
     body = infer_body(iris()[0][:1])

@@ -9,9 +9,9 @@ import re
 import numpy as np
 import pytest
 
+from catalog.web.serving.present import pretty_json
 from inference import oip
 from inference.oip import InputTensor, ProtocolError
-from inference.present import pretty_json
 
 
 def tensor(datatype: str, shape: list[int], data) -> InputTensor:
@@ -111,7 +111,7 @@ def test_pretty_json_keeps_rows_on_one_line():
 
 
 def test_the_openapi_description_covers_every_api_route(client):
-    from inference.urls import urlpatterns
+    from catalog.web.serving.urls import urlpatterns
 
     response = client.get("/api/openapi.json")
     assert response.status_code == 200

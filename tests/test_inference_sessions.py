@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from catalog.registry import ModelNotFound, version_key
+from catalog.domain.registry import ModelNotFound, version_key
 from inference import sessions
 from inference.sessions import (
     LoadedModel,
@@ -200,7 +200,7 @@ def test_sessions_build_from_json_and_binary_documents(iris_model):
 
 
 def test_the_same_model_name_in_two_stores_has_two_sessions(iris_model, tmp_path):
-    from catalog.registry import Registry
+    from catalog.domain.registry import Registry
     from catalog.store import open_store
 
     other = Registry(open_store(f"embedded://{tmp_path / 'other.sqlite3'}"))

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from catalog.registry import Registry, get_registry
+from catalog.domain.registry import Registry, get_registry
 from tests.models import iris, iris_logreg, iris_svc
 
 IRIS_FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]

@@ -20,7 +20,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
-from catalog.registry import Registry
+from catalog.domain.registry import Registry
 from inference.learning import (
     DuplicateBatch,
     LearningError,
@@ -276,7 +276,7 @@ def test_learn_from_csv_uses_the_header_and_refuses_the_same_file_twice(reg, tmp
 
 @pytest.fixture
 def app_reg(catalog_store, settings):
-    from catalog.registry import get_registry
+    from catalog.domain.registry import get_registry
 
     settings.CATALOG_PREDICTION_LOG = True
     settings.CATALOG_PREDICTION_TTL_S = 3600

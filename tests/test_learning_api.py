@@ -7,16 +7,16 @@ from django.contrib.auth.models import User
 from django.urls import include, path
 from sklearn.linear_model import SGDClassifier
 
-from catalog.registry import get_registry
-from catalog.tokens import create_token
-from inference import learning_api
+from catalog.domain.registry import get_registry
+from catalog.domain.tokens import create_token
+from catalog.web.serving import learning_api
 from inference.learning import learning_head, start_learning
 from tests.test_learning import iris_split
 
 # Until the lead wires the route into the site's URLs, these tests bring their own.
 urlpatterns = [
     path("api/models/<str:name>/learn", learning_api.api_learn, name="api-learn-test"),
-    path("", include("catalog.urls")),
+    path("", include("catalog.shell.urls")),
 ]
 pytestmark = pytest.mark.urls(__name__)
 

@@ -6,7 +6,7 @@ import multiprocessing
 
 from sklearn.linear_model import SGDClassifier
 
-from catalog.registry import Registry
+from catalog.domain.registry import Registry
 from catalog.store import open_store
 from inference.learning import learn, learning_head, start_learning
 from inference.learning_history import learning_history

@@ -7,8 +7,8 @@ import onnx
 import pytest
 from onnx import numpy_helper
 
-from catalog import netron
-from catalog.registry import get_registry
+from catalog.domain.registry import get_registry
+from catalog.web import netron
 from tests.models import iris, iris_svc, matmul_model
 
 

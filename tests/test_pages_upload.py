@@ -7,8 +7,8 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 
-from catalog.registry import get_registry
-from catalog.tokens import create_token
+from catalog.domain.registry import get_registry
+from catalog.domain.tokens import create_token
 from tests.models import matmul_model
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 from onnx import TensorProto, helper, numpy_helper
 
-from catalog.registry import get_registry
+from catalog.domain.registry import get_registry
 from catalog.web import charts, history
 from tests.models import matmul_model
 

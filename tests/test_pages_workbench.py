@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.registry import get_registry
+from catalog.domain.registry import get_registry
 from catalog.web import workbench
 from tests.models import matmul_model
 

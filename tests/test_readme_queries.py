@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from onnx import numpy_helper
 
-from catalog.registry import Registry
+from catalog.domain.registry import Registry
 from tests.models import iris, iris_logreg, iris_svc, matmul_model
 
 README = Path(__file__).resolve().parent.parent / "README.md"

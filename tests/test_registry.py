@@ -10,7 +10,7 @@ import onnxruntime as ort
 import pytest
 from onnx import TensorProto, helper
 
-from catalog.registry import (
+from catalog.domain.registry import (
     AliasInUse,
     InvalidModel,
     InvalidName,

@@ -7,7 +7,7 @@ import numpy as np
 import onnx
 import pytest
 
-from catalog.registry import Registry
+from catalog.domain.registry import Registry
 from tests.models import assert_same_model
 from tests.test_onnxdoc_corpus import CASES
 

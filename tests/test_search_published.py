@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.registry import Registry
+from catalog.domain.registry import Registry
 from catalog.search import search_models
 from tests.models import iris, iris_logreg, iris_svc, matmul_model
 

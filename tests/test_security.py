@@ -18,15 +18,16 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from catalog import limits, security
-from catalog.models import APIToken
-from catalog.registry import Registry, get_registry
-from catalog.tokens import create_token
+from catalog.domain import limits
+from catalog.domain.models import APIToken
+from catalog.domain.registry import Registry, get_registry
+from catalog.domain.tokens import create_token
+from catalog.web import security
 from inference.sessions import get_session_cache
 from tests.models import matmul_model
 
 ROOT = Path(__file__).resolve().parent.parent
-MIDDLEWARE = "catalog.security.SecurityHeadersMiddleware"
+MIDDLEWARE = "catalog.web.security.SecurityHeadersMiddleware"
 
 
 def with_headers() -> list[str]:
@@ -73,7 +74,7 @@ def test_production_settings_refuse_what_is_unsafe(change, problem):
 
 def _settings_in_a_fresh_process(**env: str) -> subprocess.CompletedProcess:
     code = (
-        "import catalog.settings as s; from catalog.security import check_production_settings;"
+        "import catalog.shell.settings as s; from catalog.web.security import check_production_settings;"
         " check_production_settings(vars(s)); print('ok')"
     )
     clean = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY")}

@@ -474,7 +474,7 @@ def test_compose_starts_the_app_after_a_healthy_initialised_couchbase(compose):
     assert {"SECRET_KEY", "ALLOWED_HOSTS", "COUCHBASE_USERNAME", "COUCHBASE_PASSWORD"} <= set(env)
     assert "COUCHBASE_ADMIN_PASSWORD" not in env  # the app never holds admin credentials
     command = " ".join(app["command"])
-    assert command.index("catalog init") < command.index("gunicorn catalog.wsgi")
+    assert command.index("catalog init") < command.index("gunicorn catalog.shell.wsgi")
     assert "8000:8000" in app["ports"]
     assert app["build"]["dockerfile"] == "docker/Dockerfile"
 
@@ -482,7 +482,7 @@ def test_compose_starts_the_app_after_a_healthy_initialised_couchbase(compose):
 def test_the_dockerfile_and_init_script_are_sound():
     dockerfile = (ROOT / "docker" / "Dockerfile").read_text()
     assert dockerfile.startswith("#") and "FROM python:3.11-slim" in dockerfile
-    assert "gunicorn" in dockerfile and "catalog.wsgi" in dockerfile
+    assert "gunicorn" in dockerfile and "catalog.shell.wsgi" in dockerfile
     script = ROOT / "docker" / "init-couchbase.sh"
     assert os.access(script, os.X_OK)
     subprocess.run(["bash", "-n", str(script)], check=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from catalog.registry import Registry
+from catalog.domain.registry import Registry
 from catalog.store import QueryError
 
 AUDIT_QUERY = "SELECT a.* FROM audit a WHERE a.name = $name ORDER BY a.at DESC"

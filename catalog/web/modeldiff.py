@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from onnx import numpy_helper
 
-from catalog.registry import Registry
+from catalog.domain.registry import Registry
 
 # Largest parameter count (of each version) whose weights a request will load to compare.
 MAX_COMPARE_PARAMS = 20_000_000

@@ -8,10 +8,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from catalog.forms import UploadForm, publish_options
-from catalog.permissions import api_write, write_access
-from catalog.registry import InvalidName, RegistryError, check_name, get_registry
+from catalog.domain.registry import InvalidName, RegistryError, check_name, get_registry
 from catalog.web.errors import catalog_errors
+from catalog.web.forms import UploadForm, publish_options
+from catalog.web.permissions import api_write, write_access
 from catalog.web.responses import error_response, json_response
 
 # Bytes read from a raw request body at a time.

@@ -10,13 +10,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from catalog.forms import DiffForm, PromoteForm, RollbackForm
-from catalog.permissions import can_write, read_access, write_access
-from catalog.registry import LATEST, Registry, get_registry
+from catalog.domain.registry import LATEST, Registry, get_registry
 from catalog.store import Conflict
 from catalog.web import charts, history, modeldiff
 from catalog.web.browse import version_context
 from catalog.web.errors import catalog_errors
+from catalog.web.forms import DiffForm, PromoteForm, RollbackForm
+from catalog.web.permissions import can_write, read_access, write_access
 from catalog.web.responses import error_response, json_response, wants_json
 
 # The alias the rollback button moves.

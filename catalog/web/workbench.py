@@ -17,11 +17,11 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from catalog import limits
-from catalog.forms import WorkbenchForm
-from catalog.permissions import read_access
-from catalog.registry import get_registry
+from catalog.domain import limits
+from catalog.domain.registry import get_registry
 from catalog.store import InvalidArgument, QueryError
+from catalog.web.forms import WorkbenchForm
+from catalog.web.permissions import read_access
 from catalog.web.responses import json_response
 
 # Rows shown at most; one more is read to know whether the result was cut.

@@ -7,7 +7,7 @@ import re
 import pytest
 from django.contrib.auth.models import User
 
-from catalog.registry import get_registry
+from catalog.domain.registry import get_registry
 from tests.models import iris, iris_svc, matmul_model
 
 pytestmark = pytest.mark.browser

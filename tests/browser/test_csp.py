@@ -1,6 +1,6 @@
 """In a real browser: every page works under the content security policy, Netron included.
 
-The server is a WSGI handler built with ``catalog.security.SecurityHeadersMiddleware`` in
+The server is a WSGI handler built with ``catalog.web.security.SecurityHeadersMiddleware`` in
 its chain (added here until settings.py lists it), so every response carries the policy
 the browser enforces; a violation shows up as a console error and fails the test.
 """
@@ -17,7 +17,7 @@ from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.handlers.wsgi import WSGIHandler
 from django.test import override_settings
 
-from catalog.registry import get_registry
+from catalog.domain.registry import get_registry
 from tests.models import iris, iris_svc, matmul_model
 from tests.test_security import with_headers
 

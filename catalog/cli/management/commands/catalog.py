@@ -11,10 +11,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from catalog import transfer
-from catalog.model_input import ModelInputError
+from catalog.domain import transfer
+from catalog.domain.model_input import ModelInputError
+from catalog.domain.registry import RegistryError, get_registry, version_info
 from catalog.onnxdoc import DocumentError
-from catalog.registry import RegistryError, get_registry, version_info
 from catalog.store import StoreError
 
 SUBCOMMANDS = [
@@ -115,7 +115,7 @@ class Command(BaseCommand):
     # -- subcommands -----------------------------------------------------------------------
 
     def do_init(self, opts: dict[str, Any]) -> None:
-        from catalog.setup import init_catalog
+        from catalog.domain.setup import init_catalog
 
         for line in init_catalog(get_registry()):
             self.stdout.write(line)
@@ -211,7 +211,7 @@ class Command(BaseCommand):
         self.stdout.write(f"deleted {opts['name']} version {opts['version']}{extra}")
 
     def do_demo(self, opts: dict[str, Any]) -> None:
-        from catalog.demo import demo_items, publish_demo
+        from catalog.cli.demo import demo_items, publish_demo
 
         reg = get_registry()
         total = sum(1 for _ in demo_items())
@@ -280,7 +280,7 @@ class Command(BaseCommand):
         )
 
     def do_token(self, opts: dict[str, Any]) -> None:
-        from catalog.tokens import TokenError, create_token, revoke_tokens
+        from catalog.domain.tokens import TokenError, create_token, revoke_tokens
 
         if opts["revoke"]:
             count = revoke_tokens(opts["username"])

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from inference import api, views
+from catalog.web.serving import api, pages
 
 urlpatterns = [
     # pages
-    path("models/<str:name>/predict", views.predict_page, name="predict"),
-    path("models/<str:name>/v/<str:ref>/predict", views.predict_page, name="predict-version"),
-    path("models/<str:name>/batch", views.batch_page, name="batch-predict"),
-    path("models/<str:name>/v/<str:ref>/batch", views.batch_page, name="batch-predict-version"),
+    path("models/<str:name>/predict", pages.predict_page, name="predict"),
+    path("models/<str:name>/v/<str:ref>/predict", pages.predict_page, name="predict-version"),
+    path("models/<str:name>/batch", pages.batch_page, name="batch-predict"),
+    path("models/<str:name>/v/<str:ref>/batch", pages.batch_page, name="batch-predict-version"),
     # Open Inference Protocol v2
     path("v2", api.server_metadata, name="v2-server"),
     path("v2/health/live", api.health_live, name="v2-live"),

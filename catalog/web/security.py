@@ -26,7 +26,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse
 
-# Where Netron's viewer is served (catalog.urls: "netron/").
+# Where Netron's viewer is served (catalog.shell.urls: "netron/").
 NETRON_PREFIX = "/netron/"
 
 _COMMON = [

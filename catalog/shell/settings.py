@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parents[2]
 VAR_DIR = Path(os.environ.get("CATALOG_VAR_DIR", BASE_DIR / "var"))
 # The embedded store and Django's own SQLite database live here; a fresh clone has no var/.
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -52,13 +52,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "catalog",
-    "inference",
+    "catalog.domain",  # app label "catalog": API tokens (its migrations)
+    "catalog.web",  # template tags, system checks
+    "catalog.cli",  # manage.py catalog ...
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "catalog.security.SecurityHeadersMiddleware",
+    "catalog.web.security.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -67,8 +68,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "catalog.urls"
-WSGI_APPLICATION = "catalog.wsgi.application"
+ROOT_URLCONF = "catalog.shell.urls"
+WSGI_APPLICATION = "catalog.shell.wsgi.application"
 
 TEMPLATES = [
     {
@@ -139,6 +140,6 @@ CATALOG_QUERY_MAX_CHARS = envint("CATALOG_QUERY_MAX_CHARS", 20_000)
 # --- production: refuse DEBUG, a dev/short/missing key, ALLOWED_HOSTS "*" -------------
 CATALOG_PRODUCTION = envbool("CATALOG_PRODUCTION", False)
 if CATALOG_PRODUCTION:
-    from catalog.security import check_production_settings
+    from catalog.web.security import check_production_settings
 
     check_production_settings(globals())

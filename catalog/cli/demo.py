@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from catalog.registry import Registry
+from catalog.domain.registry import Registry
 
 SEED = 0
 

@@ -23,7 +23,7 @@ from typing import Any
 import onnx
 
 from catalog import onnxdoc
-from catalog.model_input import ModelInput, ModelInputError, to_model_proto
+from catalog.domain.model_input import ModelInput, ModelInputError, to_model_proto
 from catalog.onnxdoc.walk import iter_tensors
 from catalog.store import Conflict, DocumentStore, NotFound
 from catalog.store.base import MAX_KEY_BYTES

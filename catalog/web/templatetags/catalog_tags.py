@@ -6,7 +6,7 @@ from typing import Any
 
 from django import template
 
-from catalog.permissions import can_write as _can_write
+from catalog.web.permissions import can_write as _can_write
 
 register = template.Library()
 

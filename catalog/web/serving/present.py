@@ -9,7 +9,8 @@ import numpy as np
 from django.urls import reverse
 
 from inference import oip
-from inference.predict import Prediction, classifier_outputs
+from inference.predict import classifier_outputs
+from inference.prediction import Prediction
 from inference.sessions import LoadedModel
 
 # Rows of a prediction shown with their own label and bars; the rest only in raw outputs.
@@ -25,7 +26,7 @@ def infer_url(model: LoadedModel) -> str:
 
 def example_request(model: LoadedModel) -> str:
     """Return an OIP request for the model as indented JSON (the sample row, or zeros)."""
-    from inference.forms import feature_names, sample_row
+    from catalog.web.serving.forms import feature_names, sample_row
 
     names = feature_names(model)
     if names is not None:

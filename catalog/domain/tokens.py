@@ -14,7 +14,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils import timezone
 
-from catalog.models import APIToken
+from catalog.domain.models import APIToken
 
 # Every token starts with this, so a leaked one is easy to recognise (and to grep for).
 TOKEN_PREFIX = "mct_"

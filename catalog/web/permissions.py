@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
-from catalog.tokens import bearer_token, user_for_token
+from catalog.domain.tokens import bearer_token, user_for_token
 from catalog.web.responses import error_response, wants_json
 
 View = Callable[..., HttpResponse]

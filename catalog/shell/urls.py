@@ -3,9 +3,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from catalog import netron
-from catalog.web import aliases, browse, graph, search, tensors, upload, versions, workbench
-from inference import learning_api
+from catalog.web import aliases, browse, graph, netron, search, tensors, upload, versions, workbench
+from catalog.web.serving import learning_api
 
 handler400 = "catalog.web.errors.bad_request"
 handler403 = "catalog.web.errors.permission_denied"
@@ -49,5 +48,5 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="home"), name="logout"),
     path("api/models/<str:name>/learn", learning_api.api_learn, name="api-learn"),
-    path("", include("inference.urls")),
+    path("", include("catalog.web.serving.urls")),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from catalog.registry import Registry
+from catalog.domain.registry import Registry
 
 
 def init_catalog(reg: Registry) -> Iterator[str]:

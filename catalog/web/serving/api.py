@@ -19,11 +19,12 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from catalog.domain.registry import InvalidName, ModelNotFound, RegistryError, get_registry
 from catalog.onnxdoc import DocumentError
-from catalog.permissions import api_write, read_access
-from catalog.registry import InvalidName, ModelNotFound, RegistryError, get_registry
 from catalog.store import StoreError
-from inference import oip, openapi, predict
+from catalog.web.permissions import api_write, read_access
+from catalog.web.serving import openapi
+from inference import oip, predict
 from inference.batch import predict_csv as run_predict_csv
 from inference.oip import ProtocolError
 from inference.predict import InferenceFailed

@@ -22,9 +22,9 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from catalog.permissions import api_write
-from catalog.registry import InvalidName, ModelNotFound, RegistryError, get_registry
+from catalog.domain.registry import InvalidName, ModelNotFound, RegistryError, get_registry
 from catalog.store import Conflict, StoreError
+from catalog.web.permissions import api_write
 from inference.learning import (
     DuplicateBatch,
     NoLearningState,

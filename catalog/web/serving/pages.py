@@ -9,11 +9,11 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from catalog.permissions import read_access
-from catalog.registry import InvalidName, ModelNotFound, Registry, get_registry
-from inference import present
+from catalog.domain.registry import InvalidName, ModelNotFound, Registry, get_registry
+from catalog.web.permissions import read_access
+from catalog.web.serving import present
+from catalog.web.serving.forms import MAX_UPLOAD_BYTES, PredictForm, feature_names
 from inference.batch import predict_csv
-from inference.forms import MAX_UPLOAD_BYTES, PredictForm, feature_names
 from inference.oip import ProtocolError, parse_infer_request
 from inference.predict import InferenceFailed, classifier_outputs, infer
 from inference.sessions import LoadedModel, load_model
@@ -77,7 +77,7 @@ def predict_page(request: HttpRequest, name: str, ref: str | None = None) -> Htt
 
 
 def _form_json(model: LoadedModel) -> dict[str, Any]:
-    from inference.forms import sample_row
+    from catalog.web.serving.forms import sample_row
 
     names = feature_names(model)
     return {
