@@ -11,15 +11,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.conf import settings
-
-from catalog.domain import cas, queries
+from catalog.domain import cas, limits, queries
 from catalog.domain.registry import Registry, RegistryError, now_iso
 from catalog.store import NotFound
 from inference import oip
 from inference.prediction import Prediction, new_prediction_id
 
-DEFAULT_TTL_S = 30 * 24 * 3600
 # Inputs larger than this (elements over all inputs) are not copied into the log:
 # a document must stay far below the 20 MB value limit.
 MAX_LOGGED_ELEMENTS = 100_000
@@ -31,7 +28,7 @@ class PredictionNotFound(RegistryError):
 
 def ttl_seconds() -> int:
     """Return how long a logged prediction is kept."""
-    return int(getattr(settings, "CATALOG_PREDICTION_TTL_S", DEFAULT_TTL_S))
+    return limits.prediction_ttl_s()
 
 
 def record(reg: Registry, prediction: Prediction) -> str:

@@ -1,6 +1,6 @@
 """Publish, list, load and delete model versions; move aliases.
 
-Publish order (DESIGN.md): tensor chunks (content-addressed, idempotent) -> the version
+Publish order (docs/design.md): tensor chunks (content-addressed, idempotent) -> the version
 document (an insert, which also allocates the version number) -> the ``latest`` alias
 (CAS). A crash between steps leaves at most unreferenced chunks, never a version that
 cannot load. On the embedded store the version insert and the check that its chunks
