@@ -14,6 +14,9 @@ enforces a limit should call the getter here rather than keep its own constant.
 | model upload size | CATALOG_MAX_UPLOAD_MB | 200 MB | upload page and API (400/413) |
 | JSON/form body size | DATA_UPLOAD_MAX_MEMORY_SIZE | 10 MiB | Django, API bodies (413/400) |
 | session cache memory | CATALOG_SESSION_CACHE_MB | 512 MB | ``inference.sessions`` (LRU) |
+| metadata nesting | CATALOG_METADATA_MAX_DEPTH | 32 levels | publish, import (400 / refused) |
+| metadata size | CATALOG_METADATA_MAX_KB | 1024 KB | publish, import (400 / refused) |
+| graph nodes | CATALOG_MAX_NODES | 100,000 nodes | publish, before validation (413) |
 """
 
 from __future__ import annotations
@@ -57,6 +60,13 @@ MAX_BODY = Limit("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * MIB, "bytes", "request body
 # Megabytes the onnxruntime session cache may hold (least recently used evicted first).
 SESSION_CACHE = Limit("CATALOG_SESSION_CACHE_MB", 512, "MB", "session cache memory")
 
+# Levels of nesting of a version's metadata object (the object itself is level 1).
+METADATA_MAX_DEPTH = Limit("CATALOG_METADATA_MAX_DEPTH", 32, "levels", "metadata nesting")
+# Kilobytes of a version's metadata, as compact JSON.
+METADATA_MAX_KB = Limit("CATALOG_METADATA_MAX_KB", 1024, "KB", "metadata size")
+# Nodes of a published graph, subgraphs included; checked before the ONNX checker runs.
+MAX_NODES = Limit("CATALOG_MAX_NODES", 100_000, "nodes", "graph nodes per model")
+
 ALL: tuple[Limit, ...] = (
     QUERY_TIMEOUT,
     QUERY_MAX_ROWS,
@@ -66,6 +76,9 @@ ALL: tuple[Limit, ...] = (
     MAX_UPLOAD,
     MAX_BODY,
     SESSION_CACHE,
+    METADATA_MAX_DEPTH,
+    METADATA_MAX_KB,
+    MAX_NODES,
 )
 
 
@@ -107,6 +120,21 @@ def max_body_bytes() -> int:
 def session_cache_bytes() -> int:
     """Return the memory budget of the session cache, in bytes."""
     return int(SESSION_CACHE.value() * MIB)
+
+
+def metadata_max_depth() -> int:
+    """Return how deep a version's metadata may nest."""
+    return int(METADATA_MAX_DEPTH.value())
+
+
+def metadata_max_bytes() -> int:
+    """Return the largest metadata object, in bytes of compact JSON."""
+    return int(METADATA_MAX_KB.value() * 1024)
+
+
+def max_nodes() -> int:
+    """Return the most nodes (subgraphs included) a published model may have."""
+    return int(MAX_NODES.value())
 
 
 def describe() -> list[dict[str, object]]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,8 +22,9 @@ from typing import Any
 import onnx
 
 from catalog import onnxdoc
+from catalog.domain import limits, validation
 from catalog.domain.model_input import ModelInput, ModelInputError, to_model_proto
-from catalog.onnxdoc.walk import iter_tensors
+from catalog.onnxdoc.walk import iter_tensors, node_lists
 from catalog.store import Conflict, DocumentStore, NotFound
 from catalog.store.base import MAX_KEY_BYTES
 
@@ -32,8 +32,6 @@ FORMATS = ("json", "binary")
 LATEST = "latest"
 # Versions are appended as "::<version>"; keep room for 12 digits within the key limit.
 MAX_NAME_BYTES = MAX_KEY_BYTES - 14
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 # How many times a CAS-protected update is retried before giving up.
 CAS_RETRIES = 200
 
@@ -48,6 +46,12 @@ class InvalidName(RegistryError):
 
 class InvalidModel(RegistryError):
     """The model failed validation; nothing was stored."""
+
+
+class ModelTooLarge(InvalidModel):
+    """The model is over a size limit (nodes); refused before validation (HTTP 413)."""
+
+    status = 413
 
 
 class ModelNotFound(RegistryError):
@@ -98,7 +102,7 @@ def version_key(name: str, version: int) -> str:
 
 def check_name(name: str) -> str:
     """Return ``name`` if it is a valid model name, else raise InvalidName."""
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not validation.is_model_name(name):
         raise InvalidName(
             f"invalid model name {name!r}: use letters, digits, '.', '_' and '-',"
             " starting with a letter or digit"
@@ -110,7 +114,7 @@ def check_name(name: str) -> str:
 
 def check_alias(alias: str) -> str:
     """Return ``alias`` if it is a valid alias name, else raise InvalidName."""
-    if not isinstance(alias, str) or not _ALIAS.match(alias) or alias.isdigit():
+    if not validation.is_alias_name(alias):
         raise InvalidName(
             f"invalid alias {alias!r}: a letter, then letters, digits, '_' or '-' (at most 64)"
         )
@@ -154,10 +158,13 @@ class Registry:
             raise RegistryError(f"unknown format {format!r}: use 'json' or 'binary'")
         if alias is not None:
             check_alias(alias)
+        if metadata is not None:
+            _check_metadata(metadata)
         try:
             proto, derived = to_model_proto(model, sample_input)
         except ModelInputError as e:
             raise InvalidModel(str(e)) from None
+        check_node_count(proto)
         if validate:
             validate_model(proto)
         meta = {**derived, **(metadata or {})}
@@ -515,11 +522,22 @@ def version_info(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def _check_metadata(meta: dict[str, Any]) -> None:
-    tags = meta.get("tags")
-    if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
-        raise InvalidModel("tags must be a list of non-empty strings")
-    if not isinstance(meta.get("description"), str):
-        raise InvalidModel("description must be a string")
+    try:
+        validation.check_metadata(meta)
+    except validation.DocumentInvalid as e:
+        raise InvalidModel(str(e)) from None
+
+
+def check_node_count(model: onnx.ModelProto) -> None:
+    """Raise ModelTooLarge if the model has more nodes (subgraphs included) than allowed."""
+    limit = limits.max_nodes()
+    count = 0
+    for _, nodes in node_lists(model):
+        count += len(nodes)
+        if count > limit:
+            raise ModelTooLarge(
+                f"the model has more than {limit} nodes (CATALOG_MAX_NODES); it was not stored"
+            )
 
 
 def validate_model(model: onnx.ModelProto) -> None:
