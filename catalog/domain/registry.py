@@ -531,12 +531,18 @@ def _check_metadata(meta: dict[str, Any]) -> None:
 def check_node_count(model: onnx.ModelProto) -> None:
     """Raise ModelTooLarge if the model has more nodes (subgraphs included) than allowed."""
     limit = limits.max_nodes()
+    count = len(model.graph.node)  # the usual case, without walking every node's attributes
+    if count > limit:
+        raise ModelTooLarge(
+            f"the model has {count} nodes; at most {limit} are accepted (CATALOG_MAX_NODES)"
+        )
     count = 0
     for _, nodes in node_lists(model):
         count += len(nodes)
         if count > limit:
             raise ModelTooLarge(
-                f"the model has more than {limit} nodes (CATALOG_MAX_NODES); it was not stored"
+                f"the model has more than {limit} nodes, subgraphs and functions included;"
+                f" at most {limit} are accepted (CATALOG_MAX_NODES)"
             )
 
 
