@@ -6,6 +6,9 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from catalog.domain.registry import (
     InvalidModel,
@@ -14,6 +17,7 @@ from catalog.domain.registry import (
     check_name,
     get_registry,
 )
+from tests.bad_input_cases import BAD_ALIASES, BAD_MODEL_NAMES
 from tests.models import matmul_model
 
 
@@ -42,13 +46,13 @@ def onnx_file(tmp_path):
 # -- names and aliases ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["nl\n", "a/b", "", ".x", "x y", "x\n\n", "é"])
+@pytest.mark.parametrize("name", BAD_MODEL_NAMES)
 def test_bad_model_names_are_refused(name):
     with pytest.raises(InvalidName):
         check_name(name)
 
 
-@pytest.mark.parametrize("alias", ["prod\n", "1", "p/q", "", "_x", "a" * 65])
+@pytest.mark.parametrize("alias", BAD_ALIASES)
 def test_bad_aliases_are_refused(alias):
     with pytest.raises(InvalidName):
         check_alias(alias)
@@ -71,6 +75,22 @@ def test_an_alias_with_a_trailing_newline_is_not_set(catalog_store):
     with pytest.raises(InvalidName):
         reg.set_alias("mm", "production\n", 1)
     assert reg.aliases("mm") == {"latest": 1}
+
+
+NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+
+@hsettings(derandomize=True, max_examples=300, deadline=200)
+@given(st.text(alphabet=st.sampled_from([*"aZ09._-/ \n\r\t\x00é"]), max_size=8))
+def test_a_name_passes_exactly_when_every_character_is_allowed(name):
+    """Fuzz: names of allowed and forbidden characters, trailing newlines included."""
+    expected = bool(name) and name[0].isascii() and name[0].isalnum() and set(name) <= NAME_CHARS
+    try:
+        check_name(name)
+        accepted = True
+    except InvalidName:
+        accepted = False
+    assert accepted == expected, repr(name)
 
 
 # -- metadata ------------------------------------------------------------------------------

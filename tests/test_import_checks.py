@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from catalog.domain.registry import get_registry
+from tests.bad_input_cases import SCHEMA_CASES
 from tests.models import matmul_model
 
 MODELS = "ml.catalog.models"
@@ -18,14 +19,6 @@ def cli(*args: str) -> str:
     out = io.StringIO()
     call_command("catalog", *args, stdout=out, stderr=io.StringIO())
     return out.getvalue()
-
-
-def nested(depth: int) -> dict:
-    """Return an object nested ``depth`` levels deep ({"a": {"a": ... {}}})."""
-    value: dict = {}
-    for _ in range(depth - 1):
-        value = {"a": value}
-    return value
 
 
 @pytest.fixture
@@ -57,21 +50,11 @@ def stored_keys(store) -> set[str]:
     return {k for k, _, _ in store.scan(MODELS)}
 
 
-@pytest.mark.parametrize(
-    ("change", "words"),
-    [
-        ({"name": "a/b"}, "not a valid model name"),
-        ({"name": "nl\n"}, "not a valid model name"),
-        ({"metadata": [1, 2]}, "metadata must be a JSON object, not a list"),
-        ({"metadata": nested(40)}, "metadata is nested more than 32 levels deep"),
-        ({"metadata": nested(950)}, "nested"),  # the parser or the schema check refuses
-        ({"version": "1x"}, "version '1x' is not a positive integer"),
-    ],
-    ids=["name a/b", "name nl", "metadata list", "metadata 40 deep", "metadata 950 deep", "1x"],
-)
+@pytest.mark.parametrize("case", list(SCHEMA_CASES))
 def test_a_damaged_version_document_is_refused_with_its_line_and_nothing_is_written(
-    export_lines, tmp_path, catalog_store, change, words
+    export_lines, tmp_path, catalog_store, case
 ):
+    change, words = SCHEMA_CASES[case]
     bad = damaged(version_record(export_lines), **change)
     good = damaged(version_record(export_lines), version=7)
     path = write(tmp_path, [good, bad])

@@ -9,6 +9,7 @@ from django.test import Client
 from catalog.domain.query_access import QueryRefused, check_query_access
 from catalog.domain.registry import get_registry
 from catalog.domain.tokens import create_token
+from tests.bad_input_cases import PRIVATE_QUERIES
 from tests.models import matmul_model
 
 QC = "ml.catalog"
@@ -84,32 +85,7 @@ def test_the_setting_names_the_public_keyspaces(client, catalog, settings):
 
 # -- every way a statement names a keyspace is checked (no store needed) ----------------------
 
-REFUSED = [
-    "SELECT * FROM audit",
-    "SELECT * FROM `audit`",
-    "SELECT * FROM ml.catalog.audit",
-    "SELECT * FROM default:ml.catalog.audit",
-    "SELECT * FROM catalog.states",
-    "SELECT * FROM ml.catalog.states AS s",
-    "SELECT * FROM other._default._default",
-    "SELECT * FROM models m JOIN predictions p ON KEYS m.name",
-    "SELECT * FROM models m NEST states s ON KEYS m.name",
-    "SELECT * FROM models m LEFT JOIN audit a ON a.name = m.name",
-    "SELECT (SELECT RAW 1 FROM audit) AS x",
-    "SELECT * FROM models m WHERE EXISTS (SELECT 1 FROM audit a)",
-    "SELECT * FROM models WHERE name IN (SELECT RAW a.name FROM audit a)",
-    "SELECT RAW 1 FROM models UNION SELECT RAW 1 FROM states",
-    "WITH x AS (SELECT * FROM audit) SELECT * FROM x",
-    "WITH audit AS (SELECT * FROM audit) SELECT * FROM audit",
-    "SELECT * FROM (SELECT * FROM states) AS s",
-    "SELECT * FROM (SELECT * FROM ml.catalog.audit) AS s, models ml",
-    "SELECT * FROM models, (WITH audit AS (1) SELECT 1) AS q, audit",
-    "SELECT ARRAY (SELECT RAW 1 FROM predictions) FOR v IN [1] END AS x",
-    "SELECT * FROM models m USE KEYS (SELECT RAW 1 FROM audit)",
-    "SELECT * FROM (SELECT * FROM models) AS q ORDER BY (SELECT RAW 1 FROM audit)",
-    "SELECT * FROM m.summary.initializers AS t",  # a path: checked as a keyspace
-    "SELECT FROM audit",  # cannot be parsed, so cannot be checked
-]
+REFUSED = PRIVATE_QUERIES
 
 ALLOWED = [
     "SELECT * FROM models",
