@@ -502,11 +502,16 @@ class Registry:
             self.remove_alias(name, alias, user=user)
         self.store.remove(self.ks.models, version_key(name, version))
         self._retreat_latest(name, version)
-        self._collect_chunks(set(doc.get("chunks", [])))
+        self._collect_chunks(_chunk_keys(doc))
         return pointing
 
     def _retreat_latest(self, name: str, deleted: int) -> None:
-        remaining = [d.get("version", 0) for _, d, _ in self._scan_versions(name)]
+        # A damaged document's version ("1x") is no candidate for latest (catalog check).
+        remaining = [
+            v
+            for _, d, _ in self._scan_versions(name)
+            if validation.is_version(v := d.get("version"))
+        ]
 
         def change(entry: dict[str, Any]) -> bool:
             aliases = entry.setdefault("aliases", {})
@@ -549,6 +554,12 @@ def version_info(doc: dict[str, Any]) -> dict[str, Any]:
         "paramCount": summary.get("paramCount"),
         "sizeBytes": summary.get("sizeBytes"),
     }
+
+
+def _chunk_keys(doc: Any) -> set[str]:
+    """Return the chunk keys a version document names (none if it is damaged there)."""
+    chunks = doc.get("chunks") if isinstance(doc, dict) else None
+    return {c for c in chunks if isinstance(c, str)} if isinstance(chunks, list) else set()
 
 
 def _check_metadata(meta: dict[str, Any]) -> None:

@@ -39,6 +39,11 @@ def is_alias_name(alias: Any) -> bool:
     )
 
 
+def is_version(version: Any) -> bool:
+    """Return True if ``version`` is a version number (a positive int, not a bool)."""
+    return isinstance(version, int) and not isinstance(version, bool) and version >= 1
+
+
 def json_depth(value: Any, limit: int) -> int:
     """Return the nesting depth of a JSON value, stopping once it passes ``limit``.
 
@@ -89,7 +94,7 @@ def check_version_document(key: str, doc: Any) -> None:
     name, version = doc.get("name"), doc.get("version")
     if not is_model_name(name):
         raise DocumentInvalid(f"name {name!r} is not a valid model name")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+    if not is_version(version):
         raise DocumentInvalid(f"version {version!r} is not a positive integer")
     if key != f"{name}::{version}":
         raise DocumentInvalid(f"key {key!r} does not match name and version ({name}::{version})")

@@ -212,3 +212,22 @@ def test_the_damaged_path_never_removes_a_healthy_document(damaged_catalog):
     with pytest.raises(LookupError, match="is not damaged"):
         validation.remove_damaged(reg.store, reg.ks.models, "models", "mm::1")
     assert "mm::1" in {k for k, _, _ in damaged_catalog.scan("ml.catalog.models")}
+
+
+def test_a_healthy_version_is_deleted_while_a_damaged_one_sits_next_to_it(damaged_catalog):
+    get_registry().publish("mm", matmul_model(4, 2, seed=1))
+    assert "deleted mm version 2" in cli("delete", "mm", "2")
+    # "1x" is no candidate for latest (it used to make max() raise TypeError); mm::5 is.
+    assert get_registry().aliases("mm")["latest"] == 5
+
+
+@pytest.mark.parametrize("damage_value", [{"chunks": 5}, {"chunks": [{"k": 1}]}])
+def test_a_damaged_document_at_a_valid_key_is_deleted_the_normal_way(damaged_catalog, damage_value):
+    damage(damaged_catalog, "mm::6", version=6, **damage_value)
+    assert "deleted mm version 6" in cli("delete", "mm", "6")
+    assert "mm::6" not in {k for k, _, _ in damaged_catalog.scan("ml.catalog.models")}
+
+
+def test_a_version_document_that_is_a_list_is_deleted(damaged_catalog):
+    damaged_catalog.upsert("ml.catalog.models", "mm::7", [1, 2, 3])
+    assert "deleted mm version 7" in cli("delete", "mm", "7")
