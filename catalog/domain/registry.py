@@ -27,6 +27,7 @@ from catalog.domain.errors import (
     InvalidModel,
     InvalidName,
     ModelNotFound,
+    ModelTooLarge,
     RegistryError,
 )
 from catalog.domain.keys import Collections, VersionRef, version_key
