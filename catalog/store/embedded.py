@@ -26,6 +26,7 @@ from catalog.store.base import (
     Keyspace,
     NotFound,
     QueryError,
+    QueryLimitExceeded,
     StoreUnavailable,
     ValueTooLarge,
     check_key,
@@ -446,8 +447,14 @@ class EmbeddedStore:
         *,
         read_only: bool = False,
         timeout: float | None = None,
+        memory_mb: float | None = None,
     ) -> list[Any]:
-        """Run a SQL++ statement on a consistent snapshot of the store."""
+        """Run a SQL++ statement on a consistent snapshot of the store.
+
+        ``timeout`` (seconds, default QUERY_TIMEOUT_S) and ``memory_mb`` (the statement's
+        memory quota in MiB; None: only the 20 MiB limit on one value) are enforced inside
+        evaluation; going over either raises QueryLimitExceeded.
+        """
         from catalog import sqlpp
 
         deadline = time.monotonic() + (timeout if timeout is not None else QUERY_TIMEOUT_S)
@@ -463,7 +470,10 @@ class EmbeddedStore:
                 source=_QuerySource(self),
                 read_only=read_only,
                 deadline=deadline,
+                memory_mb=memory_mb,
             )
+        except sqlpp.SqlppLimitExceeded as e:
+            raise QueryLimitExceeded(str(e), e.limit) from None
         except sqlpp.SqlppError as e:
             raise QueryError(str(e)) from None
         finally:
