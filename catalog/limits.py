@@ -7,6 +7,7 @@ enforces a limit should call the getter here rather than keep its own constant.
 | limit | setting | default | enforced by |
 | --- | --- | --- | --- |
 | SQL++ time limit | CATALOG_QUERY_TIMEOUT_S | 10 s | workbench page, ``/api/query`` (400) |
+| SQL++ memory quota | CATALOG_QUERY_MEMORY_MB | 128 MB | workbench page, ``/api/query`` (400) |
 | SQL++ rows returned | CATALOG_QUERY_MAX_ROWS | 1000 rows | workbench (``truncated``) |
 | SQL++ statement length | CATALOG_QUERY_MAX_CHARS | 20,000 chars | workbench form (400) |
 | prediction time limit | CATALOG_PREDICT_TIMEOUT_S | 30 s | ``inference.predict.run`` (503) |
@@ -42,6 +43,9 @@ class Limit:
 
 # Seconds one SQL++ statement of the workbench or /api/query may run.
 QUERY_TIMEOUT = Limit("CATALOG_QUERY_TIMEOUT_S", 10.0, "s", "SQL++ statement time limit")
+# Megabytes of values one SQL++ statement of the workbench or /api/query may build
+# (Couchbase's memory_quota request parameter; one value is also held to 20 MiB).
+QUERY_MEMORY = Limit("CATALOG_QUERY_MEMORY_MB", 128, "MB", "SQL++ statement memory quota")
 # Rows a workbench statement returns at most (one more is read to set "truncated").
 QUERY_MAX_ROWS = Limit("CATALOG_QUERY_MAX_ROWS", 1000, "rows", "SQL++ rows returned")
 # Characters of one workbench statement.
@@ -59,6 +63,7 @@ SESSION_CACHE = Limit("CATALOG_SESSION_CACHE_MB", 512, "MB", "session cache memo
 
 ALL: tuple[Limit, ...] = (
     QUERY_TIMEOUT,
+    QUERY_MEMORY,
     QUERY_MAX_ROWS,
     QUERY_MAX_CHARS,
     PREDICT_TIMEOUT,
@@ -72,6 +77,11 @@ ALL: tuple[Limit, ...] = (
 def query_timeout_s() -> float:
     """Return the SQL++ time limit of the workbench, in seconds."""
     return QUERY_TIMEOUT.value()
+
+
+def query_memory_mb() -> float:
+    """Return the SQL++ memory quota of the workbench, in MB."""
+    return QUERY_MEMORY.value()
 
 
 def query_max_rows() -> int:

@@ -130,6 +130,7 @@ def run_statement(statement: str, params: dict | list | None) -> Results:
             query_context=reg.ks.query_context,
             read_only=True,
             timeout=limits.query_timeout_s(),
+            memory_mb=limits.query_memory_mb(),
         )
     except InvalidArgument as e:
         raise QueryError(str(e)) from None
