@@ -134,6 +134,7 @@ LOGOUT_REDIRECT_URL = "home"
 # --- limits (catalog/limits.py documents each) ---------------------------------------
 CATALOG_QUERY_TIMEOUT_S = float(os.environ.get("CATALOG_QUERY_TIMEOUT_S", "10"))
 CATALOG_QUERY_MEMORY_MB = float(os.environ.get("CATALOG_QUERY_MEMORY_MB", "128"))
+CATALOG_QUERY_CONCURRENCY = envint("CATALOG_QUERY_CONCURRENCY", 1)
 CATALOG_QUERY_MAX_ROWS = envint("CATALOG_QUERY_MAX_ROWS", 1000)
 CATALOG_QUERY_MAX_CHARS = envint("CATALOG_QUERY_MAX_CHARS", 20_000)
 

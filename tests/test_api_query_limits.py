@@ -67,3 +67,14 @@ def test_numeric_extremes_are_json_not_500(api, statement, expected):
     r = post(api, statement)
     assert r.status_code == 200, r.content
     assert r.json()["results"] == [expected]
+
+
+def test_a_statement_over_the_concurrency_cap_is_a_429(api, settings):
+    from catalog.sqlpp.slots import StatementSlots
+
+    with StatementSlots(settings.VAR_DIR / "query-slots", 1).hold():
+        r = post(api, "SELECT RAW 1")
+        assert r.status_code == 429
+        assert r.json() == {"error": r.json()["error"], "status": 429}
+        assert "busy" in r.json()["error"]
+    assert post(api, "SELECT RAW 1").json()["results"] == [1]

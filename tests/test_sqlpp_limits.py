@@ -17,6 +17,7 @@ import pytest
 from catalog.sqlpp import SqlppError, SqlppLimitExceeded, SqlppTimeout, execute
 from catalog.sqlpp.budget import MAX_VALUE_BYTES, Budget, active, json_size
 from catalog.sqlpp.regex import _CACHE, CACHE_ENTRIES, compile_go
+from catalog.sqlpp.slots import StatementsBusy, StatementSlots
 from catalog.sqlpp.values import sanitize
 from catalog.store import QueryError, QueryLimitExceeded
 from catalog.store.embedded import EmbeddedStore
@@ -329,3 +330,35 @@ def test_json_size_stops_counting_past_its_limit() -> None:
     assert json_size(nested, MAX_VALUE_BYTES) > MAX_VALUE_BYTES
     small = {"a": [1, "bc"], "d": None}
     assert json_size(small, 10**6) >= len(json.dumps(small, separators=(",", ":")))
+
+
+# -- statements at once across the server --------------------------------------------------
+
+
+def test_a_statement_slot_is_shared_and_released(tmp_path) -> None:
+    one = StatementSlots(tmp_path, 1)
+    other_worker = StatementSlots(tmp_path, 1)  # another process opens the same files
+    with one.hold() as slot:
+        assert slot == 0
+        with pytest.raises(StatementsBusy, match="busy"), other_worker.hold():
+            pass
+    with other_worker.hold() as slot:  # released when the first statement ended
+        assert slot == 0
+
+
+def test_a_slot_is_released_when_its_holder_dies(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys, time\n"
+        "from catalog.sqlpp.slots import StatementSlots\n"
+        f"s = StatementSlots({str(tmp_path)!r}, 1)\n"
+        "with s.hold():\n"
+        "    print('held', flush=True)\n"
+        "    os._exit(0)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "held", out.stderr
+    with StatementSlots(tmp_path, 1).hold() as slot:
+        assert slot == 0

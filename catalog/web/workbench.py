@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
@@ -21,6 +22,7 @@ from catalog import limits
 from catalog.forms import WorkbenchForm
 from catalog.permissions import read_access
 from catalog.registry import get_registry
+from catalog.sqlpp.slots import StatementsBusy, StatementSlots
 from catalog.store import InvalidArgument, QueryError
 from catalog.web.responses import json_response
 
@@ -123,15 +125,17 @@ def run_statement(statement: str, params: dict | list | None) -> Results:
     """Run a read-only statement on the catalog's scope; raise QueryError if it fails."""
     reg = get_registry()
     started = time.perf_counter()
+    slots = StatementSlots(settings.VAR_DIR / "query-slots", limits.query_concurrency())
     try:
-        rows = reg.store.query(
-            statement,
-            params,
-            query_context=reg.ks.query_context,
-            read_only=True,
-            timeout=limits.query_timeout_s(),
-            memory_mb=limits.query_memory_mb(),
-        )
+        with slots.hold():
+            rows = reg.store.query(
+                statement,
+                params,
+                query_context=reg.ks.query_context,
+                read_only=True,
+                timeout=limits.query_timeout_s(),
+                memory_mb=limits.query_memory_mb(),
+            )
     except InvalidArgument as e:
         raise QueryError(str(e)) from None
     elapsed = (time.perf_counter() - started) * 1000
@@ -151,7 +155,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 results = run_statement(form.cleaned_data["statement"], form.cleaned_data["params"])
-            except QueryError as e:
+            except (QueryError, StatementsBusy) as e:
                 form.add_error("statement", str(e))
     else:
         form = WorkbenchForm(initial={"statement": EXAMPLES[0][1]})
@@ -196,6 +200,8 @@ def api_query(request: HttpRequest) -> HttpResponse:
             results = run_statement(form.cleaned_data["statement"], form.cleaned_data["params"])
         except QueryError as e:
             form.add_error("statement", str(e))
+        except StatementsBusy as e:
+            return json_response({"error": str(e), "status": 429}, status=429)
     return _json(form, results)
 
 
