@@ -176,11 +176,55 @@ def attacker(port: int, first: int, stop: threading.Event, seen: dict[str, Count
         i += 1
 
 
+FENCE_STATEMENTS = [
+    "SELECT RAW 1",
+    "SELECT m.name, m.version FROM models m ORDER BY m.name",
+    "SELECT op, COUNT(*) AS n FROM models m UNNEST m.summary.opTypes AS op GROUP BY op",
+]
+
+
+def fence_cost(env: dict[str, str], runs: int) -> list[str]:
+    """Return report lines: median ms of statements in-process vs in a fenced child.
+
+    Measured in this process after loading what a web worker loads (Django, the registry,
+    onnxruntime), since the cost of a fork grows with the parent's memory.
+    """
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    import onnxruntime  # noqa: F401  (a web worker has it loaded)
+
+    from catalog.registry import get_registry
+    from catalog.store.fenced import FenceLimits, run_fenced
+
+    reg = get_registry()
+    qc, url = reg.ks.query_context, env["CATALOG_STORE"]
+    lines = ["| statement | in-process ms | fenced ms | extra ms |", "| --- | --- | --- | --- |"]
+    for statement in FENCE_STATEMENTS:
+        inside, fenced = [], []
+        for _ in range(runs):
+            t = time.perf_counter()
+            a = reg.store.query(statement, None, qc, read_only=True, timeout=10, memory_mb=128)
+            inside.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            b = run_fenced(url, statement, None, FenceLimits(10, 128), qc)
+            fenced.append(time.perf_counter() - t)
+            assert a == b, (statement, a, b)
+        m_in, m_f = statistics.median(inside) * 1000, statistics.median(fenced) * 1000
+        lines.append(f"| `{statement}` | {m_in:.1f} | {m_f:.1f} | {m_f - m_in:.1f} |")
+    rss = peak_rss_mb(os.getpid())
+    return [*lines, "", f"Parent process peak RSS {rss:.0f} MB; {runs} runs each, medians."]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=120.0, help="seconds under attack")
     parser.add_argument("--baseline", type=float, default=10.0, help="seconds of baseline")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "abuse.md")
+    parser.add_argument("--fence-runs", type=int, default=30, help="0: skip the fork cost")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-abuse-") as tmp:
@@ -227,6 +271,7 @@ def main() -> int:
             for th in threads:
                 th.join()
             log_tail = (workdir / "gunicorn.log").read_text()[-2000:]
+            fence = fence_cost(env, args.fence_runs) if args.fence_runs else []
         finally:
             sampling.set()
             sampler.join()
@@ -276,6 +321,9 @@ def main() -> int:
         f"Worst peak RSS {worst_rss:.0f} MB (target < {RSS_TARGET_MB:g} MB). "
         f"5xx or dropped: {bad}. Result: {'PASS' if ok else 'FAIL'}.",
     ]
+    if fence:
+        lines += ["", "## Cost of running a statement in a fenced child (catalog.store.fenced)",
+                  "", *fence]  # fmt: skip
     if "WORKER TIMEOUT" in log_tail or "SIGKILL" in log_tail:
         lines += ["", "gunicorn log (tail):", "", "```", log_tail, "```"]
     report = "\n".join(lines) + "\n"

@@ -21,6 +21,7 @@ from catalog.sqlpp.slots import StatementsBusy, StatementSlots
 from catalog.sqlpp.values import sanitize
 from catalog.store import QueryError, QueryLimitExceeded
 from catalog.store.embedded import EmbeddedStore
+from catalog.store.fenced import FenceLimits, run_fenced
 
 
 def run(statement: str, *, seconds: float | None = None, mb: float | None = None) -> list:
@@ -362,3 +363,55 @@ def test_a_slot_is_released_when_its_holder_dies(tmp_path) -> None:
     assert out.stdout.strip() == "held", out.stderr
     with StatementSlots(tmp_path, 1).hold() as slot:
         assert slot == 0
+
+
+# -- the fenced child process (catalog.store.fenced) -----------------------------------------
+
+
+@pytest.fixture
+def store_url(tmp_path):
+    store = EmbeddedStore(str(tmp_path / "f.db"))
+    store.ensure_keyspace("c.s.models")
+    store.upsert("c.s.models", "a", {"name": "a", "n": 1})
+    store.close()
+    return f"embedded://{tmp_path / 'f.db'}"
+
+
+def test_a_fenced_statement_returns_its_rows(store_url) -> None:
+    rows = run_fenced(store_url, "SELECT RAW m.name FROM c.s.models m", limits=FenceLimits(5, 16))
+    assert rows == ["a"]
+    with pytest.raises(QueryLimitExceeded) as info:
+        run_fenced(store_url, 'SELECT RAW REPEAT("x", 1e9)', limits=FenceLimits(5, 16))
+    assert info.value.limit == "memory"
+    with pytest.raises(QueryError, match="parsing regexp"):
+        run_fenced(store_url, "SELECT RAW REGEXP_CONTAINS('a', '(')")
+
+
+def test_the_os_limit_stops_what_the_engine_does_not_count(store_url, monkeypatch) -> None:
+    # Simulate an engine bug: no size check, no quota. The child's RLIMIT_AS still holds.
+    monkeypatch.setattr(Budget, "reserve", lambda self, what, size, held=None: None)
+    monkeypatch.setattr(Budget, "charge", lambda self, held: None)
+    with pytest.raises(QueryLimitExceeded) as info:
+        run_fenced(
+            store_url,
+            'SELECT RAW LENGTH(REPEAT(REPEAT("x", 100000), 100000))',
+            limits=FenceLimits(10, 16),
+        )
+    assert info.value.limit == "memory"
+
+
+def test_a_statement_that_never_checks_its_deadline_is_killed(store_url, monkeypatch) -> None:
+    # Simulate an engine bug: the deadline is never looked at. The parent kills the child.
+    monkeypatch.setattr(Budget, "tick", lambda self, n=1: None)
+    monkeypatch.setattr(Budget, "check", lambda self: None)
+    monkeypatch.setattr("catalog.store.fenced.KILL_GRACE_S", 0.2)
+    started = time.monotonic()
+    with pytest.raises(QueryLimitExceeded) as info:
+        run_fenced(
+            store_url,
+            "SELECT RAW ANY x IN ARRAY_RANGE(0,100000) SATISFIES "
+            "ANY y IN ARRAY_RANGE(0,100000) SATISFIES x = -1 END END",
+            limits=FenceLimits(0.2, 64),
+        )
+    assert info.value.limit == "time"
+    assert time.monotonic() - started < 1.5
