@@ -37,8 +37,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-# The WSGI application gunicorn serves (moves to catalog.shell.wsgi with the new layout).
-WSGI_MODULE = "catalog.wsgi"
+# The WSGI application gunicorn serves.
+WSGI_MODULE = "catalog.shell.wsgi"
 WORKERS = 2
 ATTACKERS = 4
 # gunicorn's worker timeout (its default; docker-compose uses 120).
@@ -190,14 +190,14 @@ def fence_cost(env: dict[str, str], runs: int) -> list[str]:
     onnxruntime), since the cost of a fork grows with the parent's memory.
     """
     os.environ.update(env)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.shell.settings")
     sys.path.insert(0, str(ROOT))
     import django
 
     django.setup()
     import onnxruntime  # noqa: F401  (a web worker has it loaded)
 
-    from catalog.registry import get_registry
+    from catalog.domain.registry import get_registry
     from catalog.store.fenced import FenceLimits, run_fenced
 
     reg = get_registry()
