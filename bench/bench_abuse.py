@@ -225,11 +225,17 @@ def main() -> int:
     parser.add_argument("--baseline", type=float, default=10.0, help="seconds of baseline")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "abuse.md")
     parser.add_argument("--fence-runs", type=int, default=30, help="0: skip the fork cost")
+    parser.add_argument(
+        "--fenced",
+        action="store_true",
+        help="serve with CATALOG_QUERY_FENCED=1 (child per statement)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-abuse-") as tmp:
         workdir = Path(tmp)
         env = prepare(workdir)
+        env["CATALOG_QUERY_FENCED"] = "1" if args.fenced else "0"
         port = free_port()
         server = start_gunicorn(env, port, workdir / "gunicorn.log")
         peaks: dict[int, float] = {}
@@ -291,7 +297,9 @@ def main() -> int:
         "",
         f"gunicorn `{WSGI_MODULE}`, {WORKERS} sync workers, timeout {WORKER_TIMEOUT_S} s, "
         f"DEBUG=0, CATALOG_PRODUCTION=1, demo catalog; {ATTACKERS} attackers on `/api/query` "
-        f"for {args.seconds:g} s, one client on `GET {PAGE}`.",
+        f"for {args.seconds:g} s, one client on `GET {PAGE}`; statements "
+        f"{'in a fenced child each (CATALOG_QUERY_FENCED=1)' if args.fenced else 'in-process'}; "
+        f"load average at the end {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs.",
         "",
         "| | requests | p50 ms | p99 ms | max ms | statuses |",
         "| --- | --- | --- | --- | --- | --- |",

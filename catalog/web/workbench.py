@@ -22,6 +22,7 @@ from catalog.domain import limits
 from catalog.domain.registry import get_registry
 from catalog.sqlpp.slots import StatementsBusy, StatementSlots
 from catalog.store import InvalidArgument, QueryError
+from catalog.store.fenced import FenceLimits, run_fenced
 from catalog.web.forms import WorkbenchForm
 from catalog.web.permissions import read_access
 from catalog.web.responses import json_response
@@ -126,16 +127,23 @@ def run_statement(statement: str, params: dict | list | None) -> Results:
     reg = get_registry()
     started = time.perf_counter()
     slots = StatementSlots(settings.VAR_DIR / "query-slots", limits.query_concurrency())
+    timeout, memory_mb = limits.query_timeout_s(), limits.query_memory_mb()
     try:
         with slots.hold():
-            rows = reg.store.query(
-                statement,
-                params,
-                query_context=reg.ks.query_context,
-                read_only=True,
-                timeout=limits.query_timeout_s(),
-                memory_mb=limits.query_memory_mb(),
-            )
+            if getattr(settings, "CATALOG_QUERY_FENCED", False):  # a child process per statement
+                fence = FenceLimits(timeout, memory_mb)
+                rows = run_fenced(
+                    settings.CATALOG_STORE, statement, params, fence, reg.ks.query_context
+                )
+            else:
+                rows = reg.store.query(
+                    statement,
+                    params,
+                    query_context=reg.ks.query_context,
+                    read_only=True,
+                    timeout=timeout,
+                    memory_mb=memory_mb,
+                )
     except InvalidArgument as e:
         raise QueryError(str(e)) from None
     elapsed = (time.perf_counter() - started) * 1000

@@ -78,3 +78,12 @@ def test_a_statement_over_the_concurrency_cap_is_a_429(api, settings):
         assert r.json() == {"error": r.json()["error"], "status": 429}
         assert "busy" in r.json()["error"]
     assert post(api, "SELECT RAW 1").json()["results"] == [1]
+
+
+def test_statements_can_run_in_a_fenced_child(api, settings):
+    settings.CATALOG_QUERY_FENCED = True
+    assert post(api, "SELECT RAW 1 + 1").json()["results"] == [2]
+    r = post(api, 'SELECT RAW LENGTH(REPEAT(REPEAT("x",100000),100000))')
+    assert r.status_code == 400 and "exceeds limit" in r.json()["error"]
+    r = post(api, "SELECT RAW REGEXP_CONTAINS('a', '(')")
+    assert r.status_code == 400 and "parsing regexp" in r.json()["error"]
