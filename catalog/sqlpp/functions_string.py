@@ -20,6 +20,9 @@ from catalog.sqlpp.values import MISSING, is_num
 __all__ = ["like_regex", "regex"]
 
 _WHITESPACE = " \t\n\r\f\v"
+# Strings shorter than this are built without asking the budget (the loops that build
+# many of them are counted where they loop).
+SMALL = 4096
 
 
 def regex(p: str) -> Any:
@@ -49,8 +52,9 @@ def concat(*args: Any) -> Any:
         return u
     if not _strs(*args):
         return None
-    size = sum(len(a) * _width(a) for a in args)
-    budget.reserve("concat()", size, size + 49)
+    if sum(map(len, args)) >= SMALL:
+        size = sum(len(a) * _width(a) for a in args)
+        budget.reserve("concat()", size, size + 49)
     return "".join(args)
 
 
@@ -81,7 +85,7 @@ def _s1(f: Any, builds: bool = False) -> Any:
     def g(s: Any) -> Any:
         if not isinstance(s, str):
             return MISSING if s is MISSING else None
-        if builds:
+        if builds and len(s) >= SMALL:
             budget.charge(str_bytes(s))
         return f(s)
 

@@ -473,7 +473,12 @@ class EmbeddedStore:
                 memory_mb=memory_mb,
             )
         except sqlpp.SqlppLimitExceeded as e:
-            raise QueryLimitExceeded(str(e), e.limit) from None
+            message = str(e)
+            if e.limit == "time":  # name the limit as given, not what was left of it at parse end
+                message = (
+                    f"Timeout {_seconds(timeout or QUERY_TIMEOUT_S)} exceeded: the query timed out"
+                )
+            raise QueryLimitExceeded(message, e.limit) from None
         except sqlpp.SqlppError as e:
             raise QueryError(str(e)) from None
         finally:
@@ -520,6 +525,11 @@ class _QuerySource:
 
     def fetch(self, keyspace: str, keys: list[str]) -> list[tuple[str, Any, int]]:
         return self.store.fetch(keyspace, keys)
+
+
+def _seconds(s: float) -> str:
+    """Return a duration as Couchbase prints it in its timeout error ("10s", "200ms")."""
+    return f"{s:g}s" if s >= 1 else f"{s * 1000:g}ms"
 
 
 def _expiry_time(expiry: float | None) -> float | None:
