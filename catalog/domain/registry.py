@@ -27,6 +27,7 @@ from catalog.domain.model_input import ModelInput, ModelInputError, to_model_pro
 from catalog.onnxdoc.walk import iter_tensors
 from catalog.store import Conflict, DocumentStore, NotFound
 from catalog.store.base import MAX_KEY_BYTES
+from catalog.store.indexes import COLLECTIONS
 
 FORMATS = ("json", "binary")
 LATEST = "latest"
@@ -66,7 +67,7 @@ class Collections:
     scope: str = "catalog"
 
     def __getattr__(self, name: str) -> str:
-        if name in ("models", "tensors", "aliases", "binaries", "states", "predictions", "audit"):
+        if name in COLLECTIONS:
             return f"{self.bucket}.{self.scope}.{name}"
         raise AttributeError(name)
 
@@ -75,8 +76,7 @@ class Collections:
         return f"{self.bucket}.{self.scope}"
 
     def all(self) -> list[str]:
-        names = ("models", "tensors", "aliases", "binaries", "states", "predictions", "audit")
-        return [getattr(self, n) for n in names]
+        return [getattr(self, n) for n in COLLECTIONS]
 
 
 @dataclass(frozen=True)
