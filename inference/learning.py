@@ -75,6 +75,7 @@ MAX_BATCH_ID = 200
 DEFAULT_METRIC = {"classification": "accuracy", "regression": "r2", "clustering": "inertia"}
 
 __all__ = [
+    "AlreadyLearning",
     "DuplicateBatch",
     "LearningError",
     "NoLearningState",
@@ -100,6 +101,12 @@ NO_STATE = (
 
 class DuplicateBatch(LearningError):
     """A batch id already learned from (HTTP 409): the batch is not counted twice."""
+
+
+class AlreadyLearning(LearningError):
+    """Learning was started for a model that already learns (HTTP 409)."""
+
+    status = 409
 
 
 @dataclass
@@ -214,7 +221,7 @@ def start_learning(
     policy_obj = policy_from_spec(policy)
     with contextlib.suppress(NotFound):
         reg.store.get(reg.ks.states, name)
-        raise LearningError(f"model {name!r} is already learning; send batches to learn()")
+        raise AlreadyLearning(f"model {name!r} is already learning; send it batches instead")
     mode = mode_of(estimator)
     if mode != REFIT and window is not None:
         raise LearningError("a window applies to refit estimators only")
@@ -270,7 +277,7 @@ def start_learning(
     head = {
         "type": "learningState",
         "name": name,
-        "estimator": type(estimator).__name__,
+        "estimator": (spec or {}).get("estimator") or type(estimator).__name__,
         "task": task,
         "generation": 1,
         "stateKey": state_key,
@@ -303,8 +310,8 @@ def start_learning(
         reg.store.insert(reg.ks.states, name, head)
     except Conflict:
         _discard(reg, state_key)
-        raise LearningError(
-            f"model {name!r} is already learning; send batches to learn()"
+        raise AlreadyLearning(
+            f"model {name!r} is already learning; send it batches instead"
         ) from None
     batch = Batch(X, np.zeros(0), batch_id)
     first = Always() if production else Never()
@@ -406,6 +413,7 @@ def learn_csv_bytes(
 ) -> StepResult:
     """Learn from CSV text with a header row (the API's and the CLI's path)."""
     head = learning_head(reg, name)
+    label = label or (head.get("spec") or {}).get("label")  # the one it was started with
     if label is None and head["task"] != "clustering":
         raise LearningError("missing label: name the label column")
     raw = parse_csv(data, label, head.get("featureNames"), head["nFeatures"])

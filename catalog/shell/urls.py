@@ -48,5 +48,10 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="home"), name="logout"),
     path("api/models/<str:name>/learn", learning_api.api_learn, name="api-learn"),
+    path(
+        "api/models/<str:name>/learning",
+        learning_api.api_start_learning,
+        name="api-start-learning",
+    ),
     path("", include("catalog.web.serving.urls")),
 ]
