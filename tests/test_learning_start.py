@@ -328,3 +328,12 @@ def test_the_spec_checks_parameters_with_the_estimators_own_constraints():
     with pytest.raises(LearningError, match="must be a number, a string or a list"):
         spec_from_mapping({"estimator": "SVC", "params": {"C": {"x": 1}}})
     assert spec_from_mapping({"estimator": "SVC", "window": "50"}).window == 50
+
+
+def test_the_start_route_is_in_the_openapi_description(client, db):
+    spec = client.get("/api/openapi.json").json()
+    start = spec["paths"]["/api/models/{name}/learning"]["post"]
+    body = start["requestBody"]["content"]
+    assert "SVC" in body["application/json"]["schema"]["properties"]["estimator"]["enum"]
+    assert "file" in body["multipart/form-data"]["schema"]["properties"]
+    assert set(start["responses"]) >= {"201", "400", "409"}
