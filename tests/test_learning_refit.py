@@ -165,3 +165,18 @@ def test_a_crafted_svc_state_with_an_untrusted_type_is_refused():
 
     with pytest.raises(UntrustedState, match="sklearn.pipeline.FeatureUnion"):
         load_state(_with_schema(data, swap_class))
+
+
+def test_an_incremental_models_scaler_learns_each_batch_with_partial_fit(reg):
+    from inference.learning import learn_csv_bytes
+
+    spec = spec_from_mapping(
+        {"estimator": "SGDClassifier", "label": "species", "scaler": "standard", "holdout": 0.2}
+    )
+    start_from_csv(reg, "sgd", spec, iris_csv(0, 50).encode())
+    learn_csv_bytes(reg, "sgd", iris_csv(50, 80).encode(), None)
+    head = learning_head(reg, "sgd")
+    assert head["scalerLearns"] is True and head["rowsSeen"] == 70
+    blob, _ = reg.store.get(reg.ks.states, head["stateKey"])
+    scaler = load_state(blob).steps[0][1]
+    assert scaler.n_samples_seen_ == 70  # 40 first rows (10 held out) + 30
