@@ -44,7 +44,10 @@ def add_learn_arguments(p: CommandParser) -> None:
 
     p.__class__ = IntermixedParser
     p.add_argument(
-        "words", nargs="+", metavar="start NAME FIRST.csv | status NAME | NAME BATCH.csv"
+        "words",
+        nargs="+",
+        metavar="WORD",
+        help="start NAME FIRST.csv | status NAME | NAME BATCH.csv",
     )
     p.add_argument("--label", help="the label column (learn NAME: default, the one at start)")
     p.add_argument("--batch-id", help="default: file name + hash of its content")
