@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from catalog.domain import queries
 from catalog.domain.registry import Registry, check_name
 from inference.estimators import LearningSpec, build_estimator
 from inference.learning import StepResult, learning_head, start_learning
@@ -162,7 +163,7 @@ def learning_status(reg: Registry, name: str) -> dict[str, Any]:
     """Return what a learning model is: spec, rows, generation, aliases and recent steps."""
     head = learning_head(reg, name)
     aliases = reg.aliases(name)
-    steps = learning_history(reg, name)[-STATUS_STEPS:]
+    steps = recent_history(reg, name, STATUS_STEPS)
     return {
         "name": name,
         "estimator": head.get("estimator"),
@@ -192,6 +193,18 @@ def learning_status(reg: Registry, name: str) -> dict[str, Any]:
             for s in steps
         ],
     }
+
+
+def recent_history(reg: Registry, name: str, count: int) -> list[dict[str, Any]]:
+    """Return the learning history of the newest ``count`` versions, oldest first.
+
+    One keyset page after ``latest - count``: the cost does not grow with the versions.
+    """
+    latest = reg.aliases(name).get("latest")
+    if latest is None:
+        return []
+    after = queries.encode_cursor([max(0, int(latest) - count)])
+    return learning_history(reg, name, cursor=after, limit=count).items
 
 
 def _need_label(spec: LearningSpec, estimator: Any) -> None:

@@ -27,11 +27,12 @@ from catalog.web.permissions import can_write, read_access, write_access
 from catalog.web.responses import json_response, wants_json
 from inference.estimators import ESTIMATORS, spec_from_mapping
 from inference.learning import DuplicateBatch, learn_csv_bytes
-from inference.learning_history import learning_history
-from inference.learning_start import learning_status, start_from_csv
+from inference.learning_start import learning_status, recent_history, start_from_csv
 
 # Largest CSV the pages accept (bytes).
 MAX_CSV_BYTES = 20 * 2**20
+# Newest versions the Learn tab's curve shows (the Versions tab has them all, paged).
+CURVE_VERSIONS = 200
 
 
 def _estimator_choices() -> list[tuple[str, str]]:
@@ -167,7 +168,8 @@ def _learn_page(
 ) -> HttpResponse:
     reg = get_registry()
     metric = status.get("metric") or "metric"
-    rows = [r | {"value": r["metric"].get(metric)} for r in learning_history(reg, name)]
+    history = recent_history(reg, name, CURVE_VERSIONS)
+    rows = [r | {"value": r["metric"].get(metric)} for r in history]
     points = [(r["version"], r["value"]) for r in rows]
     ctx = version_context(reg, name, LATEST)
     step = request.GET.get("step")
