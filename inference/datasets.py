@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from catalog.domain import queries
 from catalog.domain.registry import Registry
 from catalog.store import NotFound
 from inference.learning_input import LearningError
@@ -29,11 +30,7 @@ from inference.learning_input import LearningError
 CHUNK_ROWS = 5_000
 
 # "Which versions of NAME were trained on batch X" (X: a batch id, or a chunk key).
-VERSIONS_TRAINED_ON = (
-    "SELECT RAW m.version FROM models m WHERE m.name = $name"
-    " AND ANY b IN m.lineage.trainedOn SATISFIES b.batchId = $batch"
-    " OR $batch IN b.chunks END ORDER BY m.version"
-)
+VERSIONS_TRAINED_ON = queries.VERSIONS_TRAINED_ON
 
 
 def _canonical(X: list[list[float]], y: list[Any]) -> bytes:
@@ -93,9 +90,8 @@ def window_entries(entries: list[dict[str, Any]], window: int | None) -> list[di
 
 def versions_trained_on(reg: Registry, name: str, batch: str) -> list[int]:
     """Return the versions of ``name`` whose training rows include batch (id or chunk)."""
-    rows = reg.store.query(
-        VERSIONS_TRAINED_ON, {"name": name, "batch": batch}, query_context=reg.ks.query_context
-    )
+    params = {"name": name, "batch": batch}
+    rows = queries.run(reg.store, reg.ks.query_context, VERSIONS_TRAINED_ON, params)
     return [int(v) for v in rows]
 
 

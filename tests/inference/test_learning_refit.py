@@ -57,7 +57,9 @@ def test_version_n_is_trained_on_every_row_of_batches_1_to_n(reg):
     chunk = reg.document("svm", 3)["lineage"]["trainedOn"][2]["chunks"][0]
     assert versions_trained_on(reg, "svm", chunk) == [3, 4]
     rows = reg.store.query(
-        VERSIONS_TRAINED_ON, {"name": "svm", "batch": "b2"}, query_context=reg.ks.query_context
+        VERSIONS_TRAINED_ON.statement,
+        {"name": "svm", "batch": "b2"},
+        query_context=reg.ks.query_context,
     )
     assert rows == [3, 4]
 
