@@ -1,4 +1,4 @@
-"""The online-learning walkthrough (docs/learning-walkthrough.md), run as written.
+"""The online-learning walkthrough (README.md, "Walkthrough: the iris SVM that keeps learning"), run as written.
 
 Its ``python`` and ``sh`` blocks run in order in a fresh directory on a fresh embedded
 store: consecutive ``sh`` blocks share one bash session (the server and the client loop
@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-WALKTHROUGH = ROOT / "docs" / "learning-walkthrough.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
+SECTION = "### Walkthrough: the iris SVM that keeps learning"
 BLOCK = re.compile(r"^```(python|sh)\n(.*?)^```", re.S | re.M)
 # Seconds the whole walkthrough may take (Django starts once per command).
 TIMEOUT_S = 600
@@ -28,7 +29,10 @@ TIMEOUT_S = 600
 def blocks() -> list[tuple[str, str]]:
     """Return the walkthrough's code blocks as (language, text), consecutive sh joined."""
     out: list[tuple[str, str]] = []
-    for lang, text in BLOCK.findall(WALKTHROUGH.read_text()):
+    readme = README.read_text()
+    start = readme.index(SECTION)
+    walkthrough = readme[start : readme.index("\n## ", start)]
+    for lang, text in BLOCK.findall(walkthrough):
         if lang == "sh" and out and out[-1][0] == "sh":
             out[-1] = ("sh", out[-1][1] + "\n" + text)
         else:
