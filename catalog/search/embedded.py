@@ -23,6 +23,7 @@ from typing import Any
 
 from catalog.search import definition
 from catalog.search.definition import Field
+from catalog.search.querystring import parse_date
 from catalog.search.terms import TOKENIZERS
 
 # Bump when the layout below changes: stores rebuild their index on open.
@@ -134,8 +135,6 @@ def _name_version(key: str, value: dict[str, Any]) -> tuple[str, int]:
 
 
 def _epoch(value: Any) -> float | None:
-    from catalog.search.querystring import parse_date
-
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, str):
@@ -332,9 +331,3 @@ def default_hooks() -> list[SearchHook]:
     """Return the write hooks the embedded store installs (the search index)."""
     return [SearchHook()]
 
-
-def search(conn: sqlite3.Connection, index: str, query: Any, **options: Any) -> Any:
-    """Return the SearchResult of a query string on the index named ``index``."""
-    from catalog.search.engine import run
-
-    return run(conn, index, query, **options)

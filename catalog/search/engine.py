@@ -21,7 +21,7 @@ from catalog.search import definition, terms
 from catalog.search.definition import Field
 from catalog.search.embedded import columns
 from catalog.search.querystring import Boolean, Leaf, Match, Phrase, Range, Regexp, Wildcard, parse
-from catalog.store.base import FacetResult, SearchError, SearchHit, SearchResult
+from catalog.search.results import FacetResult, SearchError, SearchHit, SearchResult
 
 # Largest page a caller may ask for.
 MAX_LIMIT = 1000

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from catalog.store.base import SearchError
+from catalog.search.results import SearchError
 
 # Characters a backslash escapes; before any other character the backslash stays.
 RESERVED = set('+-=&|><!(){}[]^"~*?:\\/ ')

@@ -6,7 +6,7 @@ import re
 import sqlite3
 from collections.abc import Iterable
 
-from catalog.store.base import SearchError
+from catalog.search.results import SearchError
 
 # FTS5 tokenizers standing in for Couchbase's analyzers ("keyword" does not tokenize).
 # bleve's unicode tokenizer keeps "conv_1" whole (UAX #29), hence tokenchars '_'.
