@@ -49,7 +49,11 @@ _OPTIONS = {
     "all_versions",
     "filters",
     "fields",
+    "timeout",
+    "max_expansions",
 }
+# SQLite virtual machine steps between two looks at the search's deadline.
+_PROGRESS_STEPS = 20_000
 
 _vocab = terms.VocabCache()
 
@@ -64,8 +68,9 @@ def _add(into: Scores, more: Mapping[int, float]) -> None:
 class _Evaluator:
     """Turns leaves into {doc: score}, remembering what to highlight."""
 
-    def __init__(self, conn: sqlite3.Connection, scope_docs: int):
+    def __init__(self, conn: sqlite3.Connection, scope_docs: int, budget: terms.Budget):
         self.conn = conn
+        self.budget = budget
         self.n_docs = max(scope_docs, 1)
         self.columns = columns()
         self.collect = True
@@ -73,6 +78,7 @@ class _Evaluator:
         self.keyword_highlights: dict[str, set[str] | None] = {}
 
     def leaf(self, q: Leaf) -> Scores:
+        self.budget.check()
         fields = definition.resolve(q.field or definition.ALL_FIELD)
         out: Scores = {}
         tables: dict[str, list[Field]] = {}
@@ -97,15 +103,16 @@ class _Evaluator:
         sql = "SELECT doc, term FROM fts_terms WHERE field = ?"
         if isinstance(q, Wildcard) and set(q.pattern) == {"*"}:
             rows = self.conn.execute(sql, (f.name,)).fetchall()
-        elif isinstance(q, Wildcard):
-            rows = self.conn.execute(
-                sql + " AND term GLOB ?", (f.name, terms.glob_pattern(q.pattern))
-            ).fetchall()
         else:
+            vocab = self._keyword_terms if isinstance(q, (Match, Wildcard, Regexp)) else None
             if isinstance(q, Match) and q.fuzziness:
-                wanted = terms.expand(self._keyword_terms(f), fuzzy=(q.text, q.fuzziness))
+                wanted = terms.expand(vocab(f), fuzzy=(q.text, q.fuzziness), budget=self.budget)
+            elif isinstance(q, Wildcard):
+                regex = terms.wildcard_regex(q.pattern)
+                wanted = terms.expand(vocab(f), regex=regex, budget=self.budget)
             elif isinstance(q, Regexp):
-                wanted = terms.expand(self._keyword_terms(f), regex=terms.user_regex(q.pattern))
+                regex = terms.user_regex(q.pattern)
+                wanted = terms.expand(vocab(f), regex=regex, budget=self.budget)
             elif isinstance(q, (Match, Phrase)):
                 wanted = [q.text]
             else:
@@ -165,6 +172,7 @@ class _Evaluator:
                 f"SELECT rowid, bm25({table}) FROM {table} WHERE {table} MATCH ?", (match,)
             ).fetchall()
         except sqlite3.OperationalError as e:
+            self.budget.check()
             raise SearchError(f"search failed on {match!r}: {e}") from None
         if self.collect and rows:
             self.text_highlights.setdefault(table, []).append(match)
@@ -182,7 +190,8 @@ class _Evaluator:
             found: dict[str, None] = {}
             for word in terms.match_terms(q.text):
                 for base in terms.porter(self.conn, word) if stemmed else [word]:
-                    found.update(dict.fromkeys(terms.expand(vocab, fuzzy=(base, q.fuzziness))))
+                    expanded = terms.expand(vocab, fuzzy=(base, q.fuzziness), budget=self.budget)
+                    found.update(dict.fromkeys(expanded))
             return " OR ".join(terms.quote(t) for t in found)
         if isinstance(q, Wildcard) and terms.is_prefix(q.pattern.lower()):
             return terms.quote(q.pattern[:-1].lower()) + " *"
@@ -193,7 +202,8 @@ class _Evaluator:
                 else terms.user_regex(q.pattern)
             )
             vocab = _vocab.terms(self.conn, table, cols)
-            return " OR ".join(terms.quote(t) for t in sorted(terms.expand(vocab, regex=regex)))
+            expanded = terms.expand(vocab, regex=regex, budget=self.budget)
+            return " OR ".join(terms.quote(t) for t in sorted(expanded))
         return ""
 
     # -- the boolean query ----------------------------------------------------------------------
@@ -388,12 +398,42 @@ def run(conn: sqlite3.Connection, index: str, query: str | Boolean, **options: A
     default tags, framework, task, opTypes), facet_size (10), highlight (True),
     all_versions (False: only the latest version of each model), filters ({field: value
     or values}: a version must hold one of the values of every field), fields (stored
-    fields to return; "*" for all).
+    fields to return; "*" for all), timeout (seconds, default ``terms.SEARCH_TIMEOUT_S``),
+    max_expansions (terms all fuzzy, wildcard and regexp clauses may expand to, together;
+    default ``terms.MAX_QUERY_EXPANSION``). Going over either raises SearchLimitExceeded.
     """
     started = time.perf_counter()
     unknown = set(options) - _OPTIONS
     if unknown:
         raise SearchError(f"unknown search option(s): {', '.join(sorted(unknown))}")
+    timeout = options.get("timeout", terms.SEARCH_TIMEOUT_S)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise SearchError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    budget = terms.Budget(
+        float(timeout),
+        _int_option(
+            options.get("max_expansions", terms.MAX_QUERY_EXPANSION), "max_expansions", 0, 10**7
+        ),
+    )
+    # SQLite calls this every few thousand steps: a long statement stops at the deadline.
+    conn.set_progress_handler(budget.expired, _PROGRESS_STEPS)
+    try:
+        return _run(conn, index, query, budget, started, options)
+    except sqlite3.OperationalError:
+        budget.check()
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
+def _run(
+    conn: sqlite3.Connection,
+    index: str,
+    query: str | Boolean,
+    budget: terms.Budget,
+    started: float,
+    options: Mapping[str, Any],
+) -> SearchResult:
     scope = definition.parse_index_name(index)
     limit = _int_option(options.get("limit", 10), "limit", 0, MAX_LIMIT)
     offset = _int_option(options.get("offset", 0), "offset", 0, 10**9)
@@ -416,7 +456,7 @@ def run(conn: sqlite3.Connection, index: str, query: str | Boolean, **options: A
     if allowed is not None:
         universe &= allowed
 
-    ev = _Evaluator(conn, len(rows))
+    ev = _Evaluator(conn, len(rows), budget)
     scores = ev.boolean(tree, universe)
     keys = {r[0]: r[1] for r in rows}
     ranked = sorted(scores, key=lambda doc: (-scores[doc], keys[doc]))

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Iterable
+from typing import Any
 
-from catalog.search.results import SearchError
+import re2
+
+from catalog.search.results import SearchError, SearchLimitExceeded
 
 # FTS5 tokenizers standing in for Couchbase's analyzers ("keyword" does not tokenize).
 # bleve's unicode tokenizer keeps "conv_1" whole (UAX #29), hence tokenchars '_'.
@@ -16,6 +20,12 @@ TOKENIZERS = {
 }
 # bleve stops a query from expanding past this many terms (Couchbase: bleveMaxClauseCount).
 MAX_EXPANSION = 1024
+# Terms all the fuzzy, wildcard and regexp clauses of one query may expand to, together.
+MAX_QUERY_EXPANSION = 4096
+# Time limit of one search, in seconds.
+SEARCH_TIMEOUT_S = 5.0
+# Candidates compared between two looks at the clock.
+_CHECK_EVERY = 256
 # How many vocabularies stay cached (one per connection state).
 VOCAB_CACHE_SIZE = 8
 
@@ -75,45 +85,101 @@ def within(a: str, b: str, distance: int) -> bool:
     return previous[-1] <= distance
 
 
-def wildcard_regex(pattern: str) -> re.Pattern[str]:
-    """Return a regex for a bleve wildcard pattern (``*`` any run, ``?`` one character)."""
-    parts = ("." if c == "?" else ".*" if c == "*" else re.escape(c) for c in pattern)
-    return re.compile("".join(parts), re.DOTALL)
+class Budget:
+    """What one query may still spend: time before its deadline, terms its expansions add."""
+
+    def __init__(
+        self, timeout_s: float = SEARCH_TIMEOUT_S, max_terms: int = MAX_QUERY_EXPANSION
+    ) -> None:
+        self.timeout_s, self.max_terms = timeout_s, max_terms
+        self.deadline = time.monotonic() + timeout_s
+        self.terms_left = max_terms
+
+    def expired(self) -> bool:
+        """Return whether the deadline has passed."""
+        return time.monotonic() > self.deadline
+
+    def check(self) -> None:
+        """Raise SearchLimitExceeded once the deadline has passed."""
+        if self.expired():
+            raise SearchLimitExceeded(
+                f"the search ran over its time limit of {self.timeout_s:g} s;"
+                " use fewer fuzzy, wildcard or regexp terms"
+            )
+
+    def spend(self, count: int) -> None:
+        """Count ``count`` expanded terms; raise SearchLimitExceeded past the query's budget."""
+        self.terms_left -= count
+        if self.terms_left < 0:
+            raise SearchLimitExceeded(
+                f"the query's fuzzy, wildcard and regexp terms expand to more than"
+                f" {self.max_terms} terms in all; make them more specific or use fewer"
+            )
 
 
-def user_regex(pattern: str) -> re.Pattern[str]:
-    """Return the compiled regexp of a ``/.../`` query, or raise SearchError."""
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False
+    return options
+
+
+_RE2_OPTIONS = _re2_options()
+
+
+def wildcard_regex(pattern: str) -> Any:
+    """Return an RE2 regex for a bleve wildcard (``*`` any run, ``?`` one character)."""
+    parts = (
+        "." if c == "?" else ".*" if c == "*" else c if c.isalnum() else f"\\x{{{ord(c):x}}}"
+        for c in pattern
+    )
+    return re2.compile("(?s)" + "".join(parts), _RE2_OPTIONS)
+
+
+def user_regex(pattern: str) -> Any:
+    """Return the RE2 regex of a ``/.../`` query (linear time, Go's syntax), or raise SearchError."""
     try:
-        return re.compile(pattern)
-    except re.error as e:
-        raise SearchError(f"invalid regular expression /{pattern}/: {e}") from None
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as e:
+        detail = e.args[0].decode() if e.args and isinstance(e.args[0], bytes) else str(e)
+        raise SearchError(f"invalid regular expression /{pattern}/: {detail}") from None
 
 
 def expand(
     candidates: Iterable[str],
     *,
     fuzzy: tuple[str, int] | None = None,
-    regex: re.Pattern[str] | None = None,
+    regex: Any = None,
+    budget: Budget | None = None,
 ) -> list[str]:
     """Return the candidate terms within an edit distance of a term, or matching a regex."""
     if fuzzy is not None:
         term, distance = fuzzy
-        out = [t for t in candidates if within(term, t, distance)]
+
+        def keep(t: str) -> bool:
+            return within(term, t, distance)
     elif regex is not None:
-        out = [t for t in candidates if regex.fullmatch(t)]
+
+        def keep(t: str) -> bool:
+            return regex.fullmatch(t) is not None
     else:
-        out = list(candidates)
+
+        def keep(t: str) -> bool:
+            return True
+
+    out: list[str] = []
+    for i, candidate in enumerate(candidates):
+        if budget is not None and i % _CHECK_EVERY == 0:
+            budget.check()
+        if keep(candidate):
+            out.append(candidate)
     if len(out) > MAX_EXPANSION:
         raise SearchError(
             f"the query expands to {len(out)} terms, over the limit of {MAX_EXPANSION};"
             " make the wildcard, regexp or fuzzy term more specific"
         )
+    if budget is not None:
+        budget.spend(len(out))
     return out
-
-
-def glob_pattern(pattern: str) -> str:
-    """Return a SQLite GLOB pattern for a bleve wildcard (brackets taken literally)."""
-    return pattern.replace("[", "[[]")
 
 
 def is_prefix(pattern: str) -> bool:
