@@ -330,4 +330,3 @@ class SearchHook:
 def default_hooks() -> list[SearchHook]:
     """Return the write hooks the embedded store installs (the search index)."""
     return [SearchHook()]
-

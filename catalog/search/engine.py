@@ -21,6 +21,7 @@ from catalog.search import definition, terms
 from catalog.search.definition import Field
 from catalog.search.embedded import columns
 from catalog.search.querystring import Boolean, Leaf, Match, Phrase, Range, Regexp, Wildcard, parse
+from catalog.search.resolution import leaf_fields
 from catalog.search.results import FacetResult, SearchError, SearchHit, SearchResult
 
 # Largest page a caller may ask for.
@@ -79,12 +80,10 @@ class _Evaluator:
 
     def leaf(self, q: Leaf) -> Scores:
         self.budget.check()
-        fields = definition.resolve(q.field or definition.ALL_FIELD)
+        fields = leaf_fields(q)
         out: Scores = {}
         tables: dict[str, list[Field]] = {}
         for f in fields:
-            if isinstance(q, Range) and (not f.is_numeric or q.dates != (f.type == "datetime")):
-                raise SearchError(_range_error(q, f))
             if f.is_keyword:
                 _add(out, self.keyword(q, f))
             elif f.is_numeric:
@@ -238,14 +237,6 @@ class _Evaluator:
         for doc in excluded:
             scores.pop(doc, None)
         return scores
-
-
-def _range_error(q: Range, f: Field) -> str:
-    if f.type == "datetime":
-        return f'{q.field} is a date: compare it with a quoted date, e.g. {q.field}:>"2026-01-01"'
-    if f.is_numeric:
-        return f"{q.field} is a number: compare it with a number, e.g. {q.field}:>10"
-    return f"{q.field} is not a number or a date field, so it has no ranges"
 
 
 def facet_specs(facets: Any, size: int) -> dict[str, tuple[str, int]]:
