@@ -225,8 +225,9 @@ def test_regexps_match_whole_terms(store):
 
 def test_fuzzy_terms_allow_edits(store):
     assert found(store, "sentimemt~1") == {"sentiment-bert::2"}
-    assert found(store, "sentimnet~1") == set()  # a transposition is two edits
-    assert found(store, "sentimnet~2") == {"sentiment-bert::2"}
+    assert found(store, "sentimnet~1") == {"sentiment-bert::2"}  # a transposition: one edit
+    assert found(store, "snetimnet~1") == set()  # two transpositions
+    assert found(store, "snetimnet~2") == {"sentiment-bert::2"}
     assert found(store, "tags:visoin~2") == {"resnet-mini::1"}
 
 

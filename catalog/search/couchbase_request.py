@@ -28,7 +28,7 @@ from catalog.search.querystring import (
     Wildcard,
     parse,
 )
-from catalog.search.resolution import bleve_fields, lowercases
+from catalog.search.resolution import bleve_fields, effective, lowercases
 from catalog.search.results import SearchError
 
 # Number of terms a facet returns when the caller names only its field.
@@ -114,7 +114,7 @@ def leaf_query(leaf: Leaf) -> Json:
 
 def search_query(query: str | Boolean) -> Json:
     """Return the Couchbase search query (JSON) of a query string, with full field names."""
-    tree = tree_of(query)
+    tree = effective(tree_of(query))
     if tree.is_empty():
         return {"match_none": {}}
     if _is_match_all(tree):
@@ -147,8 +147,9 @@ def _render(leaf: Leaf, field: str | None) -> str:
     scope = "" if field is None else _escape(field) + ":"
     if isinstance(leaf, Match):
         text = leaf.text if leaf.number is not None else _escape(leaf.text)
-        fuzzy = f"~{leaf.fuzziness}" if leaf.fuzziness else ""
-        return scope + text + fuzzy + _boost(leaf)
+        if leaf.fuzziness:  # bleve reads "~1^2" as one fuzziness: the boost needs a space
+            return scope + text + f"~{leaf.fuzziness}" + (" " + _boost(leaf)).rstrip()
+        return scope + text + _boost(leaf)
     if isinstance(leaf, Phrase):
         return (
             scope + '"' + leaf.text.replace("\\", "\\\\").replace('"', '\\"') + '"' + _boost(leaf)
@@ -161,10 +162,12 @@ def _render(leaf: Leaf, field: str | None) -> str:
     if leaf.low is None:
         op, value, inclusive = ("<", leaf.high, leaf.high_inclusive)
     assert value is not None
-    bound = (
-        f'"{_date(value)}"' if leaf.dates else f"{value:g}" if value == int(value) else repr(value)
-    )
+    bound = f'"{_date(value)}"' if leaf.dates else _number(value)
     return scope + op + ("=" if inclusive else "") + bound + _boost(leaf)
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if value == int(value) and abs(value) < 2**53 else repr(value)
 
 
 def query_string(query: str | Boolean) -> str | None:

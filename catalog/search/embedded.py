@@ -27,7 +27,7 @@ from catalog.search.querystring import parse_date
 from catalog.search.terms import TOKENIZERS
 
 # Bump when the layout below changes: stores rebuild their index on open.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 # Joins the values of a multi-valued text field (a separator for every tokenizer).
 VALUE_SEPARATOR = " \u00b7 "
 
@@ -86,6 +86,10 @@ def _layout() -> list[str]:
         statements.append(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {table}_vocab USING fts5vocab({table}, 'col')"
         )
+        statements.append(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {table}_instance"
+            f" USING fts5vocab({table}, 'instance')"
+        )
     return statements
 
 
@@ -105,7 +109,7 @@ def _drop_all(conn: sqlite3.Connection) -> None:
         found = [
             n for n, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL") == virtual
         ]
-        return sorted(found, key=lambda n: not n.endswith("_vocab"))
+        return sorted(found, key=lambda n: not n.endswith(("_vocab", "_instance")))
 
     for name in names(virtual=True):
         conn.execute(f"DROP TABLE IF EXISTS {name}")

@@ -21,7 +21,7 @@ from catalog.search import definition, terms
 from catalog.search.definition import Field
 from catalog.search.embedded import columns
 from catalog.search.querystring import Boolean, Leaf, Match, Phrase, Range, Regexp, Wildcard, parse
-from catalog.search.resolution import leaf_fields
+from catalog.search.resolution import effective, leaf_fields
 from catalog.search.results import FacetResult, SearchError, SearchHit, SearchResult
 
 # Largest page a caller may ask for.
@@ -77,6 +77,7 @@ class _Evaluator:
         self.collect = True
         self.text_highlights: dict[str, list[str]] = {}
         self.keyword_highlights: dict[str, set[str] | None] = {}
+        self.gapped: dict[int, list[tuple[int, str]]] = {}  # phrase -> (offset, word)
 
     def leaf(self, q: Leaf) -> Scores:
         self.budget.check()
@@ -173,37 +174,81 @@ class _Evaluator:
         except sqlite3.OperationalError as e:
             self.budget.check()
             raise SearchError(f"search failed on {match!r}: {e}") from None
+        if isinstance(q, Phrase) and id(q) in self.gapped and rows:
+            holding = self._gaps_hold(table, cols, self.gapped[id(q)], [r[0] for r in rows])
+            rows = [r for r in rows if r[0] in holding]
         if self.collect and rows:
             self.text_highlights.setdefault(table, []).append(match)
         return {doc: -score for doc, score in rows}
 
+    def _gaps_hold(
+        self, table: str, cols: list[str], words: list[tuple[int, str]], docs: list[int]
+    ) -> set[int]:
+        """Return the docs where the words stand at their offsets from one another."""
+        stemmed = table.endswith("_en")
+        where: dict[tuple[int, str], list[set[int]]] = {}
+        marks = ",".join("?" * len(docs))
+        for n, (_, word) in enumerate(words):
+            term = (terms.porter(self.conn, word) or [word])[0] if stemmed else word
+            rows = self.conn.execute(
+                f"SELECT doc, col, offset FROM {table}_instance WHERE term = ?"
+                f" AND doc IN ({marks})",
+                (term, *docs),
+            )
+            for doc, col, offset in rows:
+                if col in cols:
+                    where.setdefault((doc, col), [set() for _ in words])[n].add(offset)
+        out: set[int] = set()
+        for (doc, _), offsets in where.items():
+            (first_offset, _), rest = words[0], list(enumerate(words))[1:]
+            for start in offsets[0]:
+                base = start - first_offset
+                if all(base + off in offsets[n] for n, (off, _) in rest):
+                    out.add(doc)
+                    break
+        return out
+
     def _expression(self, q: Leaf, table: str, cols: list[str]) -> str:
         stemmed = table.endswith("_en")
         if isinstance(q, Phrase):
-            words = terms.words(q.text)
-            return terms.quote(" ".join(words)) if words else ""
+            return self._phrase(q, table, cols)
         if isinstance(q, Match) and not q.fuzziness:
             return " OR ".join(terms.quote(t) for t in dict.fromkeys(terms.match_terms(q.text)))
+        # bleve's index has no stop words: expansions never reach them
+        vocab = _vocab.terms(self.conn, table, cols) - terms.UNINDEXED
         if isinstance(q, Match):
-            vocab = _vocab.terms(self.conn, table, cols)
             found: dict[str, None] = {}
             for word in terms.match_terms(q.text):
                 for base in terms.porter(self.conn, word) if stemmed else [word]:
                     expanded = terms.expand(vocab, fuzzy=(base, q.fuzziness), budget=self.budget)
                     found.update(dict.fromkeys(expanded))
             return " OR ".join(terms.quote(t) for t in found)
-        if isinstance(q, Wildcard) and terms.is_prefix(q.pattern.lower()):
-            return terms.quote(q.pattern[:-1].lower()) + " *"
         if isinstance(q, (Wildcard, Regexp)):
             regex = (
                 terms.wildcard_regex(q.pattern.lower())
                 if isinstance(q, Wildcard)
                 else terms.user_regex(q.pattern)
             )
-            vocab = _vocab.terms(self.conn, table, cols)
             expanded = terms.expand(vocab, regex=regex, budget=self.budget)
             return " OR ".join(terms.quote(t) for t in sorted(expanded))
         return ""
+
+    def _phrase(self, q: Phrase, table: str, cols: list[str]) -> str:
+        """Return the FTS5 expression of a phrase; a phrase with inner stop words is a NEAR.
+
+        bleve drops stop words but keeps their positions: "set of data" is "set", any one
+        word, "data". Such phrases are checked word by word in ``_gaps_hold``.
+        """
+        words = terms.words(q.text)
+        kept = [(i, w) for i, w in enumerate(words) if w not in terms.STOP_WORDS]
+        if not kept:
+            return ""
+        first, last = kept[0][0], kept[-1][0]
+        if len(kept) == last - first + 1:
+            return terms.quote(" ".join(w for _, w in kept))
+        self.gapped[id(q)] = [(i - first, w) for i, w in kept]
+        quoted = " ".join(terms.quote(w) for _, w in kept)
+        return f"NEAR({quoted}, {last - first + 1 - len(kept)})"
 
     # -- the boolean query ----------------------------------------------------------------------
 
@@ -433,6 +478,7 @@ def _run(
     tree = parse(query) if isinstance(query, str) else query
     if not isinstance(tree, Boolean):
         raise SearchError(f"query must be a query string, not {type(query).__name__}")
+    tree = effective(tree)
 
     rows = conn.execute(
         "SELECT id, key FROM fts_docs WHERE scope = ?"

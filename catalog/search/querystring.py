@@ -231,7 +231,7 @@ class _Parser:
             value = float(token.text or "1")
         except ValueError:
             value = math.nan
-        if not math.isfinite(value) or value < 0:
+        if not math.isfinite(value):  # bleve takes negative boosts too (negative scores)
             raise _fail(f"invalid boost {token.text!r}: use ^ and a number, e.g. ^2", token.pos)
         return value
 

@@ -6,9 +6,11 @@ name (``tags``), an unknown field or a range on a text field means the same on e
 
 from __future__ import annotations
 
-from catalog.search import definition
+from dataclasses import replace
+
+from catalog.search import definition, terms
 from catalog.search.definition import Field
-from catalog.search.querystring import Leaf, Range
+from catalog.search.querystring import Boolean, Leaf, Match, Phrase, Range
 from catalog.search.results import SearchError
 
 
@@ -34,6 +36,37 @@ def bleve_fields(leaf: Leaf) -> tuple[str | None, ...]:
 def lowercases(leaf: Leaf) -> bool:
     """Return whether a wildcard of this clause is lower-cased (every field is analysed text)."""
     return all(not f.is_keyword for f in leaf_fields(leaf))
+
+
+def analyses_to_nothing(leaf: Leaf) -> bool:
+    """Return whether a match or phrase leaves no term after analysis (only stop words)."""
+    if not isinstance(leaf, (Match, Phrase)) or (
+        isinstance(leaf, Match) and leaf.number is not None
+    ):
+        return False
+    for f in leaf_fields(leaf):
+        if f.is_keyword and leaf.text:
+            return False
+        if not f.is_keyword and terms.match_terms(leaf.text):
+            return False
+    return True
+
+
+def effective(tree: Boolean) -> Boolean:
+    """Return the tree without the clauses bleve drops: those that analyse to nothing.
+
+    bleve's query-string query skips a match or phrase of stop words only (``+the iris``
+    is ``iris``); when nothing is left the query matches nothing (``-the``). Fields are
+    checked first, so an unknown field is refused even in a dropped clause.
+    """
+    for leaf in (*tree.must, *tree.should, *tree.must_not):
+        leaf_fields(leaf)
+    return replace(
+        tree,
+        must=[q for q in tree.must if not analyses_to_nothing(q)],
+        should=[q for q in tree.should if not analyses_to_nothing(q)],
+        must_not=[q for q in tree.must_not if not analyses_to_nothing(q)],
+    )
 
 
 def _range_error(q: Range, f: Field) -> str:

@@ -31,16 +31,21 @@ VOCAB_CACHE_SIZE = 8
 
 _WORD = re.compile(r"\w+")
 
-# bleve's stop_en token filter (the Snowball English list), applied by "standard" and "en".
-_STOP_EN = """a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it
-    its itself just me more most my myself no nor not now of off on once only or other ought our
-    ours ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself
-    yourselves"""
+# bleve's stop_en token filter: the Snowball English list, applied by "standard" and "en".
+_STOP_EN = """i me my myself we our ours ourselves you your yours yourself yourselves he him his
+    himself she her hers herself it its itself they them their theirs themselves what which who
+    whom this that these those am is are was were be been being have has had having do does did
+    doing would should could ought i'm you're he's she's it's we're they're i've you've we've
+    they've i'd you'd he'd she'd we'd they'd i'll you'll he'll she'll we'll they'll isn't aren't
+    wasn't weren't hasn't haven't hadn't doesn't don't didn't won't wouldn't shan't shouldn't
+    can't cannot couldn't mustn't let's that's who's what's here's there's when's where's why's
+    how's a an the and but if or because as until while of at by for with about against between
+    into through during before after above below to from up down in out on off over under again
+    further then once here there when where why how all any both each few more most other some
+    such no nor not only own same so than too very"""
 STOP_WORDS = frozenset(_STOP_EN.split())
+# Terms in the FTS5 vocabulary that bleve's index does not hold (it drops stop words).
+UNINDEXED = STOP_WORDS
 
 
 def words(text: str) -> list[str]:
@@ -59,7 +64,11 @@ def quote(term: str) -> str:
 
 
 def within(a: str, b: str, distance: int) -> bool:
-    """Return whether the Levenshtein distance between ``a`` and ``b`` is at most ``distance``."""
+    """Return whether ``a`` and ``b`` are at most ``distance`` edits apart.
+
+    An edit is an insertion, a deletion, a substitution or the transposition of two
+    neighbours, as bleve's Levenshtein automaton counts them (``lael~2`` finds "real").
+    """
     if abs(len(a) - len(b)) > distance:
         return False
     if a == b:
@@ -68,20 +77,30 @@ def within(a: str, b: str, distance: int) -> bool:
         return False
     if distance == 1:
         if len(a) == len(b):
-            return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+            diffs = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+            return len(diffs) == 1 or (
+                len(diffs) == 2
+                and diffs[1] == diffs[0] + 1
+                and a[diffs[0]] == b[diffs[1]]
+                and a[diffs[1]] == b[diffs[0]]
+            )
         short, long = (a, b) if len(a) < len(b) else (b, a)
         i = 0
         while i < len(short) and short[i] == long[i]:
             i += 1
         return short[i:] == long[i + 1 :]
+    before: list[int] | None = None
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         current = [i]
         for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if before is not None and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, before[j - 2] + 1)
+            current.append(cost)
         if min(current) > distance:
             return False
-        previous = current
+        before, previous = previous, current
     return previous[-1] <= distance
 
 
@@ -180,11 +199,6 @@ def expand(
     if budget is not None:
         budget.spend(len(out))
     return out
-
-
-def is_prefix(pattern: str) -> bool:
-    """Return whether a wildcard is a plain prefix (``abc*``), which FTS5 answers directly."""
-    return pattern.endswith("*") and len(pattern) > 1 and not any(c in "*?" for c in pattern[:-1])
 
 
 class VocabCache:
