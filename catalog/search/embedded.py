@@ -24,10 +24,10 @@ from typing import Any
 from catalog.search import definition
 from catalog.search.definition import Field
 from catalog.search.querystring import parse_date
-from catalog.search.terms import TOKENIZERS
+from catalog.search.terms import TOKENIZERS, match_terms
 
 # Bump when the layout below changes: stores rebuild their index on open.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 # Joins the values of a multi-valued text field (a separator for every tokenizer).
 VALUE_SEPARATOR = " \u00b7 "
 
@@ -75,6 +75,10 @@ def _layout() -> list[str]:
         " value REAL NOT NULL)",
         "CREATE INDEX IF NOT EXISTS fts_nums_value ON fts_nums (field, value, doc)",
         "CREATE INDEX IF NOT EXISTS fts_nums_doc ON fts_nums (doc)",
+        # tokens per text or keyword field after analysis (and "_all"): bleve's field norms
+        "CREATE TABLE IF NOT EXISTS fts_lengths (doc INTEGER NOT NULL, field TEXT NOT NULL,"
+        " length INTEGER NOT NULL, PRIMARY KEY (field, doc)) WITHOUT ROWID",
+        "CREATE INDEX IF NOT EXISTS fts_lengths_doc ON fts_lengths (doc)",
     ]
     for table, fields in text_tables().items():
         analyzer = fields[0].analyzer
@@ -192,7 +196,7 @@ class SearchHook:
 
     def rebuild(self, conn: sqlite3.Connection) -> None:
         """Index every live document of every models collection again."""
-        for statement in ("fts_docs", "fts_terms", "fts_nums", *text_tables()):
+        for statement in ("fts_docs", "fts_terms", "fts_nums", "fts_lengths", *text_tables()):
             conn.execute(f"DELETE FROM {statement}")
         has_docs = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'docs'"
@@ -225,6 +229,7 @@ class SearchHook:
         keyword_rows: set[tuple[str, str]] = set()
         number_rows: list[tuple[str, float]] = []
         texts: dict[str, str] = {}
+        lengths: dict[str, int] = {}
         for f in definition.fields():
             found = definition.values(value, f.path)
             if not found:
@@ -238,8 +243,14 @@ class SearchHook:
                 kept = _texts(found)
                 if f.is_keyword:
                     keyword_rows.update((f.name, v) for v in kept)
+                    lengths[f.name] = len(set(kept))
                 else:
                     texts[f.name] = VALUE_SEPARATOR.join(kept)
+                    lengths[f.name] = sum(len(match_terms(v)) for v in kept)
+                    if f.include_in_all:
+                        lengths[definition.ALL_FIELD] = (
+                            lengths.get(definition.ALL_FIELD, 0) + (lengths[f.name])
+                        )
             if f.store and kept and not f.dynamic:
                 stored[f.name] = kept[0] if len(kept) == 1 else kept
         cur = conn.execute(
@@ -254,6 +265,10 @@ class SearchHook:
         conn.executemany(
             "INSERT INTO fts_nums (doc, field, value) VALUES (?, ?, ?)",
             [(doc, field, number) for field, number in number_rows],
+        )
+        conn.executemany(
+            "INSERT INTO fts_lengths (doc, field, length) VALUES (?, ?, ?)",
+            [(doc, field, length) for field, length in lengths.items() if length],
         )
         cols = columns()
         for table, fields in text_tables().items():
@@ -285,6 +300,7 @@ class SearchHook:
         conn.execute("DELETE FROM fts_docs WHERE id = ?", (doc,))
         conn.execute("DELETE FROM fts_terms WHERE doc = ?", (doc,))
         conn.execute("DELETE FROM fts_nums WHERE doc = ?", (doc,))
+        conn.execute("DELETE FROM fts_lengths WHERE doc = ?", (doc,))
         for table in text_tables():
             conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (doc,))
         return name

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from catalog.search import definition, terms
+from catalog.search import definition, scoring, terms
 from catalog.search.definition import Field
 from catalog.search.embedded import columns
 from catalog.search.querystring import Boolean, Leaf, Match, Phrase, Range, Regexp, Wildcard, parse
@@ -69,10 +68,10 @@ def _add(into: Scores, more: Mapping[int, float]) -> None:
 class _Evaluator:
     """Turns leaves into {doc: score}, remembering what to highlight."""
 
-    def __init__(self, conn: sqlite3.Connection, scope_docs: int, budget: terms.Budget):
+    def __init__(self, conn: sqlite3.Connection, scope_docs: set[int], budget: terms.Budget):
         self.conn = conn
         self.budget = budget
-        self.n_docs = max(scope_docs, 1)
+        self.stats = scoring.TermStats(conn, scope_docs)
         self.columns = columns()
         self.collect = True
         self.text_highlights: dict[str, list[str]] = {}
@@ -93,8 +92,10 @@ class _Evaluator:
                 tables.setdefault(self.columns[f.name].table, []).append(f)
         for table, table_fields in tables.items():
             _add(out, self.text(q, table, table_fields))
-        if q.boost != 1.0:
-            out = {doc: score * q.boost for doc, score in out.items()}
+        # bleve reads a number as "the text or the number": one of two clauses matches
+        factor = q.boost * (0.5 if isinstance(q, Match) and q.number is not None else 1.0)
+        if factor != 1.0:
+            out = {doc: score * factor for doc, score in out.items()}
         return out
 
     # -- keyword fields: exact terms in fts_terms ------------------------------------------
@@ -122,9 +123,16 @@ class _Evaluator:
             marks = ",".join("?" * len(wanted))
             rows = self.conn.execute(sql + f" AND term IN ({marks})", (f.name, *wanted)).fetchall()
         df = Counter(term for _, term in rows)
-        out: Scores = {}
-        for doc, term in rows:
-            out[doc] = out.get(doc, 0.0) + 1.0 + math.log(self.n_docs / df[term])
+        if isinstance(q, Wildcard) and set(q.pattern) == {"*"}:
+            out: Scores = {doc: 1.0 for doc, _ in rows}
+        else:
+            postings: dict[str, dict[int, int]] = {}
+            for doc, term in rows:
+                if doc in self.stats.docs:
+                    postings.setdefault(term, {})[doc] = 1
+            term_scores = {t: self.stats.term_scores(p, f.name) for t, p in postings.items()}
+            scored = scoring.plan_scores([list(wanted)], term_scores)
+            out = {doc: scored.get(doc, 0.0) for doc, _ in rows}
         if self.collect and rows:
             if isinstance(q, Wildcard) and set(q.pattern) == {"*"}:
                 self.keyword_highlights[f.name] = None
@@ -139,21 +147,17 @@ class _Evaluator:
     # -- numbers and dates: fts_nums ----------------------------------------------------------
 
     def numeric(self, q: Leaf, f: Field) -> Scores:
-        sql = "SELECT DISTINCT doc FROM fts_nums WHERE field = ?"
         if isinstance(q, Match) and q.number is not None and f.type == "number":
-            rows = self.conn.execute(sql + " AND value = ?", (f.name, q.number))
+            bounds = (q.number, q.number, True, True)
         elif isinstance(q, Range):
-            conditions, args = [], [f.name]
-            if q.low is not None:
-                conditions.append("value >= ?" if q.low_inclusive else "value > ?")
-                args.append(q.low)
-            if q.high is not None:
-                conditions.append("value <= ?" if q.high_inclusive else "value < ?")
-                args.append(q.high)
-            rows = self.conn.execute(sql + "".join(f" AND {c}" for c in conditions), args)
+            bounds = (q.low, q.high, q.low_inclusive, q.high_inclusive)
         else:
             return {}  # text on a number field matches nothing, as in bleve
-        return {r[0]: 1.0 for r in rows}
+        rows = self.conn.execute("SELECT doc, value FROM fts_nums WHERE field = ?", (f.name,))
+        values = [(doc, value) for doc, value in rows if doc in self.stats.docs]
+        return scoring.range_scores(
+            values, *bounds, dates=f.type == "datetime", total=self.stats.total
+        )
 
     # -- text fields: FTS5 ------------------------------------------------------------------------
 
@@ -163,23 +167,43 @@ class _Evaluator:
             present = " OR ".join(f"{c} != ''" for c in cols)
             rows = self.conn.execute(f"SELECT rowid FROM {table} WHERE {present}").fetchall()
             return {r[0]: 1.0 for r in rows}
-        expression = self._expression(q, table, cols)
+        expression, plan = self._expression(q, table, cols)
         if not expression:
             return {}
         match = "{" + " ".join(cols) + "} : (" + expression + ")"
         try:
-            rows = self.conn.execute(
-                f"SELECT rowid, bm25({table}) FROM {table} WHERE {table} MATCH ?", (match,)
-            ).fetchall()
+            docs = [
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (match,)
+                ).fetchall()
+            ]
         except sqlite3.OperationalError as e:
             self.budget.check()
             raise SearchError(f"search failed on {match!r}: {e}") from None
-        if isinstance(q, Phrase) and id(q) in self.gapped and rows:
-            holding = self._gaps_hold(table, cols, self.gapped[id(q)], [r[0] for r in rows])
-            rows = [r for r in rows if r[0] in holding]
-        if self.collect and rows:
+        if isinstance(q, Phrase) and id(q) in self.gapped and docs:
+            holding = self._gaps_hold(table, cols, self.gapped[id(q)], docs)
+            docs = [doc for doc in docs if doc in holding]
+        if self.collect and docs:
             self.text_highlights.setdefault(table, []).append(match)
-        return {doc: -score for doc, score in rows}
+        scores = self._text_scores(q, table, fields, plan)
+        return {doc: scores.get(doc, 0.0) for doc in docs}
+
+    def _text_scores(self, q: Leaf, table: str, fields: list[Field], plan: scoring.Plan) -> Scores:
+        """Return bleve's scores of a clause on text fields (one field, or ``_all`` as one)."""
+        if q.field is None:
+            groups = [([self.columns[f.name].name for f in fields], definition.ALL_FIELD)]
+        else:
+            groups = [([self.columns[f.name].name], f.name) for f in fields]
+        wanted = {t for part in plan for t in part}
+        per_field = []
+        for cols, length_field in groups:
+            term_scores = {
+                t: self.stats.term_scores(self.stats.text_postings(table, cols, t), length_field)
+                for t in wanted
+            }
+            per_field.append(scoring.plan_scores(plan, term_scores, phrase=isinstance(q, Phrase)))
+        return scoring.disjunction(per_field)
 
     def _gaps_hold(
         self, table: str, cols: list[str], words: list[tuple[int, str]], docs: list[int]
@@ -208,32 +232,42 @@ class _Evaluator:
                     break
         return out
 
-    def _expression(self, q: Leaf, table: str, cols: list[str]) -> str:
+    def _expression(self, q: Leaf, table: str, cols: list[str]) -> tuple[str, scoring.Plan]:
+        """Return the FTS5 expression of a clause and the terms each of its parts scores."""
         stemmed = table.endswith("_en")
+
+        def analysed(word: str) -> list[str]:
+            return terms.porter(self.conn, word) if stemmed else [word]
+
         if isinstance(q, Phrase):
-            return self._phrase(q, table, cols)
+            expression = self._phrase(q)
+            kept = [w for w in terms.words(q.text) if w not in terms.STOP_WORDS]
+            return expression, [analysed(w)[:1] for w in kept]
         if isinstance(q, Match) and not q.fuzziness:
-            return " OR ".join(terms.quote(t) for t in dict.fromkeys(terms.match_terms(q.text)))
+            words = terms.match_terms(q.text)
+            expression = " OR ".join(terms.quote(t) for t in dict.fromkeys(words))
+            return expression, [analysed(w)[:1] for w in words]
         # bleve's index has no stop words: expansions never reach them
         vocab = _vocab.terms(self.conn, table, cols) - terms.UNINDEXED
+        plan: scoring.Plan = []
         if isinstance(q, Match):
-            found: dict[str, None] = {}
             for word in terms.match_terms(q.text):
-                for base in terms.porter(self.conn, word) if stemmed else [word]:
+                part: dict[str, None] = {}
+                for base in analysed(word):
                     expanded = terms.expand(vocab, fuzzy=(base, q.fuzziness), budget=self.budget)
-                    found.update(dict.fromkeys(expanded))
-            return " OR ".join(terms.quote(t) for t in found)
-        if isinstance(q, (Wildcard, Regexp)):
+                    part.update(dict.fromkeys(expanded))
+                plan.append(list(part))
+        elif isinstance(q, (Wildcard, Regexp)):
             regex = (
                 terms.wildcard_regex(q.pattern.lower())
                 if isinstance(q, Wildcard)
                 else terms.user_regex(q.pattern)
             )
-            expanded = terms.expand(vocab, regex=regex, budget=self.budget)
-            return " OR ".join(terms.quote(t) for t in sorted(expanded))
-        return ""
+            plan.append(sorted(terms.expand(vocab, regex=regex, budget=self.budget)))
+        found = dict.fromkeys(t for part in plan for t in part)
+        return " OR ".join(terms.quote(t) for t in found), plan
 
-    def _phrase(self, q: Phrase, table: str, cols: list[str]) -> str:
+    def _phrase(self, q: Phrase) -> str:
         """Return the FTS5 expression of a phrase; a phrase with inner stop words is a NEAR.
 
         bleve drops stop words but keeps their positions: "set of data" is "set", any one
@@ -493,7 +527,8 @@ def _run(
     if allowed is not None:
         universe &= allowed
 
-    ev = _Evaluator(conn, len(rows), budget)
+    scope_docs = {r[0] for r in conn.execute("SELECT id FROM fts_docs WHERE scope = ?", (scope,))}
+    ev = _Evaluator(conn, scope_docs, budget)
     scores = ev.boolean(tree, universe)
     keys = {r[0]: r[1] for r in rows}
     ranked = sorted(scores, key=lambda doc: (-scores[doc], keys[doc]))
