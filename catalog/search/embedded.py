@@ -24,12 +24,12 @@ from typing import Any
 from catalog.search import definition
 from catalog.search.definition import Field
 from catalog.search.querystring import parse_date
-from catalog.search.terms import TOKENIZERS, match_terms
+from catalog.search.terms import ARRAY_GAP, TOKENIZERS, joined, match_terms
 
 # Bump when the layout below changes: stores rebuild their index on open.
-LAYOUT_VERSION = 3
-# Joins the values of a multi-valued text field (a separator for every tokenizer).
-VALUE_SEPARATOR = " \u00b7 "
+LAYOUT_VERSION = 4
+# Joins the values of a multi-valued text field: a token of its own, so no phrase spans two.
+VALUE_SEPARATOR = f" {ARRAY_GAP} "
 
 
 @dataclass(frozen=True)
@@ -245,8 +245,9 @@ class SearchHook:
                     keyword_rows.update((f.name, v) for v in kept)
                     lengths[f.name] = len(set(kept))
                 else:
-                    texts[f.name] = VALUE_SEPARATOR.join(kept)
-                    lengths[f.name] = sum(len(match_terms(v)) for v in kept)
+                    join = f.analyzer == "standard"
+                    texts[f.name] = VALUE_SEPARATOR.join(joined(v) if join else v for v in kept)
+                    lengths[f.name] = sum(len(match_terms(v, join)) for v in kept)
                     if f.include_in_all:
                         lengths[definition.ALL_FIELD] = (
                             lengths.get(definition.ALL_FIELD, 0) + (lengths[f.name])

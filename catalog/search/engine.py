@@ -222,36 +222,48 @@ class _Evaluator:
             for doc, col, offset in rows:
                 if col in cols:
                     where.setdefault((doc, col), [set() for _ in words])[n].add(offset)
+        gaps: dict[tuple[int, str], set[int]] = {}  # where array values meet: never crossed
+        rows = self.conn.execute(
+            f"SELECT doc, col, offset FROM {table}_instance WHERE term = ? AND doc IN ({marks})",
+            (terms.ARRAY_GAP, *docs),
+        )
+        for doc, col, offset in rows:
+            gaps.setdefault((doc, col), set()).add(offset)
+        span = words[-1][0]
         out: set[int] = set()
-        for (doc, _), offsets in where.items():
+        for key, offsets in where.items():
             (first_offset, _), rest = words[0], list(enumerate(words))[1:]
+            crossed = gaps.get(key, set())
             for start in offsets[0]:
                 base = start - first_offset
-                if all(base + off in offsets[n] for n, (off, _) in rest):
-                    out.add(doc)
+                if all(base + off in offsets[n] for n, (off, _) in rest) and not any(
+                    base < g < base + span for g in crossed
+                ):
+                    out.add(key[0])
                     break
         return out
 
     def _expression(self, q: Leaf, table: str, cols: list[str]) -> tuple[str, scoring.Plan]:
         """Return the FTS5 expression of a clause and the terms each of its parts scores."""
         stemmed = table.endswith("_en")
+        join = not stemmed  # the standard analyzer's UAX #29 joins (terms.joined)
 
         def analysed(word: str) -> list[str]:
             return terms.porter(self.conn, word) if stemmed else [word]
 
         if isinstance(q, Phrase):
-            expression = self._phrase(q)
-            kept = [w for w in terms.words(q.text) if w not in terms.STOP_WORDS]
+            expression = self._phrase(q, join)
+            kept = [w for w in terms.words(q.text, join) if not terms.is_stop(w)]
             return expression, [analysed(w)[:1] for w in kept]
         if isinstance(q, Match) and not q.fuzziness:
-            words = terms.match_terms(q.text)
+            words = terms.match_terms(q.text, join)
             expression = " OR ".join(terms.quote(t) for t in dict.fromkeys(words))
             return expression, [analysed(w)[:1] for w in words]
         # bleve's index has no stop words: expansions never reach them
-        vocab = _vocab.terms(self.conn, table, cols) - terms.UNINDEXED
+        vocab = terms.indexed(_vocab.terms(self.conn, table, cols))
         plan: scoring.Plan = []
         if isinstance(q, Match):
-            for word in terms.match_terms(q.text):
+            for word in terms.match_terms(q.text, join):
                 part: dict[str, None] = {}
                 for base in analysed(word):
                     expanded = terms.expand(vocab, fuzzy=(base, q.fuzziness), budget=self.budget)
@@ -263,18 +275,20 @@ class _Evaluator:
                 if isinstance(q, Wildcard)
                 else terms.user_regex(q.pattern)
             )
-            plan.append(sorted(terms.expand(vocab, regex=regex, budget=self.budget)))
+            by_text = {terms.shown(t): t for t in vocab}  # patterns see the marks as typed
+            expanded = terms.expand(by_text, regex=regex, budget=self.budget)
+            plan.append(sorted(by_text[t] for t in expanded))
         found = dict.fromkeys(t for part in plan for t in part)
         return " OR ".join(terms.quote(t) for t in found), plan
 
-    def _phrase(self, q: Phrase) -> str:
+    def _phrase(self, q: Phrase, join: bool) -> str:
         """Return the FTS5 expression of a phrase; a phrase with inner stop words is a NEAR.
 
         bleve drops stop words but keeps their positions: "set of data" is "set", any one
         word, "data". Such phrases are checked word by word in ``_gaps_hold``.
         """
-        words = terms.words(q.text)
-        kept = [(i, w) for i, w in enumerate(words) if w not in terms.STOP_WORDS]
+        words = terms.words(q.text, join)
+        kept = [(i, w) for i, w in enumerate(words) if not terms.is_stop(w)]
         if not kept:
             return ""
         first, last = kept[0][0], kept[-1][0]
@@ -401,7 +415,7 @@ def _facets(
 
 
 def _fragment(text: str) -> str:
-    escaped = html.escape(text, quote=False)
+    escaped = html.escape(terms.shown(text), quote=False)
     return escaped.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>").replace(_ELLIPSIS, "…")
 
 

@@ -47,7 +47,7 @@ def analyses_to_nothing(leaf: Leaf) -> bool:
     for f in leaf_fields(leaf):
         if f.is_keyword and leaf.text:
             return False
-        if not f.is_keyword and terms.match_terms(leaf.text):
+        if not f.is_keyword and terms.match_terms(leaf.text, join=f.analyzer != "en"):
             return False
     return True
 

@@ -12,11 +12,22 @@ import re2
 
 from catalog.search.results import SearchError, SearchLimitExceeded
 
+# bleve's Unicode word rules (UAX #29) keep "package's", "model.onnx" and "1,000.5" whole,
+# where FTS5 would cut them: standard-analysed text is indexed with such a joining mark
+# replaced by a private character FTS5 keeps inside words, and put back for display.
+_JOINERS = {".": "\ue000", ":": "\ue001", "'": "\ue002", "\u2019": "\ue003", ",": "\ue004"}
+_JOINERS[";"] = "\ue005"
+# Stands between the values of an array in an FTS5 column: a token no phrase crosses.
+ARRAY_GAP = "\ue00f"
+_SHOWN = str.maketrans({v: k for k, v in _JOINERS.items()} | {ARRAY_GAP: "\u00b7"})
+_BETWEEN_LETTERS = re.compile(r"(?<=[^\W\d_])([.:'\u2019])(?=[^\W\d_])")
+_BETWEEN_DIGITS = re.compile(r"(?<=\d)([.,;'\u2019])(?=\d)")
+_KEPT = "_" + "".join(_JOINERS.values()) + ARRAY_GAP
 # FTS5 tokenizers standing in for Couchbase's analyzers ("keyword" does not tokenize).
 # bleve's unicode tokenizer keeps "conv_1" whole (UAX #29), hence tokenchars '_'.
 TOKENIZERS = {
-    "standard": "unicode61 remove_diacritics 0 tokenchars '_'",
-    "en": "porter unicode61 remove_diacritics 0 tokenchars '_'",
+    "standard": f"unicode61 remove_diacritics 0 tokenchars '{_KEPT}'",
+    "en": f"porter unicode61 remove_diacritics 0 tokenchars '_{ARRAY_GAP}'",
 }
 # bleve stops a query from expanding past this many terms (Couchbase: bleveMaxClauseCount).
 MAX_EXPANSION = 1024
@@ -29,7 +40,7 @@ _CHECK_EVERY = 256
 # How many vocabularies stay cached (one per connection state).
 VOCAB_CACHE_SIZE = 8
 
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"[\w\ue000-\ue00f]+")
 
 # bleve's stop_en token filter: the Snowball English list, applied by "standard" and "en".
 _STOP_EN = """i me my myself we our ours ourselves you your yours yourself yourselves he him his
@@ -44,18 +55,40 @@ _STOP_EN = """i me my myself we our ours ourselves you your yours yourself yours
     further then once here there when where why how all any both each few more most other some
     such no nor not only own same so than too very"""
 STOP_WORDS = frozenset(_STOP_EN.split())
-# Terms in the FTS5 vocabulary that bleve's index does not hold (it drops stop words).
-UNINDEXED = STOP_WORDS
 
 
-def words(text: str) -> list[str]:
-    """Return the lower-cased tokens of ``text`` as the FTS5 tokenizers cut them."""
-    return _WORD.findall(text.lower())
+def joined(text: str) -> str:
+    """Return ``text`` with the marks UAX #29 keeps inside a word made FTS5 word characters."""
+    text = _BETWEEN_LETTERS.sub(lambda m: _JOINERS[m.group(1)], text)
+    return _BETWEEN_DIGITS.sub(lambda m: _JOINERS[m.group(1)], text)
 
 
-def match_terms(text: str) -> list[str]:
+def shown(text: str) -> str:
+    """Return indexed text (or a term) as the user wrote it."""
+    return text.translate(_SHOWN)
+
+
+def is_stop(term: str) -> bool:
+    """Return whether bleve's stop filter drops a term."""
+    return shown(term) in STOP_WORDS
+
+
+def words(text: str, join: bool = True) -> list[str]:
+    """Return the lower-cased tokens of ``text`` as the FTS5 tokenizers cut them.
+
+    ``join``: as the standard analyzer (UAX #29 joins); the ``en`` tables do not join.
+    """
+    return _WORD.findall((joined(text) if join else text).lower())
+
+
+def match_terms(text: str, join: bool = True) -> list[str]:
     """Return the tokens a match query searches (stop words dropped, as bleve does)."""
-    return [w for w in words(text) if w not in STOP_WORDS]
+    return [w for w in words(text, join) if not is_stop(w)]
+
+
+def indexed(vocabulary: Iterable[str]) -> set[str]:
+    """Return the terms of an FTS5 vocabulary that bleve's index holds (no stop words)."""
+    return {t for t in vocabulary if t != ARRAY_GAP and not is_stop(t)}
 
 
 def quote(term: str) -> str:

@@ -73,6 +73,10 @@ def page_queries() -> list[str]:
 # -- generated query strings ----------------------------------------------------------------
 
 WORDS = [
+    "package's",
+    "article",
+    "1.5",
+    "caffe2",
     "iris",
     "classifier",
     "classifiers",

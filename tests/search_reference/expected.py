@@ -8,18 +8,10 @@ from __future__ import annotations
 
 # query string -> why the embedded store's answer differs from bleve's
 KNOWN_DIFFERENCES: dict[str, str] = {
-    "package": (
-        "bleve's Unicode word rules keep package's whole (an apostrophe between letters);"
-        " SQLite FTS5 splits it, so plain `package` finds the light models only in the"
-        " embedded store (the `en` analyzer strips possessives: description:package agrees)"
-    ),
-    "1.5": (
-        "bleve keeps 1.5 as one token, FTS5 makes two (1 and 5): plain `1.5` finds versions"
-        " whose text holds a 1 and a 5 in the embedded store only"
-    ),
-    '"svm tabular"': (
-        "bleve keeps the values of an array apart, the embedded store joins them in one FTS5"
-        " column: a phrase across two tags (svm, tabular) matches only in the embedded store"
+    "description:afters": (
+        "FTS5 keeps stop words in its index, bleve drops them before stemming: a query word"
+        " that stems to a stop word (afters -> after) finds the stop word itself only in the"
+        " embedded store's stemmed fields"
     ),
     "metadataProps:grace": (
         "summary.metadataProps is a dynamic mapping: bleve indexes each property as its own"
