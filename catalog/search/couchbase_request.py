@@ -28,11 +28,12 @@ from catalog.search.querystring import (
     Wildcard,
     parse,
 )
-from catalog.search.resolution import bleve_fields, effective, lowercases
+from catalog.search.resolution import (
+    bleve_fields,
+    effective,
+    lowercases,
+)
 from catalog.search.results import SearchError
-
-# Number of terms a facet returns when the caller names only its field.
-DEFAULT_FACET_SIZE = 10
 
 Json = dict[str, Any]
 
@@ -188,42 +189,6 @@ def query_string(query: str | Boolean) -> str | None:
 
 
 # -- facets and filters ---------------------------------------------------------------------
-
-
-def facet_specs(facets: Any, size: int = DEFAULT_FACET_SIZE) -> dict[str, tuple[str, int]]:
-    """Return {name: (full field name, size)}; None means the catalog's default facets.
-
-    ``{"tags": "metadata.tags"}``, ``{"tags": ("metadata.tags", 5)}``,
-    ``{"tags": {"field": "metadata.tags", "size": 5}}`` (Couchbase's JSON), or a list of
-    field names (each facet named after its field). Short names resolve as in queries.
-    """
-    if facets is None:
-        facets = dict(definition.DEFAULT_FACETS)
-    if not facets:
-        return {}
-    if isinstance(facets, str):
-        facets = [facets]
-    items: Iterable[tuple[str, Any]] = (
-        facets.items() if isinstance(facets, Mapping) else ((f, f) for f in facets)
-    )
-    out: dict[str, tuple[str, int]] = {}
-    for name, spec in items:
-        if isinstance(spec, str):
-            field, count = spec, size
-        elif isinstance(spec, Mapping):
-            field, count = str(spec.get("field", name)), int(spec.get("size", size))
-        elif isinstance(spec, (tuple, list)) and len(spec) == 2:
-            field, count = str(spec[0]), int(spec[1])
-        else:
-            raise SearchError(f"invalid facet {name!r}: {spec!r}")
-        resolved = definition.resolve(field)
-        if len(resolved) != 1 or not resolved[0].is_keyword:
-            raise SearchError(
-                f"facet {name!r}: field {field!r} is not a keyword field; facet on one of"
-                f" {', '.join(f.name for f in definition.fields() if f.is_keyword)}"
-            )
-        out[str(name)] = (resolved[0].name, max(count, 0))
-    return out
 
 
 def filter_queries(filters: Mapping[str, Any]) -> list[Json]:

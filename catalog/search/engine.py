@@ -8,38 +8,23 @@ GROUP BY over every match, then only the requested page is highlighted and retur
 
 from __future__ import annotations
 
-import html
 import json
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from catalog.search import definition, scoring, terms
+from catalog.search import page as page_parts
 from catalog.search.definition import Field
 from catalog.search.embedded import columns
 from catalog.search.querystring import Boolean, Leaf, Match, Phrase, Range, Regexp, Wildcard, parse
-from catalog.search.resolution import effective, leaf_fields
-from catalog.search.results import FacetResult, SearchError, SearchHit, SearchResult
+from catalog.search.resolution import effective, facet_specs, leaf_fields
+from catalog.search.results import SearchError, SearchHit, SearchResult
 
 # Largest page a caller may ask for.
 MAX_LIMIT = 1000
-# Words around a match in a highlighted fragment (FTS5 snippet() allows at most 64).
-FRAGMENT_TOKENS = 24
-# Stored fields a hit carries unless the caller names others ("*": all stored fields).
-DEFAULT_FIELDS = (
-    "name",
-    "version",
-    "createdAt",
-    "format",
-    "metadata.description",
-    "metadata.tags",
-    "metadata.framework",
-    "metadata.task",
-    "summary.opTypes",
-)
-_OPEN, _CLOSE, _ELLIPSIS = "\x01", "\x02", "\x03"
 _OPTIONS = {
     "limit",
     "offset",
@@ -332,143 +317,6 @@ class _Evaluator:
         return scores
 
 
-def facet_specs(facets: Any, size: int) -> dict[str, tuple[str, int]]:
-    """Return {facet name: (keyword field, size)} from a facets option."""
-    if facets is None:
-        return {name: (f, size) for name, f in definition.DEFAULT_FACETS.items()}
-    if isinstance(facets, str):
-        facets = [facets]
-    specs: dict[str, tuple[str, int]] = {}
-    items = facets.items() if isinstance(facets, Mapping) else ((n, n) for n in facets or ())
-    for name, spec in items:
-        spec_field, spec_size = spec, size
-        if isinstance(spec, Mapping):
-            spec_field, spec_size = spec.get("field", name), int(spec.get("size", size))
-        resolved = definition.resolve(str(spec_field))
-        if len(resolved) != 1 or not resolved[0].is_keyword:
-            raise SearchError(
-                f"facet {name!r}: field {spec_field!r} is not a keyword field; facet on one of"
-                f" {', '.join(f.name for f in definition.fields() if f.is_keyword)}"
-            )
-        specs[str(name)] = (resolved[0].name, max(spec_size, 0))
-    return specs
-
-
-def _filter_docs(conn: sqlite3.Connection, filters: Mapping[str, Any]) -> set[int] | None:
-    """Return the docs that pass every facet filter (any of the values of each field)."""
-    allowed: set[int] | None = None
-    for name, wanted in filters.items():
-        values = [wanted] if isinstance(wanted, (str, int, float)) else list(wanted or ())
-        if not values:
-            continue
-        resolved = definition.resolve(name)
-        if len(resolved) != 1 or not (resolved[0].is_keyword or resolved[0].is_numeric):
-            raise SearchError(f"cannot filter on {name!r}: not a keyword or number field")
-        f = resolved[0]
-        table = "fts_nums" if f.is_numeric else "fts_terms"
-        column = "value" if f.is_numeric else "term"
-        if f.is_numeric:
-            try:
-                values = [float(v) for v in values]
-            except ValueError:
-                raise SearchError(f"filter {name!r} needs numbers") from None
-        marks = ",".join("?" * len(values))
-        docs = {
-            r[0]
-            for r in conn.execute(
-                f"SELECT doc FROM {table} WHERE field = ? AND {column} IN ({marks})",
-                (f.name, *map(lambda v: v if f.is_numeric else str(v), values)),
-            )
-        }
-        allowed = docs if allowed is None else allowed & docs
-    return allowed
-
-
-def _facets(
-    conn: sqlite3.Connection, specs: dict[str, tuple[str, int]], ids: Sequence[int]
-) -> dict[str, FacetResult]:
-    out: dict[str, FacetResult] = {}
-    ids_json = json.dumps(list(ids))
-    for name, (field, size) in specs.items():
-        rows = conn.execute(
-            "SELECT term, COUNT(*) FROM fts_terms WHERE field = ?"
-            " AND doc IN (SELECT value FROM json_each(?)) GROUP BY term",
-            (field, ids_json),
-        ).fetchall()
-        with_field = conn.execute(
-            "SELECT COUNT(DISTINCT doc) FROM fts_terms WHERE field = ?"
-            " AND doc IN (SELECT value FROM json_each(?))",
-            (field, ids_json),
-        ).fetchone()[0]
-        rows.sort(key=lambda r: (-r[1], r[0]))
-        top = [(term, count) for term, count in rows[:size]]
-        total = sum(count for _, count in rows)
-        out[name] = FacetResult(
-            name=name,
-            field=field,
-            total=total,
-            missing=len(ids) - with_field,
-            other=total - sum(count for _, count in top),
-            terms=top,
-        )
-    return out
-
-
-def _fragment(text: str) -> str:
-    escaped = html.escape(terms.shown(text), quote=False)
-    return escaped.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>").replace(_ELLIPSIS, "…")
-
-
-def _highlights(
-    conn: sqlite3.Connection, ev: _Evaluator, page: list[int]
-) -> dict[int, dict[str, list[str]]]:
-    out: dict[int, dict[str, list[str]]] = {doc: {} for doc in page}
-    if not page:
-        return out
-    marks = ",".join("?" * len(page))
-    by_column = {(c.table, c.index): name for name, c in ev.columns.items()}
-    for table, matches in ev.text_highlights.items():
-        count = sum(1 for t, _ in by_column if t == table)
-        snippets = ", ".join(
-            f"snippet({table}, {i}, '{_OPEN}', '{_CLOSE}', '{_ELLIPSIS}', {FRAGMENT_TOKENS})"
-            for i in range(count)
-        )
-        expression = " OR ".join(f"({m})" for m in dict.fromkeys(matches))
-        rows = conn.execute(
-            f"SELECT rowid, {snippets} FROM {table} WHERE {table} MATCH ? AND rowid IN ({marks})",
-            (expression, *page),
-        ).fetchall()
-        for doc, *texts in rows:
-            for i, text in enumerate(texts):
-                if text and _OPEN in text:
-                    out[doc][by_column[(table, i)]] = [_fragment(text)]
-    if ev.keyword_highlights:
-        fields = list(ev.keyword_highlights)
-        rows = conn.execute(
-            f"SELECT doc, field, term FROM fts_terms WHERE doc IN ({marks})"
-            f" AND field IN ({','.join('?' * len(fields))}) ORDER BY rowid",
-            (*page, *fields),
-        ).fetchall()
-        for doc, field, term in rows:
-            wanted = ev.keyword_highlights[field]
-            if wanted is None or term in wanted:
-                mark = f"<mark>{html.escape(term, quote=False)}</mark>"
-                out[doc].setdefault(field, []).append(mark)
-    return out
-
-
-def _fields(stored: dict[str, Any], wanted: Iterable[str] | None) -> dict[str, Any]:
-    if wanted is None:
-        wanted = DEFAULT_FIELDS
-    wanted = list(wanted)
-    if "*" in wanted:
-        return stored
-    names: list[str] = []
-    for name in wanted:
-        names += [f.name for f in definition.resolve(name)]
-    return {n: stored[n] for n in names if n in stored}
-
-
 def _int_option(value: Any, name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise SearchError(f"{name} must be an integer from {low} to {high}, not {value!r}")
@@ -537,7 +385,7 @@ def _run(
     filters = options.get("filters") or {}
     if not isinstance(filters, Mapping):
         raise SearchError("filters must be a mapping of field to value(s)")
-    allowed = _filter_docs(conn, filters)
+    allowed = page_parts.filter_docs(conn, filters)
     if allowed is not None:
         universe &= allowed
 
@@ -547,8 +395,8 @@ def _run(
     keys = {r[0]: r[1] for r in rows}
     ranked = sorted(scores, key=lambda doc: (-scores[doc], keys[doc]))
     page = ranked[offset : offset + limit]
-    facets = _facets(conn, specs, ranked) if specs else {}
-    fragments = _highlights(conn, ev, page) if options.get("highlight", True) else {}
+    facets = page_parts.facets(conn, specs, ranked) if specs else {}
+    fragments = page_parts.highlights(conn, ev, page) if options.get("highlight", True) else {}
     marks = ",".join("?" * len(page))
     stored = dict(conn.execute(f"SELECT id, stored FROM fts_docs WHERE id IN ({marks})", page))
     wanted = options.get("fields")
@@ -556,7 +404,7 @@ def _run(
         SearchHit(
             id=keys[doc],
             score=scores[doc],
-            fields=_fields(json.loads(stored[doc]), wanted),
+            fields=page_parts.stored_fields(json.loads(stored[doc]), wanted),
             fragments=fragments.get(doc, {}),
         )
         for doc in page

@@ -15,7 +15,8 @@ from functools import cache
 from typing import Any
 
 from catalog.search import couchbase_request
-from catalog.search.couchbase_request import DEFAULT_FACET_SIZE
+from catalog.search.resolution import DEFAULT_FACET_SIZE
+from catalog.search.resolution import facet_specs as search_facet_specs
 from catalog.store.base import (
     MAX_VALUE_BYTES,
     Conflict,
@@ -274,7 +275,7 @@ def facet_specs(
     facets: Mapping[str, Any] | Iterable[str] | str | None, size: int = DEFAULT_FACET_SIZE
 ) -> dict[str, tuple[str, int]]:
     """Return {name: (field, size)} from the accepted facet shapes (none: no facets)."""
-    return couchbase_request.facet_specs(facets, size) if facets else {}
+    return search_facet_specs(facets, size) if facets else {}
 
 
 def search_request(query: Any, options: Mapping[str, Any]) -> tuple[Any, Any]:
@@ -296,7 +297,7 @@ def search_request(query: Any, options: Mapping[str, Any]) -> tuple[Any, Any]:
         opts["skip"] = opts.pop("offset")
     size = int(opts.pop("facet_size", DEFAULT_FACET_SIZE))
     facets = opts.pop("facets", None)
-    specs = couchbase_request.facet_specs(facets, size)
+    specs = search_facet_specs(facets, size)
     opts.setdefault("highlight", True)
     try:
         sdk_options = search_options(facets=specs, **opts)
