@@ -183,10 +183,8 @@ class _Evaluator:
         wanted = {t for part in plan for t in part}
         per_field = []
         for cols, length_field in groups:
-            term_scores = {
-                t: self.stats.term_scores(self.stats.text_postings(table, cols, t), length_field)
-                for t in wanted
-            }
+            postings = self.stats.text_postings(table, cols, wanted)
+            term_scores = {t: self.stats.term_scores(p, length_field) for t, p in postings.items()}
             per_field.append(scoring.plan_scores(plan, term_scores, phrase=isinstance(q, Phrase)))
         return scoring.disjunction(per_field)
 

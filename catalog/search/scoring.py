@@ -12,6 +12,8 @@ left out, so scores compare within one query only.
 
 from __future__ import annotations
 
+import bisect
+import functools
 import math
 import sqlite3
 import struct
@@ -25,6 +27,11 @@ Plan = list[list[str]]
 def float32(value: float) -> float:
     """Return ``value`` rounded to a float32, as scorch stores a field norm."""
     return struct.unpack("f", struct.pack("f", value))[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _norm(length: int) -> float:
+    return float32(1.0 / math.sqrt(length))
 
 
 def disjunction(parts: Sequence[Scores]) -> Scores:
@@ -71,15 +78,22 @@ class TermStats:
             cached = self._lengths[field] = dict(rows.fetchall())
         return cached
 
-    def text_postings(self, table: str, cols: Sequence[str], term: str) -> dict[int, int]:
-        """Return {doc: frequency} of a term in some columns of an FTS5 table, taken together."""
-        marks = ",".join("?" * len(cols))
-        rows = self.conn.execute(
-            f"SELECT doc, COUNT(*) FROM {table}_instance WHERE term = ? AND col IN ({marks})"
-            " GROUP BY doc",
-            (term, *cols),
-        )
-        return {doc: tf for doc, tf in rows if doc in self.docs}
+    def text_postings(
+        self, table: str, cols: Sequence[str], terms: Iterable[str]
+    ) -> dict[str, dict[int, int]]:
+        """Return {term: {doc: frequency}} in some columns of an FTS5 table, taken together."""
+        wanted = set(cols)
+        out: dict[str, dict[int, int]] = {}
+        for term in terms:  # one lookup a term: fts5vocab uses "term = ?", not "term IN"
+            counts: dict[int, int] = {}
+            rows = self.conn.execute(
+                f"SELECT doc, col FROM {table}_instance WHERE term = ?", (term,)
+            )
+            for doc, col in rows:
+                if col in wanted and doc in self.docs:
+                    counts[doc] = counts.get(doc, 0) + 1
+            out[term] = counts
+        return out
 
     def keyword_postings(self, field: str, term: str) -> dict[int, int]:
         """Return {doc: 1} of the documents holding a keyword value."""
@@ -92,10 +106,10 @@ class TermStats:
         """Return the score of one term in each document holding it."""
         if not postings:
             return {}
-        idf = self.idf(len(postings))
+        weight = self.idf(len(postings)) ** 2
         lengths = self.lengths(field)
         return {
-            doc: math.sqrt(tf) * float32(1.0 / math.sqrt(lengths.get(doc) or 1)) * idf * idf
+            doc: math.sqrt(tf) * _norm(lengths.get(doc) or 1) * weight
             for doc, tf in postings.items()
         }
 
@@ -182,29 +196,33 @@ def range_scores(
         lo += 1
     if high is None or not high_inclusive:
         hi -= 1
-    encoded = [(doc, sortable(v, dates)) for doc, v in values]
     per_doc: dict[int, int] = {}
-    for doc, _ in encoded:
+    for doc, _ in values:
         per_doc[doc] = per_doc.get(doc, 0) + 1
+    # the covering ranges partition [lo, hi]: a value's term is that of the range holding it
+    covering = sorted((start, shift) for start, _, shift in split_range(lo, hi))
+    starts = [start for start, _ in covering]
     holders: dict[tuple[int, int], set[int]] = {}
     matched: dict[int, list[tuple[int, int]]] = {}
-    for start, end, shift in split_range(lo, hi):
-        first, last = _prefix(start, shift), _prefix(end | ((1 << shift) - 1), shift)
-        for doc, v in encoded:
-            p = _prefix(v, shift)
-            if first <= p <= last:
-                holders.setdefault((shift, p), set()).add(doc)
-                if lo <= v <= hi:
-                    matched.setdefault(doc, []).append((shift, p))
+    for doc, value in values:
+        v = sortable(value, dates)
+        if lo <= v <= hi:
+            shift = covering[bisect.bisect_right(starts, v) - 1][1]
+            term = (shift, _prefix(v, shift))
+            holders.setdefault(term, set()).add(doc)
+            matched.setdefault(doc, []).append(term)
     if not holders:
         return {}
+    total = max(total, 1)
+    weights = {term: (1.0 + math.log(total / (len(d) + 1))) ** 2 for term, d in holders.items()}
+    n = len(holders)
     out: Scores = {}
     for doc, found in matched.items():
-        norm = float32(1.0 / math.sqrt(NUMERIC_TOKENS * per_doc[doc]))
-        terms = set(found)
-        score = 0.0
-        for term in terms:
-            idf = 1.0 + math.log(max(total, 1) / (len(holders[term]) + 1))
-            score += math.sqrt(found.count(term)) * norm * idf * idf
-        out[doc] = score * len(terms) / len(holders)
+        norm = _norm(NUMERIC_TOKENS * per_doc[doc])
+        if len(found) == 1:
+            out[doc] = norm * weights[found[0]] / n
+        else:
+            distinct = set(found)
+            score = sum(math.sqrt(found.count(t)) * norm * weights[t] for t in distinct)
+            out[doc] = score * len(distinct) / n
     return out

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from catalog.search import samples
@@ -246,13 +246,16 @@ def query_strings() -> st.SearchStrategy[str]:
     return st.lists(_clause(), min_size=1, max_size=4).map(" ".join)
 
 
-def generated_queries(size: int = CORPUS_SIZE) -> list[str]:
-    """Return ``size`` query strings from ``query_strings()``, the same on every run."""
+def generated_queries(size: int = CORPUS_SIZE, random_seed: int | None = None) -> list[str]:
+    """Return ``size`` query strings from ``query_strings()``, the same on every run.
+
+    ``random_seed``: draw another corpus (the exploration command), not derandomized.
+    """
     out: list[str] = []
 
     @settings(
         max_examples=size,
-        derandomize=True,
+        derandomize=random_seed is None,
         database=None,
         phases=[Phase.generate],
         deadline=None,
@@ -262,5 +265,5 @@ def generated_queries(size: int = CORPUS_SIZE) -> list[str]:
     def collect(q: str) -> None:
         out.append(q)
 
-    collect()
+    (collect if random_seed is None else seed(random_seed)(collect))()
     return list(dict.fromkeys(out))
