@@ -94,7 +94,7 @@ def check_key(key: str) -> str:
 
 @runtime_checkable
 class DocumentStore(Protocol):
-    """What the catalog needs from a store (fixed names: see DESIGN.md)."""
+    """What the catalog needs from a store (fixed names: see docs/design.md)."""
 
     url: str
 
