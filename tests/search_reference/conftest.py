@@ -1,13 +1,11 @@
 """Fixtures of the differential search suite: bleve-oracle and the embedded store, same docs.
 
 Skipped, with the reason, when bleve-oracle is not on this machine (see ``oracle.py``).
-The demo catalog is built once per test run (xdist workers share it through a file lock).
+The demo catalog comes from the suite's shared ``demo_catalog_file`` (tests/conftest.py).
 """
 
 from __future__ import annotations
 
-import fcntl
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,24 +26,10 @@ def oracle_binary() -> Path:
     return path
 
 
-def _shared_demo(root: Path) -> list[tuple[str, Any]]:
-    """Return the demo documents, built by the first worker that gets the lock."""
-    cache = root / "search-reference-demo.jsonl"
-    with (root / "search-reference-demo.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not cache.exists():
-            docs = corpus.demo_documents()
-            scratch = cache.with_suffix(".tmp")
-            scratch.write_text("".join(json.dumps([k, d]) + "\n" for k, d in docs))
-            scratch.rename(cache)
-    return [tuple(json.loads(line)) for line in cache.read_text().splitlines()]
-
-
 @pytest.fixture(scope="session")
-def reference_documents(oracle_binary, tmp_path_factory) -> list[tuple[str, Any]]:
+def reference_documents(oracle_binary, demo_catalog_file) -> list[tuple[str, Any]]:
     """Return the documents both engines index: the demo catalog and generated versions."""
-    root = tmp_path_factory.getbasetemp().parent
-    return _shared_demo(root) + corpus.generated_documents()
+    return corpus.store_documents(demo_catalog_file) + corpus.generated_documents()
 
 
 class Reference:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +19,13 @@ MODELS_KEYSPACE = "ml.catalog.models"
 CORPUS_SIZE = 1200
 
 
-def demo_documents() -> list[tuple[str, Any]]:
-    """Return (key, document) of every version of the demo catalog, built in a scratch store."""
-    from catalog.demo import publish_demo  # the one place the suite names the demo builder
-    from catalog.registry import Registry
-
-    with tempfile.TemporaryDirectory(prefix="search-demo-") as scratch:
-        store = open_store(f"embedded://{Path(scratch) / 'demo.sqlite3'}")
-        try:
-            publish_demo(Registry(store))
-            return [(key, doc) for key, doc, _ in store.scan(MODELS_KEYSPACE)]
-        finally:
-            store.close()
+def store_documents(path: Path) -> list[tuple[str, Any]]:
+    """Return (key, document) of every model version in an embedded store file."""
+    store = open_store(f"embedded://{path}")
+    try:
+        return [(key, doc) for key, doc, _ in store.scan(MODELS_KEYSPACE)]
+    finally:
+        store.close()
 
 
 def generated_documents() -> list[tuple[str, Any]]:

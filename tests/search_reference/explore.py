@@ -1,7 +1,9 @@
 """Random exploration of the differences between the embedded store and bleve (not a test).
 
-    DJANGO_SETTINGS_MODULE=catalog.settings python -m tests.search_reference.explore \\
-        [--queries 5000] [--seed 1]
+    python -m tests.search_reference.explore [--queries 5000] [--seed 1] [--demo var/catalog.sqlite3]
+
+``--demo``: an embedded store holding the demo catalog (``./dev.sh`` builds one); without it
+only generated versions are indexed.
 
 Prints every query string whose hits, facets or refusal differ, and the figures. Each new
 finding becomes a plain regression: a fix in the engine, or an entry of expected.py.
@@ -18,7 +20,7 @@ from pathlib import Path
 
 def main() -> int:
     """Run the exploration; return 1 when something unexplained differs."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.shell.settings")
     from catalog.store import open_store
     from tests.search_reference import compare, corpus
     from tests.search_reference.expected import KNOWN_DIFFERENCES
@@ -27,12 +29,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--queries", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--demo", type=Path, help="an embedded store with the demo catalog")
     args = parser.parse_args()
     binary = oracle_path()
     if binary is None:
         print(missing_reason(), file=sys.stderr)
         return 2
-    docs = corpus.demo_documents() + corpus.generated_documents()
+    docs = corpus.generated_documents()
+    if args.demo is not None:
+        docs = corpus.store_documents(args.demo) + docs
     with tempfile.TemporaryDirectory() as scratch:
         store = open_store(f"embedded://{Path(scratch) / 'explore.sqlite3'}")
         store.ensure_keyspace(corpus.MODELS_KEYSPACE)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.registry import get_registry
+from catalog.domain.registry import get_registry
 from catalog.search import index_name, search_models
 from catalog.search.results import SearchError, SearchLimitExceeded
 from catalog.search.samples import model_doc
