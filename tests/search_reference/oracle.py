@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import tempfile
 from collections.abc import Iterable
@@ -19,6 +20,8 @@ from catalog.search.definition import DEFINITION_PATH
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_PATH = REPO.parent / "shared" / "bleve" / "bleve-oracle"
+# Longest wait for one answer (a few milliseconds normally).
+ANSWER_TIMEOUT_S = 30.0
 
 
 def oracle_path() -> Path | None:
@@ -60,6 +63,9 @@ class Oracle:
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._proc.stdin.write(json.dumps(line) + "\n")
         self._proc.stdin.flush()
+        ready, _, _ = select.select([self._proc.stdout], [], [], ANSWER_TIMEOUT_S)
+        if not ready:  # bleve-oracle writes no line when a score is NaN (a ^0 boost)
+            raise RuntimeError(f"bleve-oracle gave no answer to {q!r} in {ANSWER_TIMEOUT_S} s")
         answer = self._proc.stdout.readline()
         if not answer:
             raise RuntimeError(f"bleve-oracle stopped (exit {self._proc.poll()}) on {q!r}")
