@@ -313,7 +313,10 @@ def test_search_requests_carry_paging_highlight_fields_and_facets():
         highlight=["metadata.description"],
         facets={"tags": ("metadata.tags", 3), "ops": "summary.opTypes"},
     )
-    assert json.loads(body["query"]) == {"query": "opTypes:SVMClassifier"}
+    # the query string is sent parsed, with the full field name (catalog.search.couchbase_request)
+    assert json.loads(body["query"]) == {
+        "should": {"disjuncts": [{"match": "SVMClassifier", "field": "summary.opTypes"}], "min": 1}
+    }
     assert (body["limit"], body["skip"]) == (5, 10)
     assert body["fields"] == ["name", "version"]
     assert body["highlight_style"] == "html"
@@ -332,7 +335,7 @@ def test_search_queries_accept_strings_raw_dicts_and_match_all():
         "match": "iris",
         "field": "name",
     }
-    assert json.loads(_encoded("*")["query"]) == {"match_all": None}
+    assert json.loads(_encoded("*")["query"]) == {"match_all": {}}
     body = _encoded("iris", highlight=True, consistent=False)
     assert body["highlight_style"] == "html" and "highlight_fields" not in body
     assert "scan_consistency" not in body
@@ -537,8 +540,11 @@ def test_search_takes_the_embedded_engines_options():
     facets = {k: json.loads(v) for k, v in body["facets"].items()}
     assert facets and all(f["size"] == 4 for f in facets.values())
     query = json.loads(body["query"])
-    assert query["conjuncts"][0] == {"query": "svm"}
-    assert query["conjuncts"][1]["disjuncts"][0]["term"] == "sklearn"
+    assert query["conjuncts"][0] == {"should": {"disjuncts": [{"match": "svm"}], "min": 1}}
+    assert query["conjuncts"][1]["disjuncts"][0] == {
+        "term": "sklearn",
+        "field": "metadata.framework",
+    }
     _, no_facets = search_request("svm", {"facets": []})
     assert "facets" not in dict(no_facets)
 
@@ -555,5 +561,5 @@ def test_latest_only_search_restricts_to_the_given_document_ids():
         "ml.catalog.models", request, options
     ).as_encodable()
     query = json.loads(body["query"])
-    assert query["conjuncts"][0] == {"query": "iris"}
+    assert query["conjuncts"][0] == {"should": {"disjuncts": [{"match": "iris"}], "min": 1}}
     assert query["conjuncts"][1] == {"ids": ["a::2", "b::1"]}
