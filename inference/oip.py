@@ -170,6 +170,8 @@ def to_array(tensor: InputTensor) -> np.ndarray:
     """Return the tensor's data as a numpy array of its datatype and shape, or raise."""
     name, dtype = tensor.name, NUMPY_TYPES[tensor.datatype]
     data = tensor.data
+    if isinstance(data, np.ndarray):  # decoded from binary tensor data (oip_binary)
+        return data
     if not isinstance(data, list):
         raise ProtocolError(f"input {name!r}: 'data' must be a (flat or nested) list", name)
     try:

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from catalog.web.api_spec import catalog_paths
+from catalog.web.serving import openapi_oip
 from inference.oip import DATATYPES
 
 _ERROR = {"$ref": "#/components/responses/Error"}
@@ -363,7 +364,7 @@ def spec() -> dict[str, Any]:
             " and online learning. Errors are"
             ' `{"error": "..."}`.',
         },
-        "paths": {**_paths(), **catalog_paths()},
+        "paths": {**_paths(), **openapi_oip.paths(), **catalog_paths()},
         "components": {
             "schemas": copy.deepcopy(_SCHEMAS),
             "responses": {"Error": _json("Error", "An error.")},
