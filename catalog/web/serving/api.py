@@ -28,12 +28,8 @@ from inference.batch import predict_csv as run_predict_csv
 from inference.oip import ProtocolError
 from inference.predict import InferenceFailed
 from inference.prediction_log import PredictionNotFound, attach_feedback
+from inference.serving import EXTENSIONS, SERVER_NAME, SERVER_VERSION
 from inference.sessions import LoadedModel, load_model
-
-SERVER_NAME = "onnx-model-catalog"
-SERVER_VERSION = "0.1.0"
-# The protocol extensions served (Triton's names), see infer_http and oip_routes.
-EXTENSIONS = ("binary_tensor_data", "model_configuration", "model_repository", "statistics")
 
 
 def error(message: str, status: int) -> JsonResponse:

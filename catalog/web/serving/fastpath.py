@@ -30,7 +30,7 @@ from django.http.request import split_domain_port, validate_host
 from catalog.domain.registry import get_registry
 from catalog.web import security
 from catalog.web.serving import infer_http
-from inference import oip_binary
+from inference import oip_binary, serving, warm
 
 INFER_PATH = re.compile(r"/v2/models/([^/]+)(?:/versions/([^/]+))?/infer")
 # The headers SecurityHeadersMiddleware gives an API response (not under /netron/).
@@ -41,6 +41,7 @@ SECURITY_HEADERS = [
 ]
 _STATUS_LINES = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
 logger = logging.getLogger("django.request")
+warm_logger = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -60,9 +61,7 @@ class InferFastPath:
         return self.app(environ, start_response)
 
     def _eligible(self, environ: dict[str, Any]) -> bool:
-        if "HTTP_AUTHORIZATION" in environ or not getattr(
-            settings, "CATALOG_PUBLIC_READS", True
-        ):
+        if "HTTP_AUTHORIZATION" in environ or not getattr(settings, "CATALOG_PUBLIC_READS", True):
             return False
         length = environ.get("CONTENT_LENGTH", "")
         if not length or not length.isdigit():
@@ -89,7 +88,7 @@ class InferFastPath:
                 )
                 status = 200
         except Exception as exc:
-            mapped = infer_http.error_for(exc)
+            mapped = serving.status_of(exc)
             if mapped is None or mapped[0] >= 500:
                 logger.error(
                     "Internal Server Error: %s",
@@ -124,6 +123,14 @@ def _host_allowed(environ: dict[str, Any]) -> bool:
     return bool(domain) and validate_host(domain, allowed)
 
 
-def wrap(app: WSGIApp) -> WSGIApp:
-    """Return ``app`` (Django's WSGI handler) behind the infer fast path."""
+def wrap(app: WSGIApp, warm_sessions: bool = True) -> WSGIApp:
+    """Return ``app`` (Django's WSGI handler) behind the infer fast path.
+
+    With ``warm_sessions``, first build the sessions inference.warm names (within
+    CATALOG_WARM_SECONDS), so that the worker takes no request before they are ready.
+    """
+    if warm_sessions:
+        warmed = warm.warm_up(get_registry())
+        if warmed:
+            warm_logger.info("warmed %s", ", ".join(f"{n} v{v}" for n, v in warmed))
     return InferFastPath(app)
