@@ -116,11 +116,22 @@ def _segment(value: str | None) -> str | None:
 
 def _host_allowed(environ: dict[str, Any]) -> bool:
     host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-    domain, _ = split_domain_port(host)
     allowed = settings.ALLOWED_HOSTS
     if settings.DEBUG and not allowed:
         allowed = [".localhost", "127.0.0.1", "[::1]"]
-    return bool(domain) and validate_host(domain, allowed)
+    key = (host, tuple(allowed))
+    known = _hosts_seen.get(key)
+    if known is None:
+        domain, _ = split_domain_port(host)
+        known = bool(domain) and validate_host(domain, allowed)
+        if len(_hosts_seen) < MAX_HOSTS_SEEN:  # bounded: Host headers are client input
+            _hosts_seen[key] = known
+    return known
+
+
+# Host header -> allowed?, for the ALLOWED_HOSTS in force (validate_host costs ~10 µs).
+_hosts_seen: dict[tuple[str, tuple[str, ...]], bool] = {}
+MAX_HOSTS_SEEN = 64
 
 
 def wrap(app: WSGIApp, warm_sessions: bool = True) -> WSGIApp:
