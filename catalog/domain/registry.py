@@ -1,6 +1,6 @@
 """Publish, list, load and delete model versions; move aliases.
 
-Publish order (DESIGN.md): tensor chunks (content-addressed, idempotent) -> the version
+Publish order (docs/design.md): tensor chunks (content-addressed, idempotent) -> the version
 document (an insert, which also allocates the version number) -> the ``latest`` alias
 (CAS). A crash between steps leaves at most unreferenced chunks, never a version that
 cannot load. On the embedded store the version insert and the check that its chunks
@@ -23,6 +23,7 @@ from typing import Any
 import onnx
 
 from catalog import onnxdoc
+from catalog.domain import cas, queries
 from catalog.domain.model_input import ModelInput, ModelInputError, to_model_proto
 from catalog.onnxdoc.walk import iter_tensors
 from catalog.store import Conflict, DocumentStore, NotFound
@@ -34,8 +35,6 @@ LATEST = "latest"
 MAX_NAME_BYTES = MAX_KEY_BYTES - 14
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
-# How many times a CAS-protected update is retried before giving up.
-CAS_RETRIES = 200
 
 
 class RegistryError(Exception):
@@ -117,8 +116,9 @@ def check_alias(alias: str) -> str:
     return alias
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def now_iso(timespec: str = "milliseconds") -> str:
+    """Return the current UTC time as ISO 8601 with a Z (how every document records time)."""
+    return datetime.now(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 class Registry:
@@ -205,7 +205,7 @@ class Registry:
     ) -> VersionRef:
         version = self._next_version_hint(name)
         while True:
-            doc = {**doc, "version": version, "createdAt": _now()}
+            doc = {**doc, "version": version, "createdAt": now_iso()}
             try:
                 with self._atomic():
                     self._restore_missing_chunks(chunks)
@@ -245,23 +245,20 @@ class Registry:
 
         ``change`` mutates the document and returns False when nothing needs writing.
         """
-        for _ in range(CAS_RETRIES):
-            try:
-                entry, cas = self.store.get(self.ks.aliases, name)
-            except NotFound:
-                entry, cas = {"name": name, "aliases": {}, "maxVersion": 0}, None
+
+        def apply(entry: dict[str, Any]) -> dict[str, Any] | None:
             if not change(entry):
-                return entry
-            entry["updatedAt"] = _now()
-            try:
-                if cas is None:
-                    self.store.insert(self.ks.aliases, name, entry)
-                else:
-                    self.store.replace(self.ks.aliases, name, entry, cas=cas)
-                return entry
-            except Conflict:
-                continue
-        raise RegistryError(f"too much contention on the aliases of {name!r}; try again")
+                return None
+            entry["updatedAt"] = now_iso()
+            return entry
+
+        return cas.update(
+            self.store,
+            self.ks.aliases,
+            name,
+            apply,
+            initial=lambda: {"name": name, "aliases": {}, "maxVersion": 0},
+        )
 
     def _advance_latest(self, name: str, version: int) -> None:
         def change(entry: dict[str, Any]) -> bool:
@@ -335,7 +332,7 @@ class Registry:
     def _audit(
         self, name: str, alias: str, old: int | None, new: int | None, user: str | None
     ) -> None:
-        at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        at = now_iso("microseconds")
         self.store.insert(
             self.ks.audit,
             f"alias::{uuid.uuid4().hex}",
@@ -441,9 +438,43 @@ class Registry:
         ]
 
     def _scan_versions(self, name: str) -> Iterator[tuple[str, dict[str, Any], int]]:
-        for key, doc, cas in self.store.scan(self.ks.models, prefix=f"{name}::"):
+        for key, doc, doc_cas in self.store.scan(self.ks.models, prefix=f"{name}::"):
             if isinstance(doc, dict) and doc.get("name") == name:
-                yield key, doc, cas
+                yield key, doc, doc_cas
+
+    def version_numbers(self, name: str, *, limit: int | None = None) -> list[int]:
+        """Return the newest version numbers of a model (at most ``limit``), oldest first."""
+        params = {"name": check_name(name), "limit": queries.page_limit(limit)}
+        rows = queries.run(self.store, self.ks.query_context, queries.VERSION_NUMBERS, params)
+        return sorted(v for v in rows if isinstance(v, int))
+
+    def alias_history(
+        self, name: str, *, cursor: str | None = None, limit: int | None = 50
+    ) -> queries.Page:
+        """Return a page of a model's alias moves (audit documents), newest first."""
+        before, key = queries.decode_cursor(cursor, ["9999", ""])
+        size = queries.page_limit(limit)
+        params = {"name": check_name(name), "before": before, "key": key, "limit": size}
+        rows = queries.run(self.store, self.ks.query_context, queries.ALIAS_HISTORY, params)
+        page = queries.Page([{k: v for k, v in r.items() if k != "auditKey"} for r in rows])
+        if len(rows) == size:
+            page.next = queries.encode_cursor([rows[-1].get("at"), rows[-1]["auditKey"]])
+        return page
+
+    def rollback_target(self, name: str, alias: str, current: int | None) -> int | None:
+        """Return the version ``alias`` pointed at before its last move (None: there is none)."""
+        cursor = None
+        while True:
+            page = self.alias_history(name, cursor=cursor, limit=queries.MAX_PAGE)
+            for row in page.items:
+                if row.get("alias") != alias:
+                    continue
+                if row.get("to") == current and isinstance(row.get("from"), int):
+                    return row["from"]
+                return None
+            if page.next is None:
+                return None
+            cursor = page.next
 
     # -- deleting ------------------------------------------------------------------------
 

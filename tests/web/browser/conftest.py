@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 VIEWPORT = {"width": 1360, "height": 900}
 # Milliseconds Playwright waits for an element or a navigation.
 TIMEOUT_MS = 20_000

@@ -11,8 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from tests.models import iris, matmul_model
-from tests.test_inference_support import (
+from tests.inference.test_inference_support import (
     IRIS_CLASSES,
     IRIS_FEATURES,
     iris_model_fixture,  # noqa: F401
@@ -20,6 +19,7 @@ from tests.test_inference_support import (
     reg_fixture,  # noqa: F401
     trained_svc,
 )
+from tests.models import iris, matmul_model
 
 pytestmark = pytest.mark.django_db
 PAGE = "/models/iris/predict"
@@ -273,7 +273,7 @@ def test_other_inputs_use_the_textarea_with_their_types(client, reg):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from onnx import TensorProto
 
-    from tests.test_inference_support import add_model, identity_model
+    from tests.inference.test_inference_support import add_model, identity_model
 
     reg.publish("s", identity_model(TensorProto.STRING))
     reg.publish("add", add_model())

@@ -24,7 +24,7 @@ from catalog.domain.tokens import create_token
 from catalog.search import search_models
 from catalog.store import SearchError
 from inference.sessions import get_session_cache
-from tests.bad_input_cases import DOCUMENT_CASES, ONNX_CASES, good
+from tests.web.bad_input_cases import DOCUMENT_CASES, ONNX_CASES, good
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ import pytest
 
 from catalog.domain.registry import Registry
 from tests.models import assert_same_model
-from tests.test_onnxdoc_corpus import CASES
+from tests.onnxdoc.test_onnxdoc_corpus import CASES
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,13 @@ import time
 import pytest
 
 from catalog.store import NotFound
-from tests.models import iris
-from tests.test_inference_support import (
+from tests.inference.test_inference_support import (
     infer_body,
     iris_model_fixture,  # noqa: F401
     post_json,
     reg_fixture,  # noqa: F401
 )
+from tests.models import iris
 
 INFER = "/v2/models/iris/infer"
 

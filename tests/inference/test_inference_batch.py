@@ -8,14 +8,14 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.models import iris, matmul_model
-from tests.test_inference_support import (
+from tests.inference.test_inference_support import (
     IRIS_CLASSES,
     IRIS_FEATURES,
     iris_model_fixture,  # noqa: F401
     publish_iris,
     reg_fixture,  # noqa: F401
 )
+from tests.models import iris, matmul_model
 
 URL = "/api/models/iris/predict.csv"
 

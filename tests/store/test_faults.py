@@ -41,7 +41,7 @@ def context() -> multiprocessing.context.BaseContext:
     if _CONTEXT is None:
         _CONTEXT = multiprocessing.get_context("forkserver")
         _CONTEXT.set_forkserver_preload(
-            ["tests.test_faults", "onnxruntime", "sklearn.linear_model"]
+            ["tests.store.test_faults", "onnxruntime", "sklearn.linear_model"]
         )
     return _CONTEXT
 

@@ -76,3 +76,15 @@ def test_the_empty_workbench_offers_examples_that_run(client, published):
     for _, statement in workbench.EXAMPLES:
         data = client.get("/api/query", {"statement": statement}).json()
         assert "results" in data, (statement, data)
+
+
+def test_the_statement_length_limit_is_the_setting(client, published, settings):
+    settings.CATALOG_QUERY_MAX_CHARS = 40
+    statement = "SELECT RAW m.name FROM models m WHERE m.version > 1"
+    answer = client.post("/api/query", {"statement": statement})
+    assert answer.status_code == 400
+    assert "the limit is 40" in answer.json()["error"]
+    page = client.get("/workbench", {"statement": statement})
+    assert "the limit is 40" in page.content.decode()
+    settings.CATALOG_QUERY_MAX_CHARS = 100
+    assert client.post("/api/query", {"statement": statement}).status_code == 200

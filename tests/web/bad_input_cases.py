@@ -1,7 +1,7 @@
 """Bad inputs for the catalog: broken ONNX files, damaged stored documents, bad requests.
 
 Each builder returns bytes (or a document edit) that the catalog must refuse with a clear
-message and without storing anything; ``tests/test_bad_input.py`` runs them through the
+message and without storing anything; ``tests/web/test_bad_input.py`` runs them through the
 HTTP API, the pages and the command line.
 """
 

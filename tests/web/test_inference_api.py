@@ -10,8 +10,7 @@ import pytest
 from django.test import Client
 from onnx import TensorProto
 
-from tests.models import iris, matmul_model
-from tests.test_inference_support import (
+from tests.inference.test_inference_support import (
     add_model,
     identity_model,
     infer_body,
@@ -20,6 +19,7 @@ from tests.test_inference_support import (
     publish_iris,
     reg_fixture,  # noqa: F401
 )
+from tests.models import iris, matmul_model
 
 INFER = "/v2/models/iris/infer"
 

@@ -19,7 +19,7 @@ from catalog.store import (
     ValueTooLarge,
 )
 from catalog.store.base import MAX_VALUE_BYTES
-from tests.conftest_store import StoreCase
+from tests.store.conftest_store import StoreCase
 
 DOC = {"name": "iris-svc", "version": 3, "tags": ["svm", "iris"], "note": "héllo ✓", "x": None}
 

@@ -19,7 +19,7 @@ from django.test import override_settings
 
 from catalog.domain.registry import get_registry
 from tests.models import iris, iris_svc, matmul_model
-from tests.test_security import with_headers
+from tests.web.test_security import with_headers
 
 pytestmark = pytest.mark.browser
 

@@ -26,7 +26,7 @@ from catalog.web import security
 from inference.sessions import get_session_cache
 from tests.models import matmul_model
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MIDDLEWARE = "catalog.web.security.SecurityHeadersMiddleware"
 
 

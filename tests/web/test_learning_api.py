@@ -11,7 +11,7 @@ from catalog.domain.registry import get_registry
 from catalog.domain.tokens import create_token
 from catalog.web.serving import learning_api
 from inference.learning import learning_head, start_learning
-from tests.test_learning import iris_split
+from tests.inference.test_learning import iris_split
 
 # Until the lead wires the route into the site's URLs, these tests bring their own.
 urlpatterns = [

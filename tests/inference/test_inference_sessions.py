@@ -19,14 +19,14 @@ from inference.sessions import (
     load_model,
     new_session,
 )
-from tests.models import iris, matmul_model
-from tests.test_inference_support import (
+from tests.inference.test_inference_support import (
     infer_body,
     iris_model_fixture,  # noqa: F401
     post_json,
     publish_iris,
     reg_fixture,  # noqa: F401
 )
+from tests.models import iris, matmul_model
 
 _SESSION = None
 

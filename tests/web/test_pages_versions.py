@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from onnx import TensorProto, helper, numpy_helper
 
 from catalog.domain.registry import get_registry
-from catalog.web import charts, history
+from catalog.web import charts
 from tests.models import matmul_model
 
 
@@ -106,7 +106,7 @@ def test_promote_and_roll_back(writer, learned):
     back = writer.post("/models/mlp/versions/rollback", {"alias": "production", "expected": 3})
     assert back.status_code == 302
     assert learned.aliases("mlp")["production"] == 2
-    audit = history.audit_log(learned, "mlp")
+    audit = learned.alias_history("mlp").items
     assert [(a["from"], a["to"], a["user"]) for a in audit[:2]] == [
         (3, 2, "alice"),
         (2, 3, "alice"),

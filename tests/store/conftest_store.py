@@ -7,7 +7,7 @@ each test then gets a new collection in scope ``contract`` of that bucket, dropp
 Nothing pretends: without the variable the Couchbase cases are not collected at all, and
 ``-rs`` shows the skip reason of the module-level marker test in test_store_couchbase.py.
 
-Wire it in tests/conftest.py with ``from tests.conftest_store import *  # noqa: F403``.
+Wire it in tests/conftest.py with ``from tests.store.conftest_store import *  # noqa: F403``.
 """
 
 from __future__ import annotations

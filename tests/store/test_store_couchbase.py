@@ -43,16 +43,16 @@ from catalog.store.couchbase_support import (
     write_transcoders,
 )
 from catalog.store.indexes import COLLECTIONS, index_specs, index_statements
-from tests.conftest_store import (  # noqa: F401  (fixtures)
+from tests.store.conftest_store import (  # noqa: F401  (fixtures)
     COUCHBASE_CONNSTR,
     couchbase_store,
     keyspace,
     store,
     store_case,
 )
-from tests.store_contract import *  # noqa: F403  (the contract runs here for every backend)
+from tests.store.store_contract import *  # noqa: F403  (the contract runs here for every backend)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 cb_exc = pytest.importorskip("couchbase.exceptions")
 

@@ -9,8 +9,8 @@ from sklearn.linear_model import SGDClassifier
 from catalog.domain.registry import Registry
 from catalog.store import open_store
 from inference.learning import learn, learning_head, start_learning
-from inference.learning_history import learning_history
-from tests.test_learning import iris_split
+from inference.learning_history import all_history as learning_history
+from tests.inference.test_learning import iris_split
 
 LEARNERS = 3
 STEPS = 5

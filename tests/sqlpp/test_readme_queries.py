@@ -12,7 +12,7 @@ from onnx import numpy_helper
 from catalog.domain.registry import Registry
 from tests.models import iris, iris_logreg, iris_svc, matmul_model
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def readme_queries() -> list[str]:

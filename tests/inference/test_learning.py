@@ -31,7 +31,8 @@ from inference.learning import (
     start_learning,
 )
 from inference.learning_feedback import learn_from_feedback
-from inference.learning_history import learning_history, weight_drift
+from inference.learning_history import all_history as learning_history
+from inference.learning_history import drift_from_parent as weight_drift
 from inference.policy import Always, Never, NoWorse, PolicyError, policy_from_spec
 from inference.state import UntrustedState, dump_state, load_state, untrusted_types
 from tests.models import iris
@@ -88,7 +89,7 @@ def test_a_state_with_a_custom_class_is_refused():
     est = GaussianNB().fit(X, y)
     est.sneaky_ = Sneaky()
     data = sio.dumps(est)
-    with pytest.raises(UntrustedState, match="tests.test_learning.Sneaky"):
+    with pytest.raises(UntrustedState, match="tests.inference.test_learning.Sneaky"):
         load_state(data)
     with pytest.raises(UntrustedState, match="allow-list"):
         dump_state(est)
