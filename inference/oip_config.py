@@ -67,6 +67,10 @@ def repository_index(reg: Registry) -> list[dict[str, str]]:
     ]
 
 
+# The model metadata lists the newest versions of a model, at most this many (as HTTP does).
+METADATA_VERSIONS = 1000
+
+
 def model_versions(reg: Registry, name: str) -> list[str]:
-    """Return the stored version numbers of a model, oldest first, as strings."""
-    return sorted((str(v["version"]) for v in reg.list_versions(name)), key=int)
+    """Return the newest version numbers of a model, oldest first, as strings."""
+    return [str(v) for v in reg.version_numbers(name, limit=METADATA_VERSIONS)]

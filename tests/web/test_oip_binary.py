@@ -1,6 +1,6 @@
 """The binary tensor data extension: the codec, the infer view, the WSGI fast path.
 
-The malformed corpus (tests/oip_binary_cases.py) goes through both ways in (the Django
+The malformed corpus (tests/web/oip_binary_cases.py) goes through both ways in (the Django
 view and the fast path in front of it); each request must get a 400 JSON error and
 nothing may be logged as a server error.
 """
@@ -18,8 +18,8 @@ import pytest
 from catalog.web.serving import fastpath
 from inference import oip, oip_binary
 from inference.oip import ProtocolError
-from tests import oip_binary_cases as cases
-from tests.test_inference_support import reg_fixture  # noqa: F401
+from tests.inference.test_inference_support import reg_fixture  # noqa: F401
+from tests.web import oip_binary_cases as cases
 
 ALL_TYPES = [t for t in oip.DATATYPES if t != "BYTES"]
 

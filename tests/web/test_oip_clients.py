@@ -23,16 +23,16 @@ from django.test import override_settings
 
 from catalog.domain.registry import Registry
 from catalog.store import open_store
-from tests import oip_binary_cases as models
+from tests.inference.test_inference_support import publish_iris
 from tests.models import iris
-from tests.test_inference_support import publish_iris
+from tests.web import oip_binary_cases as models
 
 tritonclient = pytest.importorskip("tritonclient", reason="tritonclient[http,grpc] (dev extra)")
 import tritonclient.grpc as triton_grpc  # noqa: E402
 import tritonclient.http as triton_http  # noqa: E402
 from tritonclient.utils import InferenceServerException  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 X = iris()[0][[0, 60, 120]]  # one row of each class
 
 
