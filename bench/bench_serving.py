@@ -143,10 +143,18 @@ def server_env(store_url: str, var: Path) -> dict[str, str]:
 def start_http(app: str, config: str, env: dict[str, str], log: Path) -> tuple[Any, int]:
     port = free_port()
     cmd = [sys.executable, "-m", "gunicorn", app, "--bind", f"{HOST}:{port}",
-           "--no-control-socket", "--keep-alive", "5", *CONFIGS[config]]  # fmt: skip
+           "--keep-alive", "5", *CONFIGS[config]]  # fmt: skip
+    if hasattr(gunicorn_config(), "ControlSocketDisable"):  # gunicorn 24+: not needed here
+        cmd.append("--no-control-socket")
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log.open("a"), stderr=subprocess.STDOUT)
     wait_http(proc, port)
     return proc, port
+
+
+def gunicorn_config() -> Any:
+    import gunicorn.config
+
+    return gunicorn.config
 
 
 def wait_http(proc: Any, port: int, timeout: float = 60) -> None:

@@ -62,6 +62,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def _has_control_socket() -> bool:
+    """Return True when gunicorn opens a control socket (24+), which tests turn off."""
+    import gunicorn.config
+
+    return hasattr(gunicorn.config, "ControlSocketDisable")
+
+
 @pytest.fixture(scope="module")
 def http_url(store_url, tmp_path_factory):
     """Serve catalog.shell.wsgi with gunicorn on a free port; return host:port."""
@@ -77,7 +84,8 @@ def http_url(store_url, tmp_path_factory):
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "catalog.shell.wsgi", "--bind", f"127.0.0.1:{port}"]
         + ["--workers", "1", "--worker-class", "gthread", "--threads", "4"]
-        + ["--no-control-socket", "--log-level", "warning"],
+        + ["--log-level", "warning"]
+        + (["--no-control-socket"] if _has_control_socket() else []),
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
