@@ -147,7 +147,11 @@ def start_http(app: str, config: str, env: dict[str, str], log: Path) -> tuple[A
     if hasattr(gunicorn_config(), "ControlSocketDisable"):  # gunicorn 24+: not needed here
         cmd.append("--no-control-socket")
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log.open("a"), stderr=subprocess.STDOUT)
-    wait_http(proc, port)
+    try:
+        wait_http(proc, port)
+    except RuntimeError as e:
+        stop(proc)
+        raise RuntimeError(f"{e}; its log:\n{log.read_text()[-3000:]}") from None
     return proc, port
 
 
@@ -157,7 +161,7 @@ def gunicorn_config() -> Any:
     return gunicorn.config
 
 
-def wait_http(proc: Any, port: int, timeout: float = 60) -> None:
+def wait_http(proc: Any, port: int, timeout: float = 300) -> None:
     import http.client
 
     deadline = time.monotonic() + timeout
@@ -179,7 +183,7 @@ def start_grpc(env: dict[str, str], workers: int, log: Path) -> tuple[Any, int]:
     cmd = [sys.executable, "manage.py", "catalog", "serve-grpc", "--host", HOST,
            "--port", str(port), "--workers", str(workers)]  # fmt: skip
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log.open("a"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
             with socket.create_connection((HOST, port), timeout=1):

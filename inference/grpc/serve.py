@@ -57,7 +57,11 @@ def serve_forever(
 
 
 def _serve_one(host: str, port: int, threads: int, say: Callable[[str], None]) -> None:
-    warmed = warm.warm_up(get_registry())
+    try:
+        warmed = warm.warm_up(get_registry())
+    except Exception as e:  # e.g. the store is down: serve anyway, build on demand
+        say(f"no sessions warmed: {e}")
+        warmed = []
     server, bound = build_server(f"{host}:{port}", threads)
     say(
         f"gRPC inference server (pid {os.getpid()}) on {host}:{bound}, {threads} threads"

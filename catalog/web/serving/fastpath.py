@@ -141,7 +141,11 @@ def wrap(app: WSGIApp, warm_sessions: bool = True) -> WSGIApp:
     CATALOG_WARM_SECONDS), so that the worker takes no request before they are ready.
     """
     if warm_sessions:
-        warmed = warm.warm_up(get_registry())
+        try:
+            warmed = warm.warm_up(get_registry())
+        except Exception as e:  # e.g. the store is down: start anyway, build on demand
+            warm_logger.warning("no sessions warmed: %s", e)
+            warmed = []
         if warmed:
             warm_logger.info("warmed %s", ", ".join(f"{n} v{v}" for n, v in warmed))
     return InferFastPath(app)
