@@ -416,3 +416,31 @@ def test_the_proto_matches_tritonclients_field_for_field():
             assert method.input_type.full_name == match.input_type.full_name
             assert method.output_type.full_name == match.output_type.full_name
     assert checked > 80
+
+
+def test_the_serve_grpc_command_serves_until_terminated(store_url, tmp_path):
+    port = free_port()
+    env = {
+        **os.environ,
+        "CATALOG_STORE": store_url,
+        "CATALOG_VAR_DIR": str(tmp_path),
+        "CATALOG_WARM_MODELS": "iris:production",
+        "PYTHONPATH": str(ROOT),
+    }
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "catalog", "serve-grpc", "--host", "127.0.0.1"]
+        + ["--port", str(port), "--threads", "2"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        banner = server.stdout.readline()  # printed once it listens, after warming
+        assert f"127.0.0.1:{port}" in banner and "warmed iris v1" in banner, banner
+        client = triton_grpc.InferenceServerClient(f"127.0.0.1:{port}")
+        assert client.is_server_live() and client.is_model_ready("iris", "production")
+    finally:
+        server.terminate()
+        assert server.wait(30) == 0
