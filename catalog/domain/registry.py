@@ -15,7 +15,6 @@ import hashlib
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,16 @@ import onnx
 
 from catalog import onnxdoc
 from catalog.domain import cas, queries
+from catalog.domain.errors import (
+    AliasInUse,
+    InvalidModel,
+    InvalidName,
+    ModelNotFound,
+    RegistryError,
+)
+from catalog.domain.keys import Collections, VersionRef, version_key
+from catalog.domain.model_checks import validate_model
 from catalog.domain.model_input import ModelInput, ModelInputError, to_model_proto
-from catalog.onnxdoc.walk import iter_tensors
 from catalog.store import Conflict, DocumentStore, NotFound
 from catalog.store.base import MAX_KEY_BYTES
 
@@ -35,64 +42,6 @@ LATEST = "latest"
 MAX_NAME_BYTES = MAX_KEY_BYTES - 14
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
-
-
-class RegistryError(Exception):
-    """A registry operation the caller asked for cannot be done (maps to HTTP 4xx)."""
-
-
-class InvalidName(RegistryError):
-    """A model or alias name the catalog does not accept."""
-
-
-class InvalidModel(RegistryError):
-    """The model failed validation; nothing was stored."""
-
-
-class ModelNotFound(RegistryError):
-    """No such model, version or alias."""
-
-
-class AliasInUse(RegistryError):
-    """A version cannot be deleted while an alias points at it (unless forced)."""
-
-
-@dataclass(frozen=True)
-class Collections:
-    """The keyspaces of one catalog (bucket.scope.collection names)."""
-
-    bucket: str = "ml"
-    scope: str = "catalog"
-
-    def __getattr__(self, name: str) -> str:
-        if name in ("models", "tensors", "aliases", "binaries", "states", "predictions", "audit"):
-            return f"{self.bucket}.{self.scope}.{name}"
-        raise AttributeError(name)
-
-    @property
-    def query_context(self) -> str:
-        return f"{self.bucket}.{self.scope}"
-
-    def all(self) -> list[str]:
-        names = ("models", "tensors", "aliases", "binaries", "states", "predictions", "audit")
-        return [getattr(self, n) for n in names]
-
-
-@dataclass(frozen=True)
-class VersionRef:
-    """A published version: its name, number and document key."""
-
-    name: str
-    version: int
-
-    @property
-    def key(self) -> str:
-        return version_key(self.name, self.version)
-
-
-def version_key(name: str, version: int) -> str:
-    """Return the document key of a model version."""
-    return f"{name}::{version}"
 
 
 def check_name(name: str) -> str:
@@ -553,42 +502,6 @@ def _check_metadata(meta: dict[str, Any]) -> None:
         raise InvalidModel("description must be a string")
 
 
-def validate_model(model: onnx.ModelProto) -> None:
-    """Raise InvalidModel unless the checker passes and onnxruntime can build a session."""
-    _refuse_external_files(model)
-    try:
-        onnx.checker.check_model(model, full_check=True)
-    except Exception as e:  # the checker raises several types (ValidationError, InferenceError)
-        raise InvalidModel(f"ONNX checker: {_first_line(e)}") from None
-    import onnxruntime as ort
-
-    try:
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        # Building the session is the check (kernels exist for every node and type);
-        # graph optimisations would only slow it down.
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        options.intra_op_num_threads = 1  # no thread pool to start for a session never run
-        options.inter_op_num_threads = 1
-        ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    except Exception as e:  # onnxruntime raises its own exception types per failure
-        raise InvalidModel(f"onnxruntime cannot run this model: {_first_line(e)}") from None
-
-
-def _refuse_external_files(model: onnx.ModelProto) -> None:
-    for _, tensor in iter_tensors(model):
-        if tensor.data_location == onnx.TensorProto.EXTERNAL or tensor.external_data:
-            raise InvalidModel(
-                f"tensor {tensor.name!r} keeps its data in an external file; the catalog"
-                " accepts only self-contained models (onnx.load with load_external_data)"
-            )
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0][:500] if text else type(error).__name__
-
-
 def load_path(path: str | Path) -> bytes:
     """Return the bytes of a .onnx file."""
     return Path(path).read_bytes()
@@ -601,3 +514,22 @@ def get_registry() -> Registry:
     from catalog.store import get_store
 
     return Registry(get_store(), settings.CATALOG_BUCKET, settings.CATALOG_SCOPE)
+
+
+__all__ = [
+    "LATEST",
+    "AliasInUse",
+    "Collections",
+    "InvalidModel",
+    "InvalidName",
+    "ModelNotFound",
+    "Registry",
+    "RegistryError",
+    "VersionRef",
+    "check_alias",
+    "check_name",
+    "get_registry",
+    "validate_model",
+    "version_info",
+    "version_key",
+]
