@@ -21,8 +21,6 @@ PLATFORM = "onnxruntime_onnx"
 BACKEND = "onnxruntime"
 # OIP datatype -> Triton's DataType name.
 CONFIG_TYPES = {name: f"TYPE_{name}" for name in oip.DATATYPES} | {"BYTES": "TYPE_STRING"}
-# Every version of every model, oldest first.
-ALL_VERSIONS = "SELECT m.name, m.version FROM models m ORDER BY m.name, m.version"
 
 
 def model_config(model: LoadedModel) -> dict[str, Any]:
@@ -58,12 +56,11 @@ def _tensor(spec: TensorSpec, batched: bool, fmt: str | None = None) -> dict[str
 
 
 def repository_index(reg: Registry) -> list[dict[str, str]]:
-    """Return one entry per stored version, all READY."""
-    rows = reg.store.query(ALL_VERSIONS, {}, query_context=reg.ks.query_context)
+    """Return one entry per stored version (the newest METADATA_VERSIONS of each), READY."""
     return [
-        {"name": row["name"], "version": str(row["version"]), "state": "READY", "reason": ""}
-        for row in rows
-        if isinstance(row, dict) and "name" in row and "version" in row
+        {"name": model["name"], "version": version, "state": "READY", "reason": ""}
+        for model in reg.list_models()
+        for version in model_versions(reg, model["name"])
     ]
 
 

@@ -28,7 +28,9 @@ EXTENSIONS = ("binary_tensor_data", "model_configuration", "model_repository", "
 
 def version_ref(version: str | None) -> int | str | None:
     """Return the ref a version segment names: a number, an alias, or None (latest)."""
-    return int(version) if version and version.isdigit() else (version or None)
+    if version and version.isascii() and version.isdigit():  # not "²", which int() refuses
+        return int(version)
+    return version or None
 
 
 def run(reg: Registry, name: str, version: str | None, request: InferRequest) -> Prediction:

@@ -73,7 +73,7 @@ class InferFastPath:
     ) -> Iterable[bytes]:
         try:
             name, version = _segment(match.group(1)), _segment(match.group(2))
-        except UnicodeDecodeError:
+        except UnicodeError:  # not UTF-8 (or not latin-1 text): Django's answer
             return self.app(environ, start_response)
         length = int(environ["CONTENT_LENGTH"])
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
