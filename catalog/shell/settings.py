@@ -124,6 +124,13 @@ CATALOG_PREDICT_TIMEOUT_S = envint("CATALOG_PREDICT_TIMEOUT_S", 30)
 # onnxruntime intra-op threads per session (0: onnxruntime's default, a pool per session).
 CATALOG_ORT_THREADS = envint("CATALOG_ORT_THREADS", 1)
 
+# --- serving: warm-up and gRPC (inference/warm.py, inference/grpc/) -------------------
+# Models whose sessions each worker builds before taking requests ("name" or "name:ref"),
+# besides the most recently served ones (remembered in VAR_DIR/recent-models.json).
+CATALOG_WARM_MODELS = envlist("CATALOG_WARM_MODELS", "")
+# Most seconds a worker spends warming sessions at start-up.
+CATALOG_WARM_SECONDS = envint("CATALOG_WARM_SECONDS", 10)
+
 # --- access ------------------------------------------------------------------------
 # Reads are public unless CATALOG_PUBLIC_READS=0 (then a login or an API token is needed).
 # Writes always need a staff user or the catalog.publish permission (session or token).

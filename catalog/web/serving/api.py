@@ -11,7 +11,6 @@ access (``api_write``). Health, server metadata and OpenAPI stay open for probes
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -23,16 +22,14 @@ from catalog.domain.registry import InvalidName, ModelNotFound, RegistryError, g
 from catalog.onnxdoc import DocumentError
 from catalog.store import StoreError
 from catalog.web.permissions import api_write, read_access
-from catalog.web.serving import openapi
-from inference import oip, predict
+from catalog.web.serving import infer_http, openapi
+from inference import oip, oip_binary
 from inference.batch import predict_csv as run_predict_csv
 from inference.oip import ProtocolError
 from inference.predict import InferenceFailed
 from inference.prediction_log import PredictionNotFound, attach_feedback
+from inference.serving import EXTENSIONS, SERVER_NAME, SERVER_VERSION
 from inference.sessions import LoadedModel, load_model
-
-SERVER_NAME = "onnx-model-catalog"
-SERVER_VERSION = "0.1.0"
 
 
 def error(message: str, status: int) -> JsonResponse:
@@ -101,7 +98,9 @@ OIP_VERSIONS = 1000
 @api("GET")
 def server_metadata(request: HttpRequest) -> HttpResponse:
     """Return the OIP server metadata."""
-    return JsonResponse({"name": SERVER_NAME, "version": SERVER_VERSION, "extensions": []})
+    return JsonResponse(
+        {"name": SERVER_NAME, "version": SERVER_VERSION, "extensions": list(EXTENSIONS)}
+    )
 
 
 @api("GET")
@@ -145,10 +144,14 @@ def model_ready(request: HttpRequest, name: str, version: str | None = None) -> 
 @api("POST")
 @read_access
 def infer(request: HttpRequest, name: str, version: str | None = None) -> HttpResponse:
-    """Return the OIP inference response for a request body."""
-    body = oip.parse_infer_request(oip.parse_json(request.body))
-    prediction = predict.infer(get_registry(), name, _ref(version), body)
-    return HttpResponse(json.dumps(prediction.response()), content_type="application/json")
+    """Return the OIP inference response for a JSON or binary-tensor request body."""
+    body, header_length = infer_http.infer_body(
+        get_registry(), name, version, request.body, request.headers.get(oip_binary.HEADER)
+    )
+    response = HttpResponse(body, content_type=infer_http.content_type(header_length))
+    if header_length is not None:
+        response[oip_binary.HEADER] = str(header_length)
+    return response
 
 
 @api("POST")

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from catalog.web.api_spec import catalog_paths
+from catalog.web.serving import openapi_oip
 from inference.estimators import ESTIMATORS
 from inference.oip import DATATYPES
 
@@ -445,7 +446,7 @@ def spec() -> dict[str, Any]:
             " and online learning. Errors are"
             ' `{"error": "..."}`.',
         },
-        "paths": {**_paths(), **catalog_paths(), **_learning_paths()},
+        "paths": {**_paths(), **openapi_oip.paths(), **catalog_paths(), **_learning_paths()},
         "components": {
             "schemas": copy.deepcopy(_SCHEMAS),
             "responses": {"Error": _json("Error", "An error.")},

@@ -97,10 +97,16 @@ class Command(BaseCommand):
         p.add_argument("--name", default="", help="a label to tell tokens apart")
         p.add_argument("--revoke", action="store_true", help="delete every token of the user")
 
+        p = sub.add_parser("serve-grpc", help="serve the OIP gRPC inference API")
+        p.add_argument("--host", default="0.0.0.0")
+        p.add_argument("--port", type=int, default=8001)
+        p.add_argument("--threads", type=int, default=8, help="request threads per process")
+        p.add_argument("--workers", type=int, default=1, help="processes sharing the port")
+
     def handle(self, *args: Any, **opts: Any) -> None:
         name = opts["subcommand"]
         try:
-            getattr(self, f"do_{name}")(opts)
+            getattr(self, f"do_{name.replace('-', '_')}")(opts)
         except (
             RegistryError,
             StoreError,
@@ -289,6 +295,13 @@ class Command(BaseCommand):
             self.stdout.write(create_token(opts["username"], name=opts["name"]))
         except TokenError as e:
             raise CommandError(str(e)) from None
+
+    def do_serve_grpc(self, opts: dict[str, Any]) -> None:
+        from inference.grpc.serve import serve_forever
+
+        serve_forever(
+            opts["host"], opts["port"], opts["threads"], opts["workers"], self.stdout.write
+        )
 
     # -- output ----------------------------------------------------------------------------
 
