@@ -1,5 +1,5 @@
 """The Couchbase backend: offline tests of everything that needs no server, and the store
-contract against a live server when COUCHBASE_CONNSTR is set (else only embedded runs).
+contract on a cluster: COUCHBASE_CONNSTR when set, else gocaves (tests/conftest_store.py).
 
 Offline tests build real SDK objects (exceptions, options, search rows and facets) and
 check what we make of them; they never claim that Couchbase Server ran.
@@ -44,7 +44,7 @@ from catalog.store.couchbase_support import (
 )
 from catalog.store.indexes import COLLECTIONS, index_specs, index_statements
 from tests.conftest_store import (  # noqa: F401  (fixtures)
-    COUCHBASE_CONNSTR,
+    couchbase_cluster,
     couchbase_store,
     keyspace,
     store,
@@ -507,12 +507,8 @@ def test_the_dockerfile_and_init_script_are_sound():
 # -- live -------------------------------------------------------------------------------------------
 
 
-def test_a_live_couchbase_server_answers_when_configured():
-    if not COUCHBASE_CONNSTR:
-        pytest.skip(
-            "COUCHBASE_CONNSTR is not set: the contract ran against the embedded store only"
-        )
-    live = open_store(COUCHBASE_CONNSTR)
+def test_the_cluster_answers_a_ping_on_every_service(couchbase_cluster):  # noqa: F811
+    live = open_store(couchbase_cluster.url)
     try:
         assert live.check_integrity() == []
     finally:

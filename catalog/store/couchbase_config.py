@@ -1,6 +1,7 @@
 """Where a Couchbase store connects: its URL, credentials and keyspace defaults.
 
-``couchbase[s]://[user:pass@]host[,host2][?bucket=..&scope=..&connect_timeout=..]``; what
+``couchbase[s]://[user:pass@]host[,host2][?bucket=..&scope=..&connect_timeout=..]``
+(also ``kv_timeout`` and ``query_timeout``, in seconds); what
 the URL leaves out comes from Django settings when configured (COUCHBASE_USERNAME,
 COUCHBASE_PASSWORD, CATALOG_BUCKET, CATALOG_SCOPE), else from the same environment
 variables. Other URL parameters go to the SDK's connection string.
@@ -16,9 +17,17 @@ from catalog.store.base import InvalidArgument, Keyspace
 
 # How long opening the store waits for the KV and Query services, unless the URL says.
 CONNECT_TIMEOUT_S = 30.0
+# Default time limit of one key-value operation and of one SQL++ statement.
+KV_TIMEOUT_S = 10.0
+QUERY_TIMEOUT_S = 75.0
+_TIMEOUTS = {
+    "connect_timeout": CONNECT_TIMEOUT_S,
+    "kv_timeout": KV_TIMEOUT_S,
+    "query_timeout": QUERY_TIMEOUT_S,
+}
 
 # URL parameters the store consumes; every other one is passed on to the SDK's connstr.
-_OWN_PARAMS = {"bucket", "scope", "username", "user", "password", "connect_timeout"}
+_OWN_PARAMS = {"bucket", "scope", "username", "user", "password", *_TIMEOUTS}
 
 
 @dataclass
@@ -31,6 +40,8 @@ class StoreConfig:
     bucket: str = "ml"
     scope: str = "catalog"
     connect_timeout: float = CONNECT_TIMEOUT_S
+    kv_timeout: float = KV_TIMEOUT_S
+    query_timeout: float = QUERY_TIMEOUT_S
 
 
 def _defaults() -> dict[str, str]:
@@ -85,15 +96,19 @@ def parse_url(url: str) -> StoreConfig:
         Keyspace.parse(values[name] if name == "bucket" else f"b.{values[name]}.c")
     extra = {k: v for k, v in params.items() if k not in _OWN_PARAMS}
     connstr = f"{scheme}://{hostpart}" + (f"?{urlencode(extra)}" if extra else "")
-    try:
-        connect_timeout = float(params.get("connect_timeout") or CONNECT_TIMEOUT_S)
-    except ValueError:
-        raise InvalidArgument("connect_timeout must be a number of seconds") from None
+    timeouts: dict[str, float] = {}
+    for name, default in _TIMEOUTS.items():
+        try:
+            timeouts[name] = float(params.get(name) or default)
+        except ValueError:
+            raise InvalidArgument(f"{name} must be a number of seconds") from None
+        if not 0 < timeouts[name] < 3600:
+            raise InvalidArgument(f"{name} must be between 0 and 3600 seconds")
     return StoreConfig(
         connstr,
         values["username"],
         values["password"],
         values["bucket"],
         values["scope"],
-        connect_timeout,
+        **timeouts,
     )
