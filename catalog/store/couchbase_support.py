@@ -80,7 +80,8 @@ def error_message(exc: BaseException) -> str:
             message = getattr(exc, "message", None)
         except Exception:  # the property reads the C++ base, which may be missing
             message = None
-    text = str(message) if message else type(exc).__name__
+    name = type(exc).__name__
+    text = f"{message} ({name})" if message and name not in str(message) else str(message or name)
     status = http_status(exc)
     if status:  # an HTTP service answered with an error and no message of its own
         text += f" (HTTP {status} from {getattr(context, 'path', None) or 'the service'})"
