@@ -25,6 +25,7 @@ from urllib.parse import quote
 from catalog.store.base import (
     InvalidArgument,
     Keyspace,
+    QueryError,
     SearchError,
     StoreError,
     StoreUnavailable,
@@ -412,10 +413,25 @@ class CouchbaseStore:
         read_only: bool = False,
         timeout: float | None = None,
     ) -> list[Any]:
-        """Run a SQL++ statement (REQUEST_PLUS) and return its rows."""
+        """Run a SQL++ statement (REQUEST_PLUS) and return its rows.
+
+        A statement that outlives the ``timeout`` its caller gave raises QueryError, as
+        on the embedded store; without one, a timeout means the cluster did not answer
+        (StoreUnavailable).
+        """
         opts = query_options(params, query_context, read_only=read_only, timeout=timeout)
         cluster = self.cluster()
-        return self._call(lambda: list(cluster.query(statement, opts).rows()), kind="query")
+        try:
+            return list(cluster.query(statement, opts).rows())
+        except Exception as e:
+            if not _is_sdk_error(e):
+                raise
+            if timeout is not None and "Timeout" in type(e).__name__:
+                raise QueryError(
+                    f"the statement did not finish within its time limit of {timeout:g} s"
+                    f" ({type(e).__name__})"
+                ) from None
+            raise map_error(e, kind="query") from None
 
     def search(self, index: str, query: Any, **options: Any) -> Any:
         """Run a full-text search on a scope-level index; return a base.SearchResult.
