@@ -2,6 +2,9 @@
 # The two quick-start commands:
 #   ./dev.sh serve   set up, create a demo catalog, serve it on http://127.0.0.1:8000
 #   ./dev.sh test    set up, run every test
+# and for the Couchbase backend:
+#   ./dev.sh test-couchbase   its tests only, on gocaves (../shared/caves), or on the cluster
+#                             named by COUCHBASE_CONNSTR; the tests start and stop gocaves
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -35,8 +38,14 @@ case "${1:-}" in
     shift
     exec "$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-2}" "$@"
     ;;
+  test-couchbase)
+    setup
+    shift
+    exec "$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-2}" -rs \
+      tests/test_store_couchbase.py tests/couchbase "$@"
+    ;;
   *)
-    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args]" >&2
+    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args] | ./dev.sh test-couchbase" >&2
     exit 2
     ;;
 esac
