@@ -23,7 +23,6 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from catalog.store.base import (
-    InvalidArgument,
     Keyspace,
     QueryError,
     SearchError,
@@ -31,7 +30,7 @@ from catalog.store.base import (
     StoreUnavailable,
     check_key,
 )
-from catalog.store.couchbase_config import StoreConfig, parse_url
+from catalog.store.couchbase_config import StoreConfig, connect, parse_url
 from catalog.store.couchbase_init import init_couchbase
 from catalog.store.couchbase_scan import (
     is_range_scan_unavailable,
@@ -98,41 +97,8 @@ class CouchbaseStore:
             return self._cluster
         with self._lock:
             if self._cluster is None:
-                self._cluster = self._connect()
+                self._cluster = connect(self.config, self.url)
         return self._cluster
-
-    def _connect(self) -> Any:
-        from couchbase.auth import PasswordAuthenticator
-        from couchbase.cluster import Cluster
-        from couchbase.diagnostics import ServiceType
-        from couchbase.options import ClusterOptions, ClusterTimeoutOptions, WaitUntilReadyOptions
-
-        options = ClusterOptions(
-            PasswordAuthenticator(self.config.username, self.config.password),
-            timeout_options=ClusterTimeoutOptions(
-                bootstrap_timeout=timedelta(seconds=self.config.connect_timeout),
-                kv_timeout=timedelta(seconds=self.config.kv_timeout),
-                query_timeout=timedelta(seconds=self.config.query_timeout),
-            ),
-        )
-        try:
-            cluster = Cluster(self.config.connstr, options)
-            cluster.bucket(self.bucket_name)  # opens the bucket: KV is ready only then
-            cluster.wait_until_ready(
-                timedelta(seconds=self.config.connect_timeout),
-                WaitUntilReadyOptions(service_types=[ServiceType.KeyValue, ServiceType.Query]),
-            )
-        except Exception as e:
-            if not _is_sdk_error(e):
-                raise
-            if isinstance(map_error(e), InvalidArgument):
-                raise InvalidArgument(
-                    f"invalid Couchbase connection settings ({self.url}): {error_message(e)}"
-                ) from None
-            raise StoreUnavailable(
-                f"cannot connect to Couchbase at {self.url}: {error_message(e)}"
-            ) from None
-        return cluster
 
     def _call(
         self,

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlencode
 
-from catalog.store.base import InvalidArgument, Keyspace
+from catalog.store.base import InvalidArgument, Keyspace, StoreUnavailable
+from catalog.store.couchbase_support import error_message, map_error
 
 # How long opening the store waits for the KV and Query services, unless the URL says.
 CONNECT_TIMEOUT_S = 30.0
@@ -112,3 +115,42 @@ def parse_url(url: str) -> StoreConfig:
         values["scope"],
         **timeouts,
     )
+
+
+def connect(config: StoreConfig, url: str) -> Any:
+    """Return an SDK Cluster for ``config``, its bucket open and KV and Query ready.
+
+    ``url`` (without the password) names the cluster in errors: InvalidArgument for bad
+    settings, StoreUnavailable when the cluster does not answer in connect_timeout.
+    """
+    from couchbase.auth import PasswordAuthenticator
+    from couchbase.cluster import Cluster
+    from couchbase.diagnostics import ServiceType
+    from couchbase.options import ClusterOptions, ClusterTimeoutOptions, WaitUntilReadyOptions
+
+    options = ClusterOptions(
+        PasswordAuthenticator(config.username, config.password),
+        timeout_options=ClusterTimeoutOptions(
+            bootstrap_timeout=timedelta(seconds=config.connect_timeout),
+            kv_timeout=timedelta(seconds=config.kv_timeout),
+            query_timeout=timedelta(seconds=config.query_timeout),
+        ),
+    )
+    try:
+        cluster = Cluster(config.connstr, options)
+        cluster.bucket(config.bucket)  # opens the bucket: KV is ready only then
+        cluster.wait_until_ready(
+            timedelta(seconds=config.connect_timeout),
+            WaitUntilReadyOptions(service_types=[ServiceType.KeyValue, ServiceType.Query]),
+        )
+    except Exception as e:
+        if not type(e).__module__.startswith("couchbase"):
+            raise
+        if isinstance(map_error(e), InvalidArgument):
+            raise InvalidArgument(
+                f"invalid Couchbase connection settings ({url}): {error_message(e)}"
+            ) from None
+        raise StoreUnavailable(
+            f"cannot connect to Couchbase at {url}: {error_message(e)}"
+        ) from None
+    return cluster
