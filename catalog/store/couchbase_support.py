@@ -132,7 +132,16 @@ def map_error(
         # node runs it (ServiceUnavailableException).
         target = StoreUnavailable
     if target is not None and issubclass(target, _TRANSIENT):
-        return target(f"Couchbase is unavailable: {message}")
+        at = (
+            f" (document {key!r}{where})"
+            if key is not None
+            else f" ({keyspace})"
+            if keyspace
+            else ""
+        )
+        if "Timeout" in names[0]:
+            message = f"no answer within the time limit: {message}"
+        return target(f"Couchbase is unavailable{at}: {message}")
     if kind == "query":
         return QueryError(message)
     if kind == "search":
