@@ -1,6 +1,6 @@
 """The query workbench: read-only SQL++ over the catalog, as a table or as JSON.
 
-Fenced in layers (DESIGN.md): the store refuses anything but SELECT before running it
+Fenced in layers (docs/design.md): the store refuses anything but SELECT before running it
 (``read_only=True``), every statement has a time limit, and at most ``limits.query_max_rows()`` rows
 come back, with ``truncated`` set when there were more.
 """
@@ -17,11 +17,11 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from catalog import limits
-from catalog.forms import WorkbenchForm
-from catalog.permissions import read_access
-from catalog.registry import get_registry
+from catalog.domain import limits
+from catalog.domain.registry import get_registry
 from catalog.store import InvalidArgument, QueryError
+from catalog.web.forms import WorkbenchForm
+from catalog.web.permissions import read_access
 from catalog.web.responses import json_response
 
 # Rows shown at most; one more is read to know whether the result was cut.

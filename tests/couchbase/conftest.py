@@ -21,11 +21,11 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from catalog.registry import Registry, get_registry
-from catalog.setup import init_catalog
+from catalog.domain.registry import Registry, get_registry
+from catalog.domain.setup import init_catalog
 from catalog.store import open_store
 from inference import learning as learning_module
-from tests.conftest_store import (  # noqa: F401  (session fixtures)
+from tests.store.conftest_store import (  # noqa: F401  (session fixtures)
     CouchbaseCluster,
     couchbase_cluster,
     couchbase_store,
