@@ -45,7 +45,7 @@ def cbq_store() -> Iterator[Any]:
         caves._kill(engine.pid)
         raise
     cluster.extra.append(engine.pid)
-    store = open_store(cluster.url(kv_timeout=60))
+    store = open_store(cluster.url(kv_timeout=90, connect_timeout=90))
     store.data_dir = engine.data_dir  # for the tests that look at the engine's files
     yield store
     store.close()
