@@ -29,9 +29,9 @@ from tests.models import assert_same_model, iris, matmul_model
 
 pytestmark = [pytest.mark.couchbase, pytest.mark.django_db]
 
-# Short limits so an unanswered call fails in seconds, not the default 10 s / 30 s.
-KV_TIMEOUT_S = 2
-CONNECT_TIMEOUT_S = 3
+# Short limits so an unanswered call fails in seconds (defaults: 10 s KV, 30 s connect).
+KV_TIMEOUT_S = 5
+CONNECT_TIMEOUT_S = 10
 # How long the app may take to serve again after the cluster resumes.
 RECOVERY_S = 30
 
