@@ -42,10 +42,20 @@ case "${1:-}" in
     setup
     shift
     exec "$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-2}" -rs \
-      tests/test_store_couchbase.py tests/couchbase "$@"
+      tests/store/test_store_couchbase.py tests/couchbase "$@"
+    ;;
+  mutate)
+    # Mutation testing of the security and wiring modules ([tool.mutmut] in pyproject.toml);
+    # optional arguments select mutants by name, e.g. 'catalog.web.permissions*'.
+    setup
+    shift
+    rm -rf mutants
+    "$VENV/bin/mutmut" run "$@" || true
+    exec "$VENV/bin/mutmut" results
     ;;
   *)
-    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args] | ./dev.sh test-couchbase" >&2
+    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args] | ./dev.sh test-couchbase" \
+      "| ./dev.sh mutate [mutant glob]" >&2
     exit 2
     ;;
 esac

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog.domain import limits
+from catalog.domain.query_access import QueryRefused, check_query_access
 from catalog.domain.registry import get_registry
 from catalog.store import InvalidArgument, QueryError
 from catalog.web.forms import WorkbenchForm
@@ -119,11 +120,15 @@ def _cell(values: dict[str, Any], column: str) -> dict[str, Any]:
     return {"text": str(v), "kind": "num" if isinstance(v, (int, float)) else "str"}
 
 
-def run_statement(statement: str, params: dict | list | None) -> Results:
-    """Run a read-only statement on the catalog's scope; raise QueryError if it fails."""
+def run_statement(statement: str, params: dict | list | None, *, staff: bool = False) -> Results:
+    """Run a read-only statement on the catalog's scope; raise QueryError if it fails.
+
+    Non-staff statements may read only the public keyspaces (``domain.query_access``).
+    """
     reg = get_registry()
     started = time.perf_counter()
     try:
+        check_query_access(statement, reg.ks.query_context, staff=staff)
         rows = reg.store.query(
             statement,
             params,
@@ -131,7 +136,7 @@ def run_statement(statement: str, params: dict | list | None) -> Results:
             read_only=True,
             timeout=limits.query_timeout_s(),
         )
-    except InvalidArgument as e:
+    except (InvalidArgument, QueryRefused) as e:
         raise QueryError(str(e)) from None
     elapsed = (time.perf_counter() - started) * 1000
     max_rows = limits.query_max_rows()
@@ -149,7 +154,11 @@ def workbench(request: HttpRequest) -> HttpResponse:
         form = WorkbenchForm(request.GET)
         if form.is_valid():
             try:
-                results = run_statement(form.cleaned_data["statement"], form.cleaned_data["params"])
+                results = run_statement(
+                    form.cleaned_data["statement"],
+                    form.cleaned_data["params"],
+                    staff=request.user.is_staff,
+                )
             except QueryError as e:
                 form.add_error("statement", str(e))
     else:
@@ -192,7 +201,11 @@ def api_query(request: HttpRequest) -> HttpResponse:
     results = None
     if form.is_valid():
         try:
-            results = run_statement(form.cleaned_data["statement"], form.cleaned_data["params"])
+            results = run_statement(
+                form.cleaned_data["statement"],
+                form.cleaned_data["params"],
+                staff=request.user.is_staff,
+            )
         except QueryError as e:
             form.add_error("statement", str(e))
     return _json(form, results)
