@@ -3,19 +3,16 @@
 KV range scans exist from Couchbase Server 7.6; older clusters (and gocaves, the SDKs' mock
 cluster) make the SDK raise FeatureUnavailableException. Then the keys come from
 ``SELECT RAW META(d).id ... ORDER BY META(d).id`` over the collection's primary index,
-which ``catalog init`` creates on every collection. Each listing logs the path it took
-at debug level (logger ``catalog.store.couchbase_scan``).
+which ``catalog init`` creates on every collection. CouchbaseStore chooses between the
+two and logs the path it took at debug level (logger ``catalog.store.couchbase``).
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from catalog.store.base import Keyspace
 from catalog.store.couchbase_support import keyspace_path
-
-log = logging.getLogger(__name__)
 
 # The SDK's exception for "this cluster has no KV range scan".
 RANGE_SCAN_UNAVAILABLE = "FeatureUnavailableException"
