@@ -119,6 +119,24 @@ def start_gocaves(bucket: str = "ml", query_port: int | None = None) -> Caves:
     return caves
 
 
+def connect(store: object, attempts: int = 3) -> None:
+    """Open ``store``'s connection to a just-started mock, trying again if it times out.
+
+    Test set-up only: on a machine shared by many busy processes the mock's first bucket
+    open has been seen to time out once; what the tests check starts after this.
+    """
+    from catalog.store import StoreUnavailable
+
+    for attempt in range(attempts):
+        try:
+            store.cluster()  # type: ignore[attr-defined]
+            return
+        except StoreUnavailable as e:
+            if attempt == attempts - 1:
+                raise
+            print(f"connecting to the mock failed, trying again: {e}")
+
+
 def free_port_pair() -> int:
     """Return a free port P whose P + 10000 is free too (cbq-engine listens on both)."""
     for _ in range(50):

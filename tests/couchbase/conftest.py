@@ -25,6 +25,7 @@ from catalog.domain.registry import Registry, get_registry
 from catalog.domain.setup import init_catalog
 from catalog.store import open_store
 from inference import learning as learning_module
+from tests.couchbase import caves
 from tests.store.conftest_store import (  # noqa: F401  (session fixtures)
     CouchbaseCluster,
     couchbase_cluster,
@@ -51,7 +52,10 @@ class Backend:
 
     def open_store(self) -> Any:
         """Return a new connection to this catalog's store (close it after use)."""
-        return open_store(self.url)
+        store = open_store(self.url)
+        if self.cluster is not None and self.cluster.caves is not None:
+            caves.connect(store)  # a busy machine may time out a mock's first bucket open
+        return store
 
     def require(self, *services: str) -> None:
         """Skip when the backend's cluster lacks one of ``services`` (scan, query, search)."""

@@ -44,6 +44,7 @@ def outage_app() -> Iterator[tuple[Backend, caves.Caves]]:
     scope = f"o_{uuid.uuid4().hex[:10]}"
     try:
         with override_settings(CATALOG_STORE=url, CATALOG_BUCKET="ml", CATALOG_SCOPE=scope):
+            caves.connect(get_registry().store)
             log = list(init_catalog(get_registry()))
             yield Backend("couchbase", url, "ml", scope, None, log), cluster
     finally:

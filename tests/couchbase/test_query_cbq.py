@@ -46,6 +46,7 @@ def cbq_store() -> Iterator[Any]:
         raise
     cluster.extra.append(engine.pid)
     store = open_store(cluster.url(kv_timeout=90, connect_timeout=90))
+    caves.connect(store)
     store.data_dir = engine.data_dir  # for the tests that look at the engine's files
     yield store
     store.close()

@@ -125,6 +125,8 @@ def couchbase_cluster() -> Iterator[CouchbaseCluster]:
         url = started.url(kv_timeout=GOCAVES_TIMEOUT_S, connect_timeout=GOCAVES_TIMEOUT_S)
         name = "gocaves"
     store = open_store(url)
+    if started is not None:
+        caves.connect(store)
     try:
         yield CouchbaseCluster(name, url, probe(store, name), started)
     finally:
