@@ -7,6 +7,8 @@ enforces a limit should call the getter here rather than keep its own constant.
 | limit | setting | default | enforced by |
 | --- | --- | --- | --- |
 | SQL++ time limit | CATALOG_QUERY_TIMEOUT_S | 10 s | workbench page, ``/api/query`` (400) |
+| SQL++ memory quota | CATALOG_QUERY_MEMORY_MB | 128 MB | workbench page, ``/api/query`` (400) |
+| SQL++ statements at once | CATALOG_QUERY_CONCURRENCY | 1 | workbench page, ``/api/query`` (429) |
 | SQL++ rows returned | CATALOG_QUERY_MAX_ROWS | 1000 rows | workbench (``truncated``) |
 | SQL++ statement length | CATALOG_QUERY_MAX_CHARS | 20,000 chars | workbench form (400) |
 | prediction time limit | CATALOG_PREDICT_TIMEOUT_S | 30 s | ``inference.predict.run`` (503) |
@@ -50,6 +52,12 @@ class Limit:
 
 # Seconds one SQL++ statement of the workbench or /api/query may run.
 QUERY_TIMEOUT = Limit("CATALOG_QUERY_TIMEOUT_S", 10.0, "s", "SQL++ statement time limit")
+# Megabytes of values one SQL++ statement of the workbench or /api/query may build
+# (Couchbase's memory_quota request parameter; one value is also held to 20 MiB).
+QUERY_MEMORY = Limit("CATALOG_QUERY_MEMORY_MB", 128, "MB", "SQL++ statement memory quota")
+# Workbench and /api/query statements running at once in the whole server (all workers);
+# one more is refused at once with 429, so that pages never wait behind statements.
+QUERY_CONCURRENCY = Limit("CATALOG_QUERY_CONCURRENCY", 1, "statements", "SQL++ statements at once")
 # Rows a workbench statement returns at most (one more is read to set "truncated").
 QUERY_MAX_ROWS = Limit("CATALOG_QUERY_MAX_ROWS", 1000, "rows", "SQL++ rows returned")
 # Characters of one workbench statement.
@@ -79,6 +87,8 @@ MAX_NODES = Limit("CATALOG_MAX_NODES", 50_000, "nodes", "graph nodes per model")
 
 ALL: tuple[Limit, ...] = (
     QUERY_TIMEOUT,
+    QUERY_MEMORY,
+    QUERY_CONCURRENCY,
     QUERY_MAX_ROWS,
     QUERY_MAX_CHARS,
     PREDICT_TIMEOUT,
@@ -122,6 +132,16 @@ def prediction_ttl_s() -> int:
 def query_timeout_s() -> float:
     """Return the SQL++ time limit of the workbench, in seconds."""
     return QUERY_TIMEOUT.value()
+
+
+def query_memory_mb() -> float:
+    """Return the SQL++ memory quota of the workbench, in MB."""
+    return QUERY_MEMORY.value()
+
+
+def query_concurrency() -> int:
+    """Return how many workbench statements may run at once in the whole server."""
+    return int(QUERY_CONCURRENCY.value())
 
 
 def query_max_rows() -> int:

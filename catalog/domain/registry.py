@@ -27,6 +27,7 @@ from catalog.domain.errors import (
     InvalidModel,
     InvalidName,
     ModelNotFound,
+    ModelTooLarge,
     RegistryError,
 )
 from catalog.domain.keys import Collections, VersionRef, version_key
@@ -303,7 +304,7 @@ class Registry:
         check_name(name)
         if ref is None or ref == "":
             ref = LATEST
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isascii() and ref.isdigit()):
             return int(ref)
         aliases = self.aliases(name)
         if ref not in aliases:

@@ -134,6 +134,10 @@ LOGOUT_REDIRECT_URL = "home"
 
 # --- limits (catalog/limits.py documents each) ---------------------------------------
 CATALOG_QUERY_TIMEOUT_S = float(os.environ.get("CATALOG_QUERY_TIMEOUT_S", "10"))
+CATALOG_QUERY_MEMORY_MB = float(os.environ.get("CATALOG_QUERY_MEMORY_MB", "128"))
+CATALOG_QUERY_CONCURRENCY = envint("CATALOG_QUERY_CONCURRENCY", 1)
+# Run each workbench statement in a forked child (RLIMIT_AS, nice, hard kill); embedded only.
+CATALOG_QUERY_FENCED = envbool("CATALOG_QUERY_FENCED", False)
 CATALOG_QUERY_MAX_ROWS = envint("CATALOG_QUERY_MAX_ROWS", 1000)
 CATALOG_QUERY_MAX_CHARS = envint("CATALOG_QUERY_MAX_CHARS", 20_000)
 

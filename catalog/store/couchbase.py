@@ -378,6 +378,7 @@ class CouchbaseStore:
         *,
         read_only: bool = False,
         timeout: float | None = None,
+        memory_mb: float | None = None,
     ) -> list[Any]:
         """Run a SQL++ statement (REQUEST_PLUS) and return its rows.
 
@@ -385,7 +386,9 @@ class CouchbaseStore:
         on the embedded store; without one, a timeout means the cluster did not answer
         (StoreUnavailable).
         """
-        opts = query_options(params, query_context, read_only=read_only, timeout=timeout)
+        opts = query_options(
+            params, query_context, read_only=read_only, timeout=timeout, memory_mb=memory_mb
+        )
         cluster = self.cluster()
         try:
             return list(cluster.query(statement, opts).rows())
