@@ -21,9 +21,9 @@ from collections.abc import Iterator
 import pytest
 from django.test import override_settings
 
-from catalog.store import StoreUnavailable
+from catalog.store import StoreUnavailable, open_store
 from tests.couchbase import caves
-from tests.couchbase.conftest import Backend, get_registry, init_catalog
+from tests.couchbase.conftest import Backend, Registry, get_registry, init_catalog
 from tests.couchbase.test_serving import infer, publish_iris
 from tests.models import assert_same_model, iris, matmul_model
 
@@ -43,9 +43,14 @@ def outage_app() -> Iterator[tuple[Backend, caves.Caves]]:
     url = cluster.url(kv_timeout=KV_TIMEOUT_S, connect_timeout=CONNECT_TIMEOUT_S)
     scope = f"o_{uuid.uuid4().hex[:10]}"
     try:
+        # The catalog is set up through a connection with long limits (a busy machine can
+        # slow the mock's collection set-up past the short ones); the app gets the short.
+        setup = open_store(cluster.url(kv_timeout=90, connect_timeout=90))
+        caves.connect(setup)
+        log = list(init_catalog(Registry(setup, "ml", scope)))
+        setup.close()
         with override_settings(CATALOG_STORE=url, CATALOG_BUCKET="ml", CATALOG_SCOPE=scope):
             caves.connect(get_registry().store)
-            log = list(init_catalog(get_registry()))
             yield Backend("couchbase", url, "ml", scope, None, log), cluster
     finally:
         cluster.stop()
