@@ -2,6 +2,9 @@
 # The two quick-start commands:
 #   ./dev.sh serve   set up, create a demo catalog, serve it on http://127.0.0.1:8000
 #   ./dev.sh test    set up, run every test
+# and for the Couchbase backend:
+#   ./dev.sh test-couchbase   its tests only, on gocaves (../shared/caves), or on the cluster
+#                             named by COUCHBASE_CONNSTR; the tests start and stop gocaves
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -35,6 +38,12 @@ case "${1:-}" in
     shift
     exec "$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-2}" "$@"
     ;;
+  test-couchbase)
+    setup
+    shift
+    exec "$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-2}" -rs \
+      tests/store/test_store_couchbase.py tests/couchbase "$@"
+    ;;
   mutate)
     # Mutation testing of the security and wiring modules ([tool.mutmut] in pyproject.toml);
     # optional arguments select mutants by name, e.g. 'catalog.web.permissions*'.
@@ -45,7 +54,8 @@ case "${1:-}" in
     exec "$VENV/bin/mutmut" results
     ;;
   *)
-    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args] | ./dev.sh mutate [mutant glob]" >&2
+    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args] | ./dev.sh test-couchbase" \
+      "| ./dev.sh mutate [mutant glob]" >&2
     exit 2
     ;;
 esac

@@ -34,7 +34,6 @@ KNOWN_CIRCLES = [
         "catalog.sqlpp.executor",
         "catalog.sqlpp.from_terms",
     ],
-    ["catalog.store.couchbase", "catalog.store.couchbase_init"],
 ]
 
 

@@ -66,6 +66,8 @@ ERROR_MAP: dict[str, type[StoreError]] = {
 
 # Errors that are about the server, not the statement: a query that hits them did not fail.
 _TRANSIENT = (StoreUnavailable,)
+# HTTP answers meaning "this service is not served here" (Not Implemented, Service Unavailable).
+_NOT_SERVED = (501, 503)
 
 
 def error_message(exc: BaseException) -> str:
@@ -81,7 +83,21 @@ def error_message(exc: BaseException) -> str:
             message = getattr(exc, "message", None)
         except Exception:  # the property reads the C++ base, which may be missing
             message = None
-    return str(message) if message else type(exc).__name__
+    name = type(exc).__name__
+    text = f"{message} ({name})" if message and name not in str(message) else str(message or name)
+    status = http_status(exc)
+    if status:  # an HTTP service answered with an error and no message of its own
+        text += f" (HTTP {status} from {getattr(context, 'path', None) or 'the service'})"
+    return text
+
+
+def http_status(exc: BaseException) -> int | None:
+    """Return the HTTP status a query, search or management service answered, if any."""
+    try:
+        status = getattr(getattr(exc, "_context", None), "response_code", None)
+    except Exception:
+        return None
+    return status if isinstance(status, int) else None
 
 
 def _is_value_too_large(exc: BaseException) -> bool:
@@ -113,8 +129,22 @@ def map_error(
         if names[0] == "DocumentExistsException":
             return Conflict(f"document {key!r} already exists{where}")
         return Conflict(f"document {key!r}{where} has changed (CAS mismatch): {message}")
+    if target is None and http_status(exc) in _NOT_SERVED:
+        # The node advertises the service but does not serve it (gocaves' query and search
+        # listeners answer 501 to everything but ping): the cluster lacks it, as when no
+        # node runs it (ServiceUnavailableException).
+        target = StoreUnavailable
     if target is not None and issubclass(target, _TRANSIENT):
-        return target(f"Couchbase is unavailable: {message}")
+        at = (
+            f" (document {key!r}{where})"
+            if key is not None
+            else f" ({keyspace})"
+            if keyspace
+            else ""
+        )
+        if "Timeout" in names[0]:
+            message = f"no answer within the time limit: {message}"
+        return target(f"Couchbase is unavailable{at}: {message}")
     if kind == "query":
         return QueryError(message)
     if kind == "search":
