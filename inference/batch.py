@@ -18,8 +18,8 @@ import numpy as np
 
 from catalog.domain.registry import Registry
 from inference.oip import InferRequest, InputTensor, ProtocolError
-from inference.predict import classifier_outputs
-from inference.prediction import Prediction, infer, max_batch
+from inference.predict import classifier_outputs, infer, max_batch
+from inference.prediction import Prediction
 from inference.sessions import LoadedModel, load_model
 
 # Largest CSV accepted (bytes); rows are limited by CATALOG_MAX_BATCH as well.
