@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET
 
 from catalog.domain.registry import Registry, get_registry, version_info
 from catalog.web import jsontree
-from catalog.web.errors import catalog_errors
 from catalog.web.permissions import can_write, read_access
 from catalog.web.responses import json_response, wants_json
 
@@ -45,7 +44,6 @@ def version_context(reg: Registry, name: str, ref: str | int | None) -> dict[str
 
 @require_GET
 @read_access
-@catalog_errors
 def model_list(request: HttpRequest) -> HttpResponse:
     """Return the list of models, newest version of each."""
     models = get_registry().list_models()
@@ -56,7 +54,6 @@ def model_list(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @read_access
-@catalog_errors
 def model_detail(request: HttpRequest, name: str, ref: str = "latest") -> HttpResponse:
     """Return the overview of one model version (default: latest)."""
     reg = get_registry()
@@ -96,7 +93,6 @@ def _extra_metadata(meta: dict[str, Any]) -> list[tuple[str, str]]:
 
 @require_GET
 @read_access
-@catalog_errors
 def model_document(request: HttpRequest, name: str, ref: str) -> HttpResponse:
     """Return the stored JSON document of a version: a collapsible tree, or the raw JSON."""
     ctx = version_context(get_registry(), name, ref)
@@ -113,7 +109,6 @@ def model_document(request: HttpRequest, name: str, ref: str) -> HttpResponse:
 
 @require_GET
 @read_access
-@catalog_errors
 def model_download(request: HttpRequest, name: str, ref: str) -> HttpResponse:
     """Return the version as a .onnx protobuf file."""
     reg = get_registry()

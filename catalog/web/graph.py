@@ -12,14 +12,12 @@ from django.views.decorators.http import require_GET
 from catalog.domain.registry import get_registry
 from catalog.web import netron
 from catalog.web.browse import version_context
-from catalog.web.errors import catalog_errors
 from catalog.web.permissions import read_access
 from catalog.web.responses import json_response, wants_json
 
 
 @require_GET
 @read_access
-@catalog_errors
 def model_graph(request: HttpRequest, name: str, ref: str) -> HttpResponse:
     """Return the page that shows a version's graph in Netron."""
     ctx = version_context(get_registry(), name, ref)

@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET
 
 from catalog.search import search_models
 from catalog.store import SearchError, get_store
-from catalog.web.errors import catalog_errors
 from catalog.web.forms import SEARCH_FILTERS, SearchForm
 from catalog.web.permissions import read_access
 from catalog.web.responses import error_response, json_response, wants_json
@@ -27,7 +26,6 @@ _PARAM_OF_FACET = {facet: param for param, (facet, _) in SEARCH_FILTERS.items()}
 
 @require_GET
 @read_access
-@catalog_errors
 def search(request: HttpRequest) -> HttpResponse:
     """Return a page of models matching a query string and facet filters."""
     form = SearchForm(request.GET)

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_GET
 from catalog.domain.registry import get_registry
 from catalog.web import inspect
 from catalog.web.browse import version_context
-from catalog.web.errors import catalog_errors
 from catalog.web.forms import InitializerTableForm
 from catalog.web.permissions import read_access
 from catalog.web.responses import error_response, json_response, wants_json
@@ -23,7 +22,6 @@ MAX_JSON_VALUES = 10_000
 
 @require_GET
 @read_access
-@catalog_errors
 def initializers(request: HttpRequest, name: str, ref: str) -> HttpResponse:
     """Return the initializer table of a version, sorted by any column."""
     form = InitializerTableForm(request.GET)
@@ -100,7 +98,6 @@ def _columns(sort: str, order: str) -> list[dict[str, str]]:
 
 @require_GET
 @read_access
-@catalog_errors
 def tensor(request: HttpRequest, name: str, ref: str, tensor: str) -> HttpResponse:
     """Return one initializer: its statistics, a histogram and a preview of its values."""
     reg = get_registry()

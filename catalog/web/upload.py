@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from catalog.domain.registry import InvalidName, RegistryError, check_name, get_registry
-from catalog.web.errors import catalog_errors
 from catalog.web.forms import UploadForm, publish_options
 from catalog.web.permissions import api_write, write_access
 from catalog.web.responses import error_response, json_response
@@ -25,7 +24,6 @@ def max_upload_bytes() -> int:
 
 @require_http_methods(["GET", "POST"])
 @write_access
-@catalog_errors
 def upload(request: HttpRequest) -> HttpResponse:
     """Return the upload form, or publish the uploaded model and go to its new version."""
     limit = max_upload_bytes()
@@ -71,7 +69,6 @@ def _raw_body(request: HttpRequest, limit: int) -> bytes | None:
 
 @api_write
 @require_http_methods(["POST"])
-@catalog_errors
 def api_publish(request: HttpRequest, name: str) -> HttpResponse:
     """Publish a version: multipart (file + fields) or a raw .onnx body with query params."""
     try:
@@ -110,7 +107,6 @@ def _too_large(request: HttpRequest, limit: int) -> HttpResponse:
 
 @api_write
 @require_http_methods(["DELETE"])
-@catalog_errors
 def api_delete_version(request: HttpRequest, name: str, version: int) -> HttpResponse:
     """Delete a version (?force=1 also removes the aliases pointing at it)."""
     force = request.GET.get("force") in ("1", "true", "yes")

@@ -14,7 +14,6 @@ from catalog.domain.registry import LATEST, Registry, get_registry
 from catalog.store import Conflict
 from catalog.web import charts, history, modeldiff
 from catalog.web.browse import version_context
-from catalog.web.errors import catalog_errors
 from catalog.web.forms import DiffForm, PromoteForm, RollbackForm
 from catalog.web.permissions import can_write, read_access, write_access
 from catalog.web.responses import error_response, json_response, wants_json
@@ -30,7 +29,6 @@ def _previous(versions: list[int], version: int) -> int | None:
 
 @require_GET
 @read_access
-@catalog_errors
 def versions(request: HttpRequest, name: str) -> HttpResponse:
     """Return the history of a model: versions, learning curve, weight drift, audit log."""
     reg = get_registry()
@@ -104,7 +102,6 @@ def _refused(request: HttpRequest, name: str, status: int, text: str) -> HttpRes
 
 @require_POST
 @write_access
-@catalog_errors
 def promote(request: HttpRequest, name: str) -> HttpResponse:
     """Point an alias at a version, if it still points where the page showed it."""
     form = PromoteForm(request.POST)
@@ -131,7 +128,6 @@ def promote(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_POST
 @write_access
-@catalog_errors
 def rollback(request: HttpRequest, name: str) -> HttpResponse:
     """Point an alias back at the version it had before its last move (from the audit log)."""
     form = RollbackForm(request.POST)
@@ -161,7 +157,6 @@ def _pair(reg: Registry, name: str, form: DiffForm) -> tuple[int, int]:
 
 @require_GET
 @read_access
-@catalog_errors
 def diff(request: HttpRequest, name: str) -> HttpResponse:
     """Return what changed between two versions (?a=old&b=new; default the newest two)."""
     form = DiffForm(request.GET)

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog.domain import limits
+from catalog.domain.jsonbody import JsonBodyError, decode_json
 from catalog.domain.registry import get_registry
 from catalog.store import InvalidArgument, QueryError
 from catalog.web.forms import WorkbenchForm
@@ -175,12 +176,9 @@ def api_query(request: HttpRequest) -> HttpResponse:
     data: Any = request.GET
     if request.method == "POST":
         if request.content_type == "application/json":
-            try:
-                body = json.loads(request.body or b"{}")
-            except ValueError:
-                return json_response({"error": "the body is not valid JSON"}, status=400)
+            body = decode_json(request.body or b"{}")
             if not isinstance(body, dict):
-                return json_response({"error": "send a JSON object"}, status=400)
+                raise JsonBodyError("send a JSON object {statement, params}")
             params = body.get("params")
             data = {
                 "statement": body.get("statement", ""),
