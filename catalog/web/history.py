@@ -8,6 +8,7 @@ documents.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from catalog.domain.registry import Registry
@@ -29,14 +30,28 @@ def _metric_name(metric_sets: list[dict[str, Any]]) -> str | None:
     return counts.most_common(1)[0][0] if counts else None
 
 
-def learning_history(reg: Registry, name: str) -> list[dict[str, Any]]:
+def learning_history(
+    reg: Registry, name: str, on_damaged: Callable[[str, str], None] | None = None
+) -> list[dict[str, Any]]:
     """Return one row per version, oldest first: version, createdAt, metric (a number),
-    metricName, metrics, rowsSeen, parent, batchId, aliases."""
+    metricName, metrics, rowsSeen, parent, batchId, aliases.
+
+    A row whose version is not an integer (a damaged document) is left out and passed to
+    ``on_damaged(key, problem)``.
+    """
     try:
         from inference.learning_history import learning_history as source
     except ImportError:
         source = _history_from_documents
-    rows = sorted((dict(r) for r in source(reg, name)), key=lambda r: r.get("version") or 0)
+    rows = []
+    for row in source(reg, name):
+        version = row.get("version")
+        if type(version) is not int:
+            if on_damaged is not None:
+                on_damaged(f"{name}::{version}", f"version {version!r} is not an integer")
+            continue
+        rows.append(dict(row))
+    rows.sort(key=lambda r: r["version"])
     return _with_metric(rows)
 
 

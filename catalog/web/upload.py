@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
@@ -12,6 +14,7 @@ from catalog.domain.registry import InvalidName, RegistryError, check_name, get_
 from catalog.web.forms import UploadForm, publish_options
 from catalog.web.permissions import api_write, write_access
 from catalog.web.responses import error_response, json_response
+from catalog.web.twins import Page, twin
 
 # Bytes read from a raw request body at a time.
 READ_CHUNK = 1 << 20
@@ -24,7 +27,8 @@ def max_upload_bytes() -> int:
 
 @require_http_methods(["GET", "POST"])
 @write_access
-def upload(request: HttpRequest) -> HttpResponse:
+@twin
+def upload(request: HttpRequest) -> HttpResponse | Page:
     """Return the upload form, or publish the uploaded model and go to its new version."""
     limit = max_upload_bytes()
     if request.method == "GET":
@@ -47,9 +51,13 @@ def upload(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("model-version", args=[ref.name, ref.version]))
 
 
-def _page(request: HttpRequest, form: UploadForm, limit: int, status: int = 200) -> HttpResponse:
+def _page(request: HttpRequest, form: UploadForm, limit: int, status: int = 200) -> Page:
     ctx = {"form": form, "max_mb": limit // 2**20}
-    return render(request, "catalog/upload.html", ctx, status=status)
+    data: dict[str, Any] = {"maxMb": limit // 2**20, "fields": list(form.fields)}
+    if form.errors:
+        errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
+        data = {"error": next(iter(errors.values()))[0], "status": status, "errors": errors}
+    return Page("catalog/upload.html", data, ctx, status=status)
 
 
 def _raw_body(request: HttpRequest, limit: int) -> bytes | None:

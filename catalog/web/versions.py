@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -15,8 +15,10 @@ from catalog.store import Conflict
 from catalog.web import charts, history, modeldiff
 from catalog.web.browse import version_context
 from catalog.web.forms import DiffForm, PromoteForm, RollbackForm
+from catalog.web.listing import Skipped
 from catalog.web.permissions import can_write, read_access, write_access
 from catalog.web.responses import error_response, json_response, wants_json
+from catalog.web.twins import Page, twin
 
 # The alias the rollback button moves.
 SERVING_ALIAS = "production"
@@ -29,11 +31,13 @@ def _previous(versions: list[int], version: int) -> int | None:
 
 @require_GET
 @read_access
-def versions(request: HttpRequest, name: str) -> HttpResponse:
+@twin
+def versions(request: HttpRequest, name: str) -> Page:
     """Return the history of a model: versions, learning curve, weight drift, audit log."""
     reg = get_registry()
     ctx = version_context(reg, name, LATEST)
-    rows = history.learning_history(reg, name)
+    skipped = Skipped(f"versions of {name}")
+    rows = history.learning_history(reg, name, on_damaged=skipped)
     numbers = [r["version"] for r in rows]
     drift_version = _drift_version(request, numbers, ctx["info"]["version"])
     previous = _previous(numbers, drift_version)
@@ -45,17 +49,15 @@ def versions(request: HttpRequest, name: str) -> HttpResponse:
     audit = history.audit_log(reg, name)
     current = ctx["aliases"].get(SERVING_ALIAS)
     target = history.rollback_target(audit, SERVING_ALIAS, current)
-    if wants_json(request):
-        return json_response(
-            {
-                "name": name,
-                "history": rows,
-                "aliases": ctx["aliases"],
-                "drift": {"version": drift_version, "previous": previous, "initializers": drift},
-                "audit": audit,
-                "rollback": {"alias": SERVING_ALIAS, "from": current, "to": target},
-            }
-        )
+    data = {
+        "name": name,
+        "history": rows,
+        "aliases": ctx["aliases"],
+        "drift": {"version": drift_version, "previous": previous, "initializers": drift},
+        "audit": audit,
+        "rollback": {"alias": SERVING_ALIAS, "from": current, "to": target},
+        "skipped": skipped.count,
+    }
     metric_names = {r.get("metricName") for r in rows if r.get("metric") is not None}
     ctx |= {
         "tab": "versions",
@@ -74,8 +76,9 @@ def versions(request: HttpRequest, name: str) -> HttpResponse:
         "rollback_to": target,
         "movable_aliases": sorted({SERVING_ALIAS, *ctx["aliases"]} - {LATEST}),
         "can_write": can_write(request.user),
+        "skipped": skipped.count,
     }
-    return render(request, "catalog/versions.html", ctx)
+    return Page("catalog/versions.html", data, ctx)
 
 
 def _drift_version(request: HttpRequest, numbers: list[int], latest: int) -> int:
@@ -157,7 +160,8 @@ def _pair(reg: Registry, name: str, form: DiffForm) -> tuple[int, int]:
 
 @require_GET
 @read_access
-def diff(request: HttpRequest, name: str) -> HttpResponse:
+@twin
+def diff(request: HttpRequest, name: str) -> HttpResponse | Page:
     """Return what changed between two versions (?a=old&b=new; default the newest two)."""
     form = DiffForm(request.GET)
     if not form.is_valid():
@@ -166,8 +170,6 @@ def diff(request: HttpRequest, name: str) -> HttpResponse:
     a, b = _pair(reg, name, form)
     old, new = reg.document(name, a), reg.document(name, b)
     changes = modeldiff.compare(reg, name, old, new)
-    if wants_json(request):
-        return json_response({"name": name} | changes)
     ctx = version_context(reg, name, b) | {
         "tab": "diff",
         "a": a,
@@ -177,4 +179,4 @@ def diff(request: HttpRequest, name: str) -> HttpResponse:
         "old": old,
         "new": new,
     }
-    return render(request, "catalog/diff.html", ctx)
+    return Page("catalog/diff.html", {"name": name} | changes, ctx)

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -24,6 +23,7 @@ from catalog.store import InvalidArgument, QueryError
 from catalog.web.forms import WorkbenchForm
 from catalog.web.permissions import read_access
 from catalog.web.responses import json_response
+from catalog.web.twins import Page, twin
 
 # Rows shown at most; one more is read to know whether the result was cut.
 # Seconds a workbench statement may run.
@@ -143,7 +143,8 @@ def run_statement(statement: str, params: dict | list | None) -> Results:
 
 @require_GET
 @read_access
-def workbench(request: HttpRequest) -> HttpResponse:
+@twin
+def workbench(request: HttpRequest) -> Page:
     """Return the workbench: a statement form, example queries, and the result table."""
     results = None
     if "statement" in request.GET:
@@ -155,8 +156,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
                 form.add_error("statement", str(e))
     else:
         form = WorkbenchForm(initial={"statement": EXAMPLES[0][1]})
-    if request.GET.get("format") == "json":
-        return _json(form, results)
+    data, status = _json_data(form, results)
     ctx = {
         "form": form,
         "results": results,
@@ -165,7 +165,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "timeout": limits.query_timeout_s(),
         "query_context": get_registry().ks.query_context,
     }
-    return render(request, "catalog/workbench.html", ctx)
+    return Page("catalog/workbench.html", data, ctx, json_status=status)
 
 
 @csrf_exempt  # read-only: a forged request could only run a SELECT and not see its result
@@ -197,10 +197,16 @@ def api_query(request: HttpRequest) -> HttpResponse:
 
 
 def _json(form: WorkbenchForm, results: Results | None) -> HttpResponse:
+    data, status = _json_data(form, results)
+    return json_response(data, status=status)
+
+
+def _json_data(form: WorkbenchForm, results: Results | None) -> tuple[dict[str, Any], int]:
+    """Return the JSON answer to a statement (its rows, or its errors) and its status."""
     if form.errors:
         errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
         first = next(iter(errors.values()))[0]
-        return json_response({"error": first, "errors": errors}, status=400)
+        return {"error": first, "status": 400, "errors": errors}, 400
     if results is None:
-        return json_response({"error": "send a statement"}, status=400)
-    return json_response(results.as_json())
+        return {"error": "send a statement", "status": 400}, 400
+    return results.as_json(), 200
