@@ -165,7 +165,8 @@ SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", CATALOG_TLS)
 CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", CATALOG_TLS)
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if CATALOG_TLS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", CATALOG_TLS)
-SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", False)
+# "preload" only allows submitting the domain to browsers' preload list; it enrols nothing.
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", CATALOG_TLS)
 if envbool("CATALOG_BEHIND_PROXY", CATALOG_TLS):
     # Trust the proxy's X-Forwarded-Proto (only when every request comes through it).
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
