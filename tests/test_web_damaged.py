@@ -13,7 +13,6 @@ and the page code, unguarded, fails on in the same way.
 
 from __future__ import annotations
 
-import copy
 import logging
 import sys
 from typing import Any
@@ -22,36 +21,13 @@ import pytest
 from django.test import Client
 
 from catalog.domain.registry import Registry, get_registry
+from tests.bad_input_cases import LISTED_DOCUMENT_CASES
 from tests.models import matmul_model
 
 pytestmark = pytest.mark.django_db
 
 
-def nested(depth: int) -> dict[str, Any]:
-    value: dict[str, Any] = {"leaf": 1}
-    for _ in range(depth - 1):
-        value = {"a": value}
-    return value
-
-
-def _with(doc: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    out = copy.deepcopy(doc)
-    out.update(changes)
-    return out
-
-
-# case -> (key, edit of the good document of "mm" v1)
-DAMAGED = {
-    "metadata is a list": ("listmeta::1", lambda d: _with(d, name="listmeta", metadata=[1, 2])),
-    "metadata nested 700 deep": ("deep::1", lambda d: _with(d, name="deep", metadata=nested(700))),
-    "a name with a slash": ("a/b::1", lambda d: _with(d, name="a/b")),
-    "a version 1x": ("mm::1x", lambda d: _with(d, version="1x")),
-    "summary is a string": ("strsum::1", lambda d: _with(d, name="strsum", summary="oops")),
-    "tags are a number": (
-        "numtags::1",
-        lambda d: _with(d, name="numtags", metadata=d["metadata"] | {"tags": 7}),
-    ),
-}
+DAMAGED = LISTED_DOCUMENT_CASES
 
 
 @pytest.fixture
