@@ -18,20 +18,15 @@ from typing import Any
 
 import numpy as np
 import onnxruntime as ort
-from django.conf import settings
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 
+from catalog.domain import limits
 from catalog.domain.registry import Registry
 from inference import oip
 from inference.oip import InferRequest, ProtocolError
 from inference.prediction import Prediction
 from inference.prediction_log import record
 from inference.sessions import LoadedModel, load_model
-
-# Rows (first dimension) one request may carry; CATALOG_MAX_BATCH overrides.
-DEFAULT_MAX_BATCH = 10_000
-# Seconds a run may take before it is stopped; 0 turns the limit off.
-DEFAULT_TIMEOUT_S = 30.0
 
 
 class InferenceFailed(Exception):
@@ -44,7 +39,7 @@ class InferenceFailed(Exception):
 
 def max_batch() -> int:
     """Return the most rows one request may carry."""
-    return int(getattr(settings, "CATALOG_MAX_BATCH", DEFAULT_MAX_BATCH))
+    return limits.max_batch()
 
 
 def infer(reg: Registry, name: str, ref: int | str | None, request: InferRequest) -> Prediction:
@@ -58,7 +53,7 @@ def infer(reg: Registry, name: str, ref: int | str | None, request: InferRequest
     prediction = Prediction(
         model, list(zip(names, results, strict=True)), took_ms, request.id, inputs=feeds
     )
-    if getattr(settings, "CATALOG_PREDICTION_LOG", False):
+    if limits.prediction_log_on():
         prediction.prediction_id = record(reg, prediction)
     return prediction
 
@@ -145,7 +140,7 @@ def check_outputs(model: LoadedModel, requested: list[str] | None) -> list[str]:
 
 def run(model: LoadedModel, feeds: dict[str, np.ndarray], names: list[str]) -> list[np.ndarray]:
     """Return the runtime's outputs as arrays, mapping its errors to ours."""
-    timeout = float(getattr(settings, "CATALOG_PREDICT_TIMEOUT_S", DEFAULT_TIMEOUT_S))
+    timeout = limits.predict_timeout_s()
     options = ort.RunOptions() if timeout > 0 else None
     token = _watchdog.watch(options, timeout) if options is not None else None
     try:

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import shutil
+from pathlib import Path
+
 import pytest
 from django.test import override_settings
 
+from catalog.cli.demo import publish_demo
+from catalog.domain.registry import Registry
+from catalog.domain.setup import init_catalog
 from catalog.store import open_store
 
 
@@ -24,3 +32,37 @@ def catalog_store(tmp_path):
         from catalog.store import get_store
 
         yield get_store()
+
+
+@pytest.fixture(scope="session")
+def demo_catalog_file(tmp_path_factory) -> Path:
+    """Return an embedded store file holding the demo catalog (``catalog demo``), built once
+    per test run and shared by the xdist workers (the first one builds it under a lock).
+
+    Open it read-only in spirit: tests that write copy it first.
+    """
+    base = tmp_path_factory.getbasetemp()
+    root = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+    path = root / "demo-catalog.sqlite3"
+    with open(root / "demo-catalog.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = root / "demo-catalog.done"
+        if not done.exists():
+            store = open_store(f"embedded://{path}")
+            reg = Registry(store)
+            for _ in init_catalog(reg):
+                pass
+            publish_demo(reg)
+            store.close()
+            done.touch()
+    return path
+
+
+@pytest.fixture
+def demo_registry(demo_catalog_file, tmp_path) -> Registry:
+    """Return a registry on a private copy of the demo catalog."""
+    copy = tmp_path / "demo.sqlite3"
+    shutil.copyfile(demo_catalog_file, copy)
+    reg = Registry(open_store(f"embedded://{copy}"))
+    yield reg
+    reg.store.close()

@@ -14,6 +14,11 @@ enforces a limit should call the getter here rather than keep its own constant.
 | model upload size | CATALOG_MAX_UPLOAD_MB | 200 MB | upload page and API (400/413) |
 | JSON/form body size | DATA_UPLOAD_MAX_MEMORY_SIZE | 10 MiB | Django, API bodies (413/400) |
 | session cache memory | CATALOG_SESSION_CACHE_MB | 512 MB | ``inference.sessions`` (LRU) |
+| onnxruntime threads | CATALOG_ORT_THREADS | 1 per session (0: ORT's pool) | ``inference.sessions`` |
+| prediction log lifetime | CATALOG_PREDICTION_TTL_S | 30 days (0: forever) | ``inference.prediction_log`` |
+
+Switches (on/off) are read here too: ``public_reads()`` (CATALOG_PUBLIC_READS, default on)
+and ``prediction_log_on()`` (CATALOG_PREDICTION_LOG, default off).
 """
 
 from __future__ import annotations
@@ -56,6 +61,10 @@ MAX_UPLOAD = Limit("CATALOG_MAX_UPLOAD_MB", 200, "MB", "model upload size")
 MAX_BODY = Limit("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * MIB, "bytes", "request body size")
 # Megabytes the onnxruntime session cache may hold (least recently used evicted first).
 SESSION_CACHE = Limit("CATALOG_SESSION_CACHE_MB", 512, "MB", "session cache memory")
+# onnxruntime intra-op threads per session (0: onnxruntime's default, a pool per session).
+ORT_THREADS = Limit("CATALOG_ORT_THREADS", 1, "threads", "onnxruntime threads per session")
+# Seconds a logged prediction is kept (0: forever).
+PREDICTION_TTL = Limit("CATALOG_PREDICTION_TTL_S", 30 * 24 * 3600, "s", "prediction log lifetime")
 
 ALL: tuple[Limit, ...] = (
     QUERY_TIMEOUT,
@@ -66,7 +75,34 @@ ALL: tuple[Limit, ...] = (
     MAX_UPLOAD,
     MAX_BODY,
     SESSION_CACHE,
+    ORT_THREADS,
+    PREDICTION_TTL,
 )
+
+
+def _switch(setting: str, default: bool) -> bool:
+    value = getattr(settings, setting, None)
+    return default if value is None else bool(value)
+
+
+def public_reads() -> bool:
+    """Return True when anonymous visitors may read the catalog (CATALOG_PUBLIC_READS)."""
+    return _switch("CATALOG_PUBLIC_READS", True)
+
+
+def prediction_log_on() -> bool:
+    """Return True when every prediction is logged (CATALOG_PREDICTION_LOG)."""
+    return _switch("CATALOG_PREDICTION_LOG", False)
+
+
+def ort_threads() -> int:
+    """Return the onnxruntime intra-op threads of a session (0: onnxruntime's default)."""
+    return int(ORT_THREADS.value())
+
+
+def prediction_ttl_s() -> int:
+    """Return how long a logged prediction is kept, in seconds (0: forever)."""
+    return int(PREDICTION_TTL.value())
 
 
 def query_timeout_s() -> float:

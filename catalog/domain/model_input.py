@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -105,14 +104,3 @@ def from_sklearn(estimator: Any, sample_input: Any) -> tuple[onnx.ModelProto, di
 def _plain(value: Any) -> Any:
     """Return a JSON-able Python value for a numpy scalar."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-def iter_graphs(graph: onnx.GraphProto) -> Iterator[onnx.GraphProto]:
-    """Yield a graph and every subgraph inside its nodes' attributes, depth first."""
-    yield graph
-    for node in graph.node:
-        for attr in node.attribute:
-            if attr.HasField("g"):
-                yield from iter_graphs(attr.g)
-            for sub in attr.graphs:
-                yield from iter_graphs(sub)

@@ -1,6 +1,6 @@
 """Publish, list, load and delete model versions; move aliases.
 
-Publish order (DESIGN.md): tensor chunks (content-addressed, idempotent) -> the version
+Publish order (docs/design.md): tensor chunks (content-addressed, idempotent) -> the version
 document (an insert, which also allocates the version number) -> the ``latest`` alias
 (CAS). A crash between steps leaves at most unreferenced chunks, never a version that
 cannot load. On the embedded store the version insert and the check that its chunks
@@ -15,7 +15,6 @@ import hashlib
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,17 @@ from typing import Any
 import onnx
 
 from catalog import onnxdoc
+from catalog.domain import cas, queries
+from catalog.domain.errors import (
+    AliasInUse,
+    InvalidModel,
+    InvalidName,
+    ModelNotFound,
+    RegistryError,
+)
+from catalog.domain.keys import Collections, VersionRef, version_key
+from catalog.domain.model_checks import validate_model
 from catalog.domain.model_input import ModelInput, ModelInputError, to_model_proto
-from catalog.onnxdoc.walk import iter_tensors
 from catalog.store import Conflict, DocumentStore, NotFound
 from catalog.store.base import MAX_KEY_BYTES
 
@@ -34,66 +42,6 @@ LATEST = "latest"
 MAX_NAME_BYTES = MAX_KEY_BYTES - 14
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
-# How many times a CAS-protected update is retried before giving up.
-CAS_RETRIES = 200
-
-
-class RegistryError(Exception):
-    """A registry operation the caller asked for cannot be done (maps to HTTP 4xx)."""
-
-
-class InvalidName(RegistryError):
-    """A model or alias name the catalog does not accept."""
-
-
-class InvalidModel(RegistryError):
-    """The model failed validation; nothing was stored."""
-
-
-class ModelNotFound(RegistryError):
-    """No such model, version or alias."""
-
-
-class AliasInUse(RegistryError):
-    """A version cannot be deleted while an alias points at it (unless forced)."""
-
-
-@dataclass(frozen=True)
-class Collections:
-    """The keyspaces of one catalog (bucket.scope.collection names)."""
-
-    bucket: str = "ml"
-    scope: str = "catalog"
-
-    def __getattr__(self, name: str) -> str:
-        if name in ("models", "tensors", "aliases", "binaries", "states", "predictions", "audit"):
-            return f"{self.bucket}.{self.scope}.{name}"
-        raise AttributeError(name)
-
-    @property
-    def query_context(self) -> str:
-        return f"{self.bucket}.{self.scope}"
-
-    def all(self) -> list[str]:
-        names = ("models", "tensors", "aliases", "binaries", "states", "predictions", "audit")
-        return [getattr(self, n) for n in names]
-
-
-@dataclass(frozen=True)
-class VersionRef:
-    """A published version: its name, number and document key."""
-
-    name: str
-    version: int
-
-    @property
-    def key(self) -> str:
-        return version_key(self.name, self.version)
-
-
-def version_key(name: str, version: int) -> str:
-    """Return the document key of a model version."""
-    return f"{name}::{version}"
 
 
 def check_name(name: str) -> str:
@@ -117,8 +65,9 @@ def check_alias(alias: str) -> str:
     return alias
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+def now_iso(timespec: str = "milliseconds") -> str:
+    """Return the current UTC time as ISO 8601 with a Z (how every document records time)."""
+    return datetime.now(UTC).isoformat(timespec=timespec).replace("+00:00", "Z")
 
 
 class Registry:
@@ -205,7 +154,7 @@ class Registry:
     ) -> VersionRef:
         version = self._next_version_hint(name)
         while True:
-            doc = {**doc, "version": version, "createdAt": _now()}
+            doc = {**doc, "version": version, "createdAt": now_iso()}
             try:
                 with self._atomic():
                     self._restore_missing_chunks(chunks)
@@ -245,23 +194,20 @@ class Registry:
 
         ``change`` mutates the document and returns False when nothing needs writing.
         """
-        for _ in range(CAS_RETRIES):
-            try:
-                entry, cas = self.store.get(self.ks.aliases, name)
-            except NotFound:
-                entry, cas = {"name": name, "aliases": {}, "maxVersion": 0}, None
+
+        def apply(entry: dict[str, Any]) -> dict[str, Any] | None:
             if not change(entry):
-                return entry
-            entry["updatedAt"] = _now()
-            try:
-                if cas is None:
-                    self.store.insert(self.ks.aliases, name, entry)
-                else:
-                    self.store.replace(self.ks.aliases, name, entry, cas=cas)
-                return entry
-            except Conflict:
-                continue
-        raise RegistryError(f"too much contention on the aliases of {name!r}; try again")
+                return None
+            entry["updatedAt"] = now_iso()
+            return entry
+
+        return cas.update(
+            self.store,
+            self.ks.aliases,
+            name,
+            apply,
+            initial=lambda: {"name": name, "aliases": {}, "maxVersion": 0},
+        )
 
     def _advance_latest(self, name: str, version: int) -> None:
         def change(entry: dict[str, Any]) -> bool:
@@ -335,7 +281,7 @@ class Registry:
     def _audit(
         self, name: str, alias: str, old: int | None, new: int | None, user: str | None
     ) -> None:
-        at = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        at = now_iso("microseconds")
         self.store.insert(
             self.ks.audit,
             f"alias::{uuid.uuid4().hex}",
@@ -450,9 +396,43 @@ class Registry:
         ]
 
     def _scan_versions(self, name: str) -> Iterator[tuple[str, dict[str, Any], int]]:
-        for key, doc, cas in self.store.scan(self.ks.models, prefix=f"{name}::"):
+        for key, doc, doc_cas in self.store.scan(self.ks.models, prefix=f"{name}::"):
             if isinstance(doc, dict) and doc.get("name") == name:
-                yield key, doc, cas
+                yield key, doc, doc_cas
+
+    def version_numbers(self, name: str, *, limit: int | None = None) -> list[int]:
+        """Return the newest version numbers of a model (at most ``limit``), oldest first."""
+        params = {"name": check_name(name), "limit": queries.page_limit(limit)}
+        rows = queries.run(self.store, self.ks.query_context, queries.VERSION_NUMBERS, params)
+        return sorted(v for v in rows if isinstance(v, int))
+
+    def alias_history(
+        self, name: str, *, cursor: str | None = None, limit: int | None = 50
+    ) -> queries.Page:
+        """Return a page of a model's alias moves (audit documents), newest first."""
+        before, key = queries.decode_cursor(cursor, ["9999", ""])
+        size = queries.page_limit(limit)
+        params = {"name": check_name(name), "before": before, "key": key, "limit": size}
+        rows = queries.run(self.store, self.ks.query_context, queries.ALIAS_HISTORY, params)
+        page = queries.Page([{k: v for k, v in r.items() if k != "auditKey"} for r in rows])
+        if len(rows) == size:
+            page.next = queries.encode_cursor([rows[-1].get("at"), rows[-1]["auditKey"]])
+        return page
+
+    def rollback_target(self, name: str, alias: str, current: int | None) -> int | None:
+        """Return the version ``alias`` pointed at before its last move (None: there is none)."""
+        cursor = None
+        while True:
+            page = self.alias_history(name, cursor=cursor, limit=queries.MAX_PAGE)
+            for row in page.items:
+                if row.get("alias") != alias:
+                    continue
+                if row.get("to") == current and isinstance(row.get("from"), int):
+                    return row["from"]
+                return None
+            if page.next is None:
+                return None
+            cursor = page.next
 
     # -- deleting ------------------------------------------------------------------------
 
@@ -591,42 +571,6 @@ def _check_metadata(meta: dict[str, Any]) -> None:
         raise InvalidModel("description must be a string")
 
 
-def validate_model(model: onnx.ModelProto) -> None:
-    """Raise InvalidModel unless the checker passes and onnxruntime can build a session."""
-    _refuse_external_files(model)
-    try:
-        onnx.checker.check_model(model, full_check=True)
-    except Exception as e:  # the checker raises several types (ValidationError, InferenceError)
-        raise InvalidModel(f"ONNX checker: {_first_line(e)}") from None
-    import onnxruntime as ort
-
-    try:
-        options = ort.SessionOptions()
-        options.log_severity_level = 3
-        # Building the session is the check (kernels exist for every node and type);
-        # graph optimisations would only slow it down.
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-        options.intra_op_num_threads = 1  # no thread pool to start for a session never run
-        options.inter_op_num_threads = 1
-        ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
-    except Exception as e:  # onnxruntime raises its own exception types per failure
-        raise InvalidModel(f"onnxruntime cannot run this model: {_first_line(e)}") from None
-
-
-def _refuse_external_files(model: onnx.ModelProto) -> None:
-    for _, tensor in iter_tensors(model):
-        if tensor.data_location == onnx.TensorProto.EXTERNAL or tensor.external_data:
-            raise InvalidModel(
-                f"tensor {tensor.name!r} keeps its data in an external file; the catalog"
-                " accepts only self-contained models (onnx.load with load_external_data)"
-            )
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0][:500] if text else type(error).__name__
-
-
 def load_path(path: str | Path) -> bytes:
     """Return the bytes of a .onnx file."""
     return Path(path).read_bytes()
@@ -639,3 +583,22 @@ def get_registry() -> Registry:
     from catalog.store import get_store
 
     return Registry(get_store(), settings.CATALOG_BUCKET, settings.CATALOG_SCOPE)
+
+
+__all__ = [
+    "LATEST",
+    "AliasInUse",
+    "Collections",
+    "InvalidModel",
+    "InvalidName",
+    "ModelNotFound",
+    "Registry",
+    "RegistryError",
+    "VersionRef",
+    "check_alias",
+    "check_name",
+    "get_registry",
+    "validate_model",
+    "version_info",
+    "version_key",
+]

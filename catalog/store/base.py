@@ -121,7 +121,7 @@ class SearchResult:
 
 @runtime_checkable
 class DocumentStore(Protocol):
-    """What the catalog needs from a store (fixed names: see DESIGN.md)."""
+    """What the catalog needs from a store (fixed names: see docs/design.md)."""
 
     url: str
 

@@ -167,7 +167,7 @@ def read_transcoder() -> Any:
     """Return the transcoder used on reads: bytes for binary flags, parsed JSON otherwise.
 
     The SDK's JSONTranscoder refuses binary documents, RawBinaryTranscoder refuses JSON and
-    LegacyTranscoder would unpickle pickle-flagged values; we never unpickle (DESIGN.md),
+    LegacyTranscoder would unpickle pickle-flagged values; we never unpickle (docs/design.md),
     so a pickle-flagged value comes back as its raw bytes.
     """
     from couchbase.constants import FMT_BYTES, FMT_JSON, FMT_UTF8

@@ -6,11 +6,11 @@ from typing import Any
 
 from django import forms
 
+from catalog.domain import limits
 from catalog.domain.jsonbody import JsonBodyError, decode_json
 from catalog.web.inspect import SORT_KEYS
 
 # Longest SQL++ statement the workbench accepts, in characters.
-MAX_STATEMENT_CHARS = 20_000
 
 
 class InitializerTableForm(forms.Form):
@@ -37,7 +37,6 @@ class WorkbenchForm(forms.Form):
     """A read-only SQL++ statement and its optional parameters."""
 
     statement = forms.CharField(
-        max_length=MAX_STATEMENT_CHARS,
         label="SQL++ statement",
         widget=forms.Textarea(attrs={"rows": 7, "spellcheck": "false", "autocomplete": "off"}),
     )
@@ -46,6 +45,16 @@ class WorkbenchForm(forms.Form):
         label="Parameters (JSON object for $name, or array for $1)",
         widget=forms.TextInput(attrs={"placeholder": '{"task": "classification"}'}),
     )
+
+    def clean_statement(self) -> str:
+        statement = self.cleaned_data["statement"]
+        limit = limits.query_max_chars()
+        if len(statement) > limit:
+            raise forms.ValidationError(
+                f"The statement has {len(statement):,} characters; the limit is {limit:,}"
+                " (CATALOG_QUERY_MAX_CHARS)."
+            )
+        return statement
 
     def clean_params(self) -> dict[str, Any] | list[Any] | None:
         text = (self.cleaned_data.get("params") or "").strip()

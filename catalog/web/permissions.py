@@ -12,12 +12,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
+from catalog.domain import limits
 from catalog.domain.tokens import bearer_token, user_for_token
 from catalog.web.responses import error_response, wants_json
 
@@ -27,7 +27,7 @@ PUBLISH_PERMISSION = "catalog.publish"
 
 def public_reads() -> bool:
     """Return True when anonymous visitors may read the catalog."""
-    return bool(getattr(settings, "CATALOG_PUBLIC_READS", True))
+    return limits.public_reads()
 
 
 def can_write(user: Any) -> bool:

@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from catalog.domain import weights
 from catalog.domain.registry import LATEST, Registry, get_registry
 from catalog.store import Conflict
 from catalog.web import charts, history, modeldiff
@@ -19,7 +20,10 @@ from catalog.web.listing import Skipped
 from catalog.web.permissions import can_write, read_access, write_access
 from catalog.web.responses import error_response, json_response, wants_json
 from catalog.web.twins import Page, twin
+from inference.learning_history import all_history
 
+# Alias moves shown per page of the audit log.
+AUDIT_PAGE = 50
 # The alias the rollback button moves.
 SERVING_ALIAS = "production"
 
@@ -37,24 +41,23 @@ def versions(request: HttpRequest, name: str) -> Page:
     reg = get_registry()
     ctx = version_context(reg, name, LATEST)
     skipped = Skipped(f"versions of {name}")
-    rows = history.learning_history(reg, name, on_damaged=skipped)
+    rows = history.with_metric(history.listable_rows(all_history(reg, name), name, skipped))
     numbers = [r["version"] for r in rows]
     drift_version = _drift_version(request, numbers, ctx["info"]["version"])
     previous = _previous(numbers, drift_version)
     drift: list[dict[str, Any]] = []
     if previous is not None:
-        drift = modeldiff.weight_drift(
-            reg, name, reg.document(name, previous), reg.document(name, drift_version)
-        )
-    audit = history.audit_log(reg, name)
+        drift = weights.weight_drift(reg, name, previous, drift_version)
+    audit = reg.alias_history(name, cursor=request.GET.get("audit") or None, limit=AUDIT_PAGE)
     current = ctx["aliases"].get(SERVING_ALIAS)
-    target = history.rollback_target(audit, SERVING_ALIAS, current)
+    target = reg.rollback_target(name, SERVING_ALIAS, current)
     data = {
         "name": name,
         "history": rows,
         "aliases": ctx["aliases"],
         "drift": {"version": drift_version, "previous": previous, "initializers": drift},
-        "audit": audit,
+        "audit": audit.items,
+        "auditNext": audit.next,
         "rollback": {"alias": SERVING_ALIAS, "from": current, "to": target},
         "skipped": skipped.count,
     }
@@ -70,7 +73,8 @@ def versions(request: HttpRequest, name: str) -> Page:
         "drift_previous": previous,
         "drift": charts.bars(drift, "l2"),
         "drift_rows": drift,
-        "audit": audit,
+        "audit": audit.items,
+        "audit_next": audit.next,
         "serving_alias": SERVING_ALIAS,
         "serving": current,
         "rollback_to": target,
@@ -138,7 +142,7 @@ def rollback(request: HttpRequest, name: str) -> HttpResponse:
         return error_response(request, 400, form.errors.as_text())
     alias, expected = form.cleaned_data["alias"], form.cleaned_data["expected"]
     reg = get_registry()
-    target = history.rollback_target(history.audit_log(reg, name), alias, expected)
+    target = reg.rollback_target(name, alias, expected)
     if target is None:
         return _refused(request, name, 409, f"{alias} has no earlier version to go back to.")
     try:

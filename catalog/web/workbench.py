@@ -1,6 +1,6 @@
 """The query workbench: read-only SQL++ over the catalog, as a table or as JSON.
 
-Fenced in layers (DESIGN.md): the store refuses anything but SELECT before running it
+Fenced in layers (docs/design.md): the store refuses anything but SELECT before running it
 (``read_only=True``), every statement has a time limit, and at most ``limits.query_max_rows()`` rows
 come back, with ``truncated`` set when there were more.
 """

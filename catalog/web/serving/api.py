@@ -80,6 +80,10 @@ def health_ready(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"ready": True})
 
 
+# The OIP model metadata lists the newest versions of a model, at most this many.
+OIP_VERSIONS = 1000
+
+
 @api("GET")
 def server_metadata(request: HttpRequest) -> HttpResponse:
     """Return the OIP server metadata."""
@@ -92,17 +96,8 @@ def model_metadata(request: HttpRequest, name: str, version: str | None = None) 
     """Return the OIP metadata of a model (its latest version, or the one named)."""
     reg = get_registry()
     model = load_model(reg, name, _ref(version))
-    return JsonResponse(metadata(model, model_versions(reg, name)))
-
-
-def model_versions(reg: Any, name: str) -> list[str]:
-    """Return the published version numbers of a model, as strings, oldest first."""
-    rows = reg.store.query(
-        "SELECT RAW m.version FROM models m WHERE m.name = $name ORDER BY m.version",
-        {"name": name},
-        query_context=reg.ks.query_context,
-    )
-    return [str(v) for v in rows]
+    versions = [str(v) for v in reg.version_numbers(name, limit=OIP_VERSIONS)]
+    return JsonResponse(metadata(model, versions))
 
 
 def metadata(model: LoadedModel, versions: list[str]) -> dict[str, Any]:
