@@ -35,8 +35,17 @@ case "${1:-}" in
     shift
     exec "$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-2}" "$@"
     ;;
+  mutate)
+    # Mutation testing of the security and wiring modules ([tool.mutmut] in pyproject.toml);
+    # optional arguments select mutants by name, e.g. 'catalog.web.permissions*'.
+    setup
+    shift
+    rm -rf mutants
+    "$VENV/bin/mutmut" run "$@" || true
+    exec "$VENV/bin/mutmut" results
+    ;;
   *)
-    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args]" >&2
+    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args] | ./dev.sh mutate [mutant glob]" >&2
     exit 2
     ;;
 esac

@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,22 @@ def demo_registry(demo_catalog_file, tmp_path) -> Registry:
     reg = Registry(open_store(f"embedded://{copy}"))
     yield reg
     reg.store.close()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Close the run with its skips and expected failures counted by reason (none hidden)."""
+    for kind in ("skipped", "xfailed"):
+        reports = terminalreporter.stats.get(kind, [])
+        if not reports:
+            continue
+        reasons: Counter[str] = Counter()
+        for report in reports:
+            if kind == "xfailed":
+                reasons[str(getattr(report, "wasxfail", "")) or "expected failure"] += 1
+            elif isinstance(report.longrepr, tuple):
+                reasons[report.longrepr[2].removeprefix("Skipped: ")] += 1
+            else:
+                reasons[str(report.longrepr)] += 1
+        terminalreporter.write_sep("-", f"{len(reports)} {kind}, by reason")
+        for reason, count in reasons.most_common():
+            terminalreporter.write_line(f"{count:5d}  {reason}")

@@ -11,6 +11,7 @@ import struct
 import ml_dtypes
 import numpy as np
 import onnx
+import onnxruntime as ort
 import pytest
 from google.protobuf import json_format
 from onnx import TensorProto, helper, numpy_helper
@@ -26,8 +27,6 @@ from tests.onnx_factories import (
     store_and_load,
     tensor_model,
 )
-
-ort = pytest.importorskip("onnxruntime")
 
 SMALL = 64  # a threshold in bytes that externalizes the test tensors
 MiB = 1024 * 1024

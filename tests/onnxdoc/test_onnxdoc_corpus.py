@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import glob
 import json
+import locale
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import onnx
+import onnxruntime as ort
 import pytest
 from google.protobuf import json_format
 from onnx import numpy_helper
 
 from catalog import onnxdoc
 from tests.onnx_factories import assert_same_model, store_and_load
-
-ort = pytest.importorskip("onnxruntime")
 
 DATA = Path(onnx.__file__).parent / "backend" / "test" / "data"
 SUITES = ("light", "pytorch-converted", "pytorch-operator", "simple")
@@ -166,16 +166,85 @@ def test_corpus_model_round_trips(case: Case, setting: str) -> None:
     assert onnxdoc.chunk_keys(stored) == set(document.chunks)
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+# Corpus models the installed onnxruntime cannot run in their original form, and why. Each
+# is a strict expected failure: a model that starts to run (a newer onnxruntime), or one
+# not listed that stops running, fails the suite, so the table stays true.
+CANNOT_RUN = {
+    "pytorch-converted/test_AvgPool1d": "no onnxruntime kernel for AveragePool at opset 1 (older than onnxruntime supports)",
+    "pytorch-converted/test_AvgPool1d_stride": "no onnxruntime kernel for AveragePool at opset 1 (older than onnxruntime supports)",
+    "pytorch-converted/test_AvgPool2d": "no onnxruntime kernel for AveragePool at opset 1 (older than onnxruntime supports)",
+    "pytorch-converted/test_AvgPool2d_stride": "no onnxruntime kernel for AveragePool at opset 1 (older than onnxruntime supports)",
+    "pytorch-converted/test_AvgPool3d": "no onnxruntime kernel for AveragePool at opset 1 (older than onnxruntime supports)",
+    "pytorch-converted/test_AvgPool3d_stride": "no onnxruntime kernel for AveragePool at opset 1 (older than onnxruntime supports)",
+    "pytorch-converted/test_AvgPool3d_stride1_pad0_gpu_input": "no onnxruntime kernel for AveragePool at opset 1 (older than onnxruntime supports)",
+    "pytorch-converted/test_BatchNorm1d_3d_input_eval": "no onnxruntime kernel for BatchNormalization at opset 6 (older than onnxruntime supports)",
+    "pytorch-converted/test_BatchNorm2d_eval": "no onnxruntime kernel for BatchNormalization at opset 6 (older than onnxruntime supports)",
+    "pytorch-converted/test_BatchNorm2d_momentum_eval": "no onnxruntime kernel for BatchNormalization at opset 6 (older than onnxruntime supports)",
+    "pytorch-converted/test_BatchNorm3d_eval": "no onnxruntime kernel for BatchNormalization at opset 6 (older than onnxruntime supports)",
+    "pytorch-converted/test_BatchNorm3d_momentum_eval": "no onnxruntime kernel for BatchNormalization at opset 6 (older than onnxruntime supports)",
+    "pytorch-converted/test_GLU": "no onnxruntime kernel for Mul at opset 6 (older than onnxruntime supports)",
+    "pytorch-converted/test_GLU_dim": "no onnxruntime kernel for Mul at opset 6 (older than onnxruntime supports)",
+    "pytorch-converted/test_Linear": "no onnxruntime kernel for Gemm at opset 6 (older than onnxruntime supports)",
+    "pytorch-converted/test_PReLU_1d": "no onnxruntime kernel for PRelu at opset 6 (older than onnxruntime supports)",
+    "pytorch-converted/test_PReLU_1d_multiparam": "no onnxruntime kernel for PRelu at opset 6 (older than onnxruntime supports)",
+    "pytorch-converted/test_PReLU_2d": "no onnxruntime kernel for PRelu at opset 6 (older than onnxruntime supports)",
+    "pytorch-converted/test_PReLU_2d_multiparam": "no onnxruntime kernel for PRelu at opset 6 (older than onnxruntime supports)",
+    "pytorch-converted/test_PReLU_3d": "no onnxruntime kernel for PRelu at opset 6 (older than onnxruntime supports)",
+    "pytorch-converted/test_PReLU_3d_multiparam": "no onnxruntime kernel for PRelu at opset 6 (older than onnxruntime supports)",
+    "pytorch-converted/test_PoissonNLLLLoss_no_reduce": "no onnxruntime kernel for Mul at opset 6 (older than onnxruntime supports)",
+    "pytorch-converted/test_Softsign": "no onnxruntime kernel for Add at opset 6 (older than onnxruntime supports)",
+    "pytorch-operator/test_operator_add_broadcast": "no onnxruntime kernel for Add at opset 6 (older than onnxruntime supports)",
+    "pytorch-operator/test_operator_add_size1_broadcast": "no onnxruntime kernel for Add at opset 6 (older than onnxruntime supports)",
+    "pytorch-operator/test_operator_add_size1_right_broadcast": "no onnxruntime kernel for Add at opset 6 (older than onnxruntime supports)",
+    "pytorch-operator/test_operator_add_size1_singleton_broadcast": "no onnxruntime kernel for Add at opset 6 (older than onnxruntime supports)",
+    "pytorch-operator/test_operator_addconstant": "no onnxruntime kernel for Add at opset 6 (older than onnxruntime supports)",
+    "pytorch-operator/test_operator_addmm": "no onnxruntime kernel for Gemm at opset 6 (older than onnxruntime supports)",
+    "pytorch-operator/test_operator_basic": "no onnxruntime kernel for Add at opset 6 (older than onnxruntime supports)",
+    "pytorch-operator/test_operator_mm": "no onnxruntime kernel for Gemm at opset 6 (older than onnxruntime supports)",
+    "pytorch-operator/test_operator_non_float_params": "no onnxruntime kernel for Add at opset 6 (older than onnxruntime supports)",
+    "pytorch-operator/test_operator_params": "no onnxruntime kernel for Add at opset 6 (older than onnxruntime supports)",
+    "pytorch-operator/test_operator_pow": "no onnxruntime kernel for Pow at opset 1 (older than onnxruntime supports)",
+    "simple/test_gradient_of_add": "ai.onnx.preview.training Gradient is a training operator; the inference build has none",
+    "simple/test_gradient_of_add_and_mul": "ai.onnx.preview.training Gradient is a training operator; the inference build has none",
+}
+
+
+def _has_locale(name: str) -> bool:
+    saved = locale.setlocale(locale.LC_CTYPE)
+    try:
+        locale.setlocale(locale.LC_CTYPE, name)
+        return True
+    except locale.Error:
+        return False
+    finally:
+        locale.setlocale(locale.LC_CTYPE, saved)
+
+
+# onnxruntime's StringNormalizer builds its locale when the session starts; these models ask
+# for en_US.UTF-8, which .ci/run installs (Debian's locales package) when it is missing.
+NEEDS_EN_US = not _has_locale("en_US.UTF-8")
+
+
+def _run_case(case: Case) -> pytest.param:
+    marks = []
+    if case.name in CANNOT_RUN:
+        marks.append(pytest.mark.xfail(reason=CANNOT_RUN[case.name], strict=True))
+    elif NEEDS_EN_US and "strnorm" in case.name:
+        reason = "needs the en_US.UTF-8 locale (.ci/run installs it)"
+        marks.append(pytest.mark.xfail(reason=reason, strict=True))
+    return pytest.param(case, id=case.name, marks=marks)
+
+
+def test_the_table_names_only_corpus_models():
+    assert set(CANNOT_RUN) <= {c.name for c in CASES}
+
+
+@pytest.mark.parametrize("case", [_run_case(c) for c in CASES])
 def test_corpus_model_runs_after_round_trip(case: Case) -> None:
     original = onnx.load(str(case.path))
     data_sets = case.data_sets(original)
-    if not data_sets:
-        pytest.skip("no inputs and outputs shipped with this model")
-    try:
-        _run(_session(original), data_sets[0][0])
-    except Exception as exc:  # noqa: BLE001 - any failure of onnxruntime on the original
-        pytest.skip(f"onnxruntime cannot run the original model: {type(exc).__name__}: {exc}")
+    assert data_sets, "every corpus model ships inputs and expected outputs"
+    _run(_session(original), data_sets[0][0])  # the original runs (else: CANNOT_RUN)
 
     _, rebuilt = store_and_load(original, **SETTINGS["all-chunked"])
     session = _session(rebuilt)

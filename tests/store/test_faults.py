@@ -155,6 +155,8 @@ def test_kill_9_in_a_learning_step_leaves_a_consistent_model(tmp_path: Path):
         head = learning_head(fresh, "online")
         assert head, "the learning head is gone"
     # The model keeps learning after the kills: the head and its state are consistent.
+    generation = learning_head(Registry(open_store(url)), "online")["generation"]
     result = learn(Registry(open_store(url)), "online", X[:40], y[:40])
-    assert result is not None
+    assert result.generation == generation + 1
+    assert Registry(open_store(url)).resolve("online", "latest") == result.version
     check_store(url, set())

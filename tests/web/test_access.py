@@ -12,6 +12,7 @@ from catalog.domain.models import APIToken
 from catalog.domain.registry import get_registry
 from catalog.domain.tokens import TokenError, create_token, revoke_tokens
 from catalog.web import errors
+from catalog.web.permissions import can_write
 from tests.models import matmul_model
 
 
@@ -113,10 +114,15 @@ def test_writes_are_refused_without_the_right_credentials(published, users):
     reader = create_token("carol")
     refused = move(client, 1, Authorization=f"Bearer {reader}")
     assert refused.status_code == 403 and refused.json()["error"]
-    users["staff"].is_active = False
-    users["staff"].save()
-    assert move(client, 1, Authorization=f"Bearer {create_token('bob')}").status_code == 200
+    bobs = create_token("bob")
+    assert move(client, 1, Authorization=f"Bearer {bobs}").status_code == 200
     assert "production" in get_registry().aliases("mm")
+    # A deactivated user's own token stops working at once, and so does their session.
+    users["publisher"].is_active = False
+    users["publisher"].save()
+    refused = move(client, 2, Authorization=f"Bearer {bobs}")
+    assert refused.status_code == 401 and refused.json()["error"]
+    assert get_registry().aliases("mm")["production"] == 1
 
 
 def test_session_writes_need_the_csrf_token(published, users):
@@ -152,3 +158,23 @@ def test_error_pages_are_friendly_html_or_json(client, published):
     assert b"Something went wrong" in errors.server_error(request).content
     assert errors.bad_request(request).status_code == 400
     assert errors.permission_denied(request).status_code == 403
+
+
+def test_an_inactive_user_may_not_write_even_when_staff(users):
+    """can_write is checked on whatever user a backend hands over (some admit inactive ones)."""
+    staff = users["staff"]
+    assert can_write(staff)
+    staff.is_active = False
+    assert not can_write(staff)
+
+
+def test_an_inactive_users_session_is_dropped(published, users):
+    client = Client()
+    client.login(username="alice", password="pw-alice")
+    users["staff"].is_active = False
+    users["staff"].save()
+    page = client.post(
+        "/api/models/mm/aliases/production", {"version": 1}, content_type="application/json"
+    )
+    assert page.status_code == 401
+    assert "production" not in get_registry().aliases("mm")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
-from django.urls import include, path
+from django.urls import resolve
 from sklearn.linear_model import SGDClassifier
 
 from catalog.domain.registry import get_registry
@@ -13,14 +13,13 @@ from catalog.web.serving import learning_api
 from inference.learning import learning_head, start_learning
 from tests.inference.test_learning import iris_split
 
-# Until the lead wires the route into the site's URLs, these tests bring their own.
-urlpatterns = [
-    path("api/models/<str:name>/learn", learning_api.api_learn, name="api-learn-test"),
-    path("", include("catalog.shell.urls")),
-]
-pytestmark = pytest.mark.urls(__name__)
-
+# The site's own URL map (catalog.shell.urls) serves the route: no URL table of our own.
 URL = "/api/models/iris/learn"
+
+
+def test_the_site_routes_learn_to_the_learning_api():
+    match = resolve(URL)
+    assert match.func is learning_api.api_learn and match.url_name == "api-learn"
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import pytest
 from onnx import numpy_helper
 
 from catalog.domain.registry import get_registry
-from catalog.web import netron
 from tests.models import iris, iris_svc, matmul_model
 
 
@@ -118,7 +117,6 @@ def test_the_graph_page_opens_netron_on_our_download(client, published):
     assert twin["download"] == "/models/iris-svc/v/1/download.onnx"
 
 
-@pytest.mark.skipif(not netron.available(), reason="the netron package is not installed")
 def test_netron_files_come_from_the_pip_package_and_nothing_else(client):
     index = client.get("/netron/index.html")
     assert index.status_code == 200

@@ -15,7 +15,7 @@ from django.contrib.auth.models import User
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from catalog.domain import limits
@@ -30,12 +30,9 @@ ROOT = Path(__file__).resolve().parents[2]
 MIDDLEWARE = "catalog.web.security.SecurityHeadersMiddleware"
 
 
-def with_headers() -> list[str]:
-    """Return MIDDLEWARE with the security headers middleware (until settings.py has it)."""
-    chain = list(django_settings.MIDDLEWARE)
-    if MIDDLEWARE not in chain:
-        chain.insert(chain.index("django.middleware.security.SecurityMiddleware") + 1, MIDDLEWARE)
-    return chain
+def test_the_project_settings_install_the_security_headers():
+    """The tests below use the configured middleware chain, never one of their own."""
+    assert MIDDLEWARE in django_settings.MIDDLEWARE
 
 
 @pytest.fixture
@@ -113,33 +110,31 @@ def test_the_system_check_reports_production_problems(settings):
 
 @pytest.mark.django_db
 def test_every_response_carries_the_security_headers(reg):
-    with override_settings(MIDDLEWARE=with_headers()):
-        client = Client()
-        for path in (
-            "/",
-            "/models/",
-            "/models/mm/",
-            "/workbench",
-            "/api/query?statement=SELECT+1",
-            "/v2/models/mm",
-            "/no/such/page",
-            "/models/mm/v/1/graph",
-        ):
-            response = client.get(path)
-            assert response["X-Content-Type-Options"] == "nosniff", path
-            assert response["Referrer-Policy"] == "same-origin", path
-            assert response["X-Frame-Options"] == "DENY", path
-            csp = response["Content-Security-Policy"]
-            assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp, path
-            assert (
-                "unsafe-eval" not in csp and "'unsafe-inline'" not in csp.split("style-src-attr")[0]
-            ), path
+    client = Client()
+    for path in (
+        "/",
+        "/models/",
+        "/models/mm/",
+        "/workbench",
+        "/api/query?statement=SELECT+1",
+        "/v2/models/mm",
+        "/no/such/page",
+        "/models/mm/v/1/graph",
+    ):
+        response = client.get(path)
+        assert response["X-Content-Type-Options"] == "nosniff", path
+        assert response["Referrer-Policy"] == "same-origin", path
+        assert response["X-Frame-Options"] == "DENY", path
+        csp = response["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp, path
+        assert (
+            "unsafe-eval" not in csp and "'unsafe-inline'" not in csp.split("style-src-attr")[0]
+        ), path
 
 
 @pytest.mark.django_db
 def test_netron_may_be_framed_by_our_pages_only(reg):
-    with override_settings(MIDDLEWARE=with_headers()):
-        response = Client().get("/netron/")
+    response = Client().get("/netron/")
     if response.status_code == 404:
         pytest.fail("netron is not installed: pip install netron")
     assert response["X-Frame-Options"] == "SAMEORIGIN"

@@ -1,7 +1,7 @@
 """In a real browser: every page works under the content security policy, Netron included.
 
-The server is a WSGI handler built with ``catalog.web.security.SecurityHeadersMiddleware`` in
-its chain (added here until settings.py lists it), so every response carries the policy
+The server is a WSGI handler over the project's own settings (its middleware chain has
+``catalog.web.security.SecurityHeadersMiddleware``), so every response carries the policy
 the browser enforces; a violation shows up as a console error and fails the test.
 """
 
@@ -19,7 +19,6 @@ from django.test import override_settings
 
 from catalog.domain.registry import get_registry
 from tests.models import iris, iris_svc, matmul_model
-from tests.web.test_security import with_headers
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +40,7 @@ def csp_server(transactional_db, catalog_store) -> Iterator[str]:
     reg.publish("iris-svc", iris_svc(), sample_input=X[:1], tags=["iris"], description="SVM")
     reg.publish("iris-svc", iris_svc(), sample_input=X[:1], tags=["iris"], description="SVM 2")
     reg.publish("matmul", matmul_model(16, 8), description="One MatMul")
-    with override_settings(MIDDLEWARE=with_headers(), DEBUG=False):
+    with override_settings(DEBUG=False):  # the project's own middleware chain
         server = make_server(
             "127.0.0.1", 0, StaticFilesHandler(WSGIHandler()), _Server, handler_class=_Quiet
         )
