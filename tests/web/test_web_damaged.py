@@ -21,8 +21,8 @@ import pytest
 from django.test import Client
 
 from catalog.domain.registry import Registry, get_registry
-from tests.web.bad_input_cases import LISTED_DOCUMENT_CASES
 from tests.models import matmul_model
+from tests.web.bad_input_cases import LISTED_DOCUMENT_CASES
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,8 @@ from catalog.domain.registry import get_registry
 from catalog.domain.tokens import create_token
 from catalog.shell.wsgi import application
 from catalog.web.uploads import LimitedUploadHandler
-from tests.web.bad_input_cases import DEEP, DEEP_ARRAY, DEEP_JSON_REQUESTS
 from tests.models import matmul_model
+from tests.web.bad_input_cases import DEEP, DEEP_ARRAY, DEEP_JSON_REQUESTS
 
 pytestmark = pytest.mark.django_db
 
