@@ -100,9 +100,10 @@ def test_an_unexpected_exception_is_not_mapped():
 
 def test_messages_say_what_failed():
     assert message_of(DocumentError("opType: not a string")).startswith("the stored document")
-    assert message_of(
-        UploadTooLarge("the upload is larger than 1 MB")
-    ) == "the upload is larger than 1 MB"
+    assert (
+        message_of(UploadTooLarge("the upload is larger than 1 MB"))
+        == "the upload is larger than 1 MB"
+    )
     assert message_of(RequestDataTooBig("x")) == "the request body is too large"
 
 
