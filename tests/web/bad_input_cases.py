@@ -286,3 +286,7 @@ DEEP_JSON_REQUESTS: dict[str, tuple[str, str, str, bool]] = {
     "learn": ("post", "/api/models/mm/learn", '{"rows": ' + DEEP_ARRAY + ', "labels": [1]}', True),
     "feedback": ("post", "/api/predictions/abc/feedback", '{"label": ' + DEEP_ARRAY + "}", True),
 }
+
+# Version references that look like numbers to str.isdigit() but not to int() (found by the
+# API fuzzer: "²" gave a 500 on every route that takes a version).
+ODD_VERSION_REFS = ["\u00b2", "\u0663", "\uff11", "1\u00b2"]

@@ -31,6 +31,7 @@ from inference.predict import InferenceFailed
 from inference.prediction_log import PredictionNotFound
 from inference.state import UntrustedState
 from tests.models import matmul_model
+from tests.web.bad_input_cases import ODD_VERSION_REFS
 
 pytestmark = pytest.mark.django_db
 
@@ -224,3 +225,15 @@ def test_known_routes_still_answer(reg):
     assert client.get("/v2/health/live").status_code == 200
     assert client.get("/api/openapi.json").status_code == 200
     assert client.get("/v2/models/mm").status_code == 200
+
+
+@pytest.mark.parametrize("ref", ODD_VERSION_REFS)
+def test_a_version_that_is_not_an_ascii_number_is_a_404(ref, reg):
+    client = Client()
+    for response in (
+        client.get(f"/models/mm/v/{ref}/", {"format": "json"}),
+        client.get(f"/v2/models/mm/versions/{ref}"),
+        client.post(f"/api/models/mm/v/{ref}/predict.csv", b"a,b,c,d\n1,2,3,4\n", "text/csv"),
+    ):
+        json_error(response, 404)
+    assert client.get(f"/models/mm/v/{ref}/").status_code == 404

@@ -60,7 +60,8 @@ def api(*methods: str) -> Callable:
 
 
 def _ref(version: str | None) -> int | str | None:
-    return int(version) if version is not None and version.isdigit() else version
+    # isascii: "²".isdigit() is True but int("²") fails.
+    return int(version) if version and version.isascii() and version.isdigit() else version
 
 
 @api("GET")
