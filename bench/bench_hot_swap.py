@@ -1,6 +1,6 @@
 """Hot swap under load: predictions for ``latest`` keep flowing while a learner publishes.
 
-A gunicorn server (catalog.wsgi on 127.0.0.1, an embedded store in a temp dir) serves
+A gunicorn server (catalog.shell.wsgi on 127.0.0.1, an embedded store in a temp dir) serves
 ``POST /v2/models/NAME/infer``. Client threads (bounded in number and time, loopback only)
 send one-row predictions for ``latest`` back to back; a learner process runs a learning
 step (partial_fit -> ONNX -> publish) every 100 ms. Measured:

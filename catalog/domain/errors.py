@@ -15,6 +15,12 @@ class InvalidModel(RegistryError):
     """The model failed validation; nothing was stored."""
 
 
+class ModelTooLarge(InvalidModel):
+    """The model is over a size limit (nodes); refused before validation (HTTP 413)."""
+
+    status = 413
+
+
 class ModelNotFound(RegistryError):
     """No such model, version or alias."""
 

@@ -7,6 +7,8 @@ enforces a limit should call the getter here rather than keep its own constant.
 | limit | setting | default | enforced by |
 | --- | --- | --- | --- |
 | SQL++ time limit | CATALOG_QUERY_TIMEOUT_S | 10 s | workbench page, ``/api/query`` (400) |
+| SQL++ memory quota | CATALOG_QUERY_MEMORY_MB | 128 MB | workbench page, ``/api/query`` (400) |
+| SQL++ statements at once | CATALOG_QUERY_CONCURRENCY | 1 | workbench page, ``/api/query`` (429) |
 | SQL++ rows returned | CATALOG_QUERY_MAX_ROWS | 1000 rows | workbench (``truncated``) |
 | SQL++ statement length | CATALOG_QUERY_MAX_CHARS | 20,000 chars | workbench form (400) |
 | prediction time limit | CATALOG_PREDICT_TIMEOUT_S | 30 s | ``inference.predict.run`` (503) |
@@ -16,6 +18,9 @@ enforces a limit should call the getter here rather than keep its own constant.
 | session cache memory | CATALOG_SESSION_CACHE_MB | 512 MB | ``inference.sessions`` (LRU) |
 | onnxruntime threads | CATALOG_ORT_THREADS | 1 per session (0: ORT's pool) | ``inference.sessions`` |
 | prediction log lifetime | CATALOG_PREDICTION_TTL_S | 30 days (0: forever) | ``inference.prediction_log`` |
+| metadata nesting | CATALOG_METADATA_MAX_DEPTH | 32 levels | publish, import (400 / refused) |
+| metadata size | CATALOG_METADATA_MAX_KB | 1024 KB | publish, import (400 / refused) |
+| graph nodes | CATALOG_MAX_NODES | 50,000 nodes | publish, before validation (413) |
 
 Switches (on/off) are read here too: ``public_reads()`` (CATALOG_PUBLIC_READS, default on)
 and ``prediction_log_on()`` (CATALOG_PREDICTION_LOG, default off).
@@ -47,6 +52,12 @@ class Limit:
 
 # Seconds one SQL++ statement of the workbench or /api/query may run.
 QUERY_TIMEOUT = Limit("CATALOG_QUERY_TIMEOUT_S", 10.0, "s", "SQL++ statement time limit")
+# Megabytes of values one SQL++ statement of the workbench or /api/query may build
+# (Couchbase's memory_quota request parameter; one value is also held to 20 MiB).
+QUERY_MEMORY = Limit("CATALOG_QUERY_MEMORY_MB", 128, "MB", "SQL++ statement memory quota")
+# Workbench and /api/query statements running at once in the whole server (all workers);
+# one more is refused at once with 429, so that pages never wait behind statements.
+QUERY_CONCURRENCY = Limit("CATALOG_QUERY_CONCURRENCY", 1, "statements", "SQL++ statements at once")
 # Rows a workbench statement returns at most (one more is read to set "truncated").
 QUERY_MAX_ROWS = Limit("CATALOG_QUERY_MAX_ROWS", 1000, "rows", "SQL++ rows returned")
 # Characters of one workbench statement.
@@ -66,8 +77,18 @@ ORT_THREADS = Limit("CATALOG_ORT_THREADS", 1, "threads", "onnxruntime threads pe
 # Seconds a logged prediction is kept (0: forever).
 PREDICTION_TTL = Limit("CATALOG_PREDICTION_TTL_S", 30 * 24 * 3600, "s", "prediction log lifetime")
 
+# Levels of nesting of a version's metadata object (the object itself is level 1).
+METADATA_MAX_DEPTH = Limit("CATALOG_METADATA_MAX_DEPTH", 32, "levels", "metadata nesting")
+# Kilobytes of a version's metadata, as compact JSON.
+METADATA_MAX_KB = Limit("CATALOG_METADATA_MAX_KB", 1024, "KB", "metadata size")
+# Nodes of a published graph, subgraphs included; checked before the ONNX checker runs.
+# Validation grows faster than linearly (2 cores: 10k nodes 0.8 s, 50k 6.5 s, 100k 17 s).
+MAX_NODES = Limit("CATALOG_MAX_NODES", 50_000, "nodes", "graph nodes per model")
+
 ALL: tuple[Limit, ...] = (
     QUERY_TIMEOUT,
+    QUERY_MEMORY,
+    QUERY_CONCURRENCY,
     QUERY_MAX_ROWS,
     QUERY_MAX_CHARS,
     PREDICT_TIMEOUT,
@@ -77,6 +98,9 @@ ALL: tuple[Limit, ...] = (
     SESSION_CACHE,
     ORT_THREADS,
     PREDICTION_TTL,
+    METADATA_MAX_DEPTH,
+    METADATA_MAX_KB,
+    MAX_NODES,
 )
 
 
@@ -108,6 +132,16 @@ def prediction_ttl_s() -> int:
 def query_timeout_s() -> float:
     """Return the SQL++ time limit of the workbench, in seconds."""
     return QUERY_TIMEOUT.value()
+
+
+def query_memory_mb() -> float:
+    """Return the SQL++ memory quota of the workbench, in MB."""
+    return QUERY_MEMORY.value()
+
+
+def query_concurrency() -> int:
+    """Return how many workbench statements may run at once in the whole server."""
+    return int(QUERY_CONCURRENCY.value())
 
 
 def query_max_rows() -> int:
@@ -143,6 +177,21 @@ def max_body_bytes() -> int:
 def session_cache_bytes() -> int:
     """Return the memory budget of the session cache, in bytes."""
     return int(SESSION_CACHE.value() * MIB)
+
+
+def metadata_max_depth() -> int:
+    """Return how deep a version's metadata may nest."""
+    return int(METADATA_MAX_DEPTH.value())
+
+
+def metadata_max_bytes() -> int:
+    """Return the largest metadata object, in bytes of compact JSON."""
+    return int(METADATA_MAX_KB.value() * 1024)
+
+
+def max_nodes() -> int:
+    """Return the most nodes (subgraphs included) a published model may have."""
+    return int(MAX_NODES.value())
 
 
 def describe() -> list[dict[str, object]]:

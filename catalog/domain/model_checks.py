@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import onnx
 
-from catalog.domain.errors import InvalidModel
-from catalog.onnxdoc.walk import iter_tensors
+from catalog.domain import limits
+from catalog.domain.errors import InvalidModel, ModelTooLarge
+from catalog.onnxdoc.walk import iter_tensors, node_lists
 
 
 def validate_model(model: onnx.ModelProto) -> None:
@@ -42,3 +43,21 @@ def _refuse_external_files(model: onnx.ModelProto) -> None:
 def _first_line(error: Exception) -> str:
     text = str(error).strip()
     return text.splitlines()[0][:500] if text else type(error).__name__
+
+
+def check_node_count(model: onnx.ModelProto) -> None:
+    """Raise ModelTooLarge if the model has more nodes (subgraphs included) than allowed."""
+    limit = limits.max_nodes()
+    count = len(model.graph.node)  # the usual case, without walking every node's attributes
+    if count > limit:
+        raise ModelTooLarge(
+            f"the model has {count} nodes; at most {limit} are accepted (CATALOG_MAX_NODES)"
+        )
+    count = 0
+    for _, nodes in node_lists(model):
+        count += len(nodes)
+        if count > limit:
+            raise ModelTooLarge(
+                f"the model has more than {limit} nodes, subgraphs and functions included;"
+                f" at most {limit} are accepted (CATALOG_MAX_NODES)"
+            )

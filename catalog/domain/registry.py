@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -22,16 +21,17 @@ from typing import Any
 import onnx
 
 from catalog import onnxdoc
-from catalog.domain import cas, queries
+from catalog.domain import cas, queries, validation
 from catalog.domain.errors import (
     AliasInUse,
     InvalidModel,
     InvalidName,
     ModelNotFound,
+    ModelTooLarge,
     RegistryError,
 )
 from catalog.domain.keys import Collections, VersionRef, version_key
-from catalog.domain.model_checks import validate_model
+from catalog.domain.model_checks import check_node_count, validate_model
 from catalog.domain.model_input import ModelInput, ModelInputError, to_model_proto
 from catalog.store import Conflict, DocumentStore, NotFound
 from catalog.store.base import MAX_KEY_BYTES
@@ -40,13 +40,11 @@ FORMATS = ("json", "binary")
 LATEST = "latest"
 # Versions are appended as "::<version>"; keep room for 12 digits within the key limit.
 MAX_NAME_BYTES = MAX_KEY_BYTES - 14
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_ALIAS = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 
 def check_name(name: str) -> str:
     """Return ``name`` if it is a valid model name, else raise InvalidName."""
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not validation.is_model_name(name):
         raise InvalidName(
             f"invalid model name {name!r}: use letters, digits, '.', '_' and '-',"
             " starting with a letter or digit"
@@ -58,7 +56,7 @@ def check_name(name: str) -> str:
 
 def check_alias(alias: str) -> str:
     """Return ``alias`` if it is a valid alias name, else raise InvalidName."""
-    if not isinstance(alias, str) or not _ALIAS.match(alias) or alias.isdigit():
+    if not validation.is_alias_name(alias):
         raise InvalidName(
             f"invalid alias {alias!r}: a letter, then letters, digits, '_' or '-' (at most 64)"
         )
@@ -103,10 +101,13 @@ class Registry:
             raise RegistryError(f"unknown format {format!r}: use 'json' or 'binary'")
         if alias is not None:
             check_alias(alias)
+        if metadata is not None:
+            _check_metadata(metadata)
         try:
             proto, derived = to_model_proto(model, sample_input)
         except ModelInputError as e:
             raise InvalidModel(str(e)) from None
+        check_node_count(proto)
         if validate:
             validate_model(proto)
         meta = {**derived, **(metadata or {})}
@@ -454,11 +455,16 @@ class Registry:
             self.remove_alias(name, alias, user=user)
         self.store.remove(self.ks.models, version_key(name, version))
         self._retreat_latest(name, version)
-        self._collect_chunks(set(doc.get("chunks", [])))
+        self._collect_chunks(_chunk_keys(doc))
         return pointing
 
     def _retreat_latest(self, name: str, deleted: int) -> None:
-        remaining = [d.get("version", 0) for _, d, _ in self._scan_versions(name)]
+        # A damaged document's version ("1x") is no candidate for latest (catalog check).
+        remaining = [
+            v
+            for _, d, _ in self._scan_versions(name)
+            if validation.is_version(v := d.get("version"))
+        ]
 
         def change(entry: dict[str, Any]) -> bool:
             aliases = entry.setdefault("aliases", {})
@@ -563,12 +569,17 @@ def _damaged(key: str, doc: Any, on_damaged: OnDamaged | None) -> bool:
     return problem is not None
 
 
+def _chunk_keys(doc: Any) -> set[str]:
+    """Return the chunk keys a version document names (none if it is damaged there)."""
+    chunks = doc.get("chunks") if isinstance(doc, dict) else None
+    return {c for c in chunks if isinstance(c, str)} if isinstance(chunks, list) else set()
+
+
 def _check_metadata(meta: dict[str, Any]) -> None:
-    tags = meta.get("tags")
-    if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
-        raise InvalidModel("tags must be a list of non-empty strings")
-    if not isinstance(meta.get("description"), str):
-        raise InvalidModel("description must be a string")
+    try:
+        validation.check_metadata(meta)
+    except validation.DocumentInvalid as e:
+        raise InvalidModel(str(e)) from None
 
 
 def load_path(path: str | Path) -> bytes:
@@ -592,11 +603,13 @@ __all__ = [
     "InvalidModel",
     "InvalidName",
     "ModelNotFound",
+    "ModelTooLarge",
     "Registry",
     "RegistryError",
     "VersionRef",
     "check_alias",
     "check_name",
+    "check_node_count",
     "get_registry",
     "validate_model",
     "version_info",

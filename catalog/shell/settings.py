@@ -134,8 +134,22 @@ LOGOUT_REDIRECT_URL = "home"
 
 # --- limits (catalog/limits.py documents each) ---------------------------------------
 CATALOG_QUERY_TIMEOUT_S = float(os.environ.get("CATALOG_QUERY_TIMEOUT_S", "10"))
+CATALOG_QUERY_MEMORY_MB = float(os.environ.get("CATALOG_QUERY_MEMORY_MB", "128"))
+CATALOG_QUERY_CONCURRENCY = envint("CATALOG_QUERY_CONCURRENCY", 1)
+# Run each workbench statement in a forked child (RLIMIT_AS, nice, hard kill); embedded only.
+CATALOG_QUERY_FENCED = envbool("CATALOG_QUERY_FENCED", False)
 CATALOG_QUERY_MAX_ROWS = envint("CATALOG_QUERY_MAX_ROWS", 1000)
 CATALOG_QUERY_MAX_CHARS = envint("CATALOG_QUERY_MAX_CHARS", 20_000)
+
+# --- document schema and query access (helper harden; catalog/domain/limits.py) -------
+# Collections of the catalog scope that anonymous and non-staff users may query with SQL++
+# (workbench, /api/query); staff query every keyspace.
+CATALOG_PUBLIC_QUERY_KEYSPACES = os.environ.get("CATALOG_PUBLIC_QUERY_KEYSPACES", "models,aliases")
+# Most nodes (subgraphs included) of a published model; checked before validation.
+CATALOG_MAX_NODES = envint("CATALOG_MAX_NODES", 50_000)
+# Nesting depth and size of a version's metadata (publish and import refuse more).
+CATALOG_METADATA_MAX_DEPTH = envint("CATALOG_METADATA_MAX_DEPTH", 32)
+CATALOG_METADATA_MAX_KB = envint("CATALOG_METADATA_MAX_KB", 1024)
 
 # --- production: refuse DEBUG, a dev/short/missing key, ALLOWED_HOSTS "*" -------------
 CATALOG_PRODUCTION = envbool("CATALOG_PRODUCTION", False)

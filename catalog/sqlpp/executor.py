@@ -12,6 +12,7 @@ from typing import Any
 
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.aggregates import AGGREGATES, Accumulator
+from catalog.sqlpp.budget import tick
 from catalog.sqlpp.compiler import DEFAULT, META_DEFAULT, Compiler, Context, agg_key
 from catalog.sqlpp.errors import SqlppError, SqlppTimeout
 from catalog.sqlpp.from_terms import FromPlan
@@ -152,6 +153,7 @@ def _cmp_keys(order: list[tuple[Any, bool, bool | None]]) -> Callable[[Any, Any]
     spec = [(desc, nf) for _, desc, nf in order]
 
     def cmp(x: Any, y: Any) -> int:
+        tick()
         for (desc, nf), a, b in zip(spec, x[0], y[0], strict=False):
             if nf is not None:
                 ua, ub = rank(a) <= T_NULL, rank(b) <= T_NULL
@@ -310,6 +312,7 @@ class SubSelectPlan:
         group_as = self.s.group_as
         aliases = self.from_plan.aliases if self.from_plan else []
         for e in self.rows(env):
+            tick()
             key = tuple(hkey(f(e)) for f, _ in group) if group else ()
             g = groups.get(key)
             if g is None:

@@ -22,6 +22,7 @@ from catalog.domain.jsonbody import JsonBodyError
 from catalog.domain.model_input import ModelInputError
 from catalog.domain.registry import AliasInUse, InvalidName, ModelNotFound, RegistryError
 from catalog.onnxdoc import DocumentError
+from catalog.sqlpp.slots import StatementsBusy
 from catalog.store import (
     Conflict,
     InvalidArgument,
@@ -69,6 +70,8 @@ STATUS_OF: dict[type[BaseException], int | None] = {
     # the server's own data is broken: a handled 500 that says what is wrong
     DocumentError: 500,
     UntrustedState: 500,
+    # too many statements at once: try again shortly
+    StatementsBusy: 429,
     # the store does not answer
     StoreUnavailable: 503,
     StoreError: 503,

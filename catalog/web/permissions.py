@@ -48,7 +48,6 @@ def _use_token(request: HttpRequest) -> HttpResponse | None:
         response["WWW-Authenticate"] = 'Bearer realm="catalog", error="invalid_token"'
         return response
     request.user = user
-    request.token_auth = True  # type: ignore[attr-defined]
     return None
 
 

@@ -15,6 +15,7 @@ TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Too large",
+    429: "Too many requests",
     500: "Something went wrong",
     503: "Store unavailable",
 }

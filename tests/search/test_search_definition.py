@@ -22,8 +22,8 @@ def test_it_is_a_scope_level_fulltext_index_over_models():
     assert params["doc_config"]["mode"] == "scope.collection.type_field"
     mapping = params["mapping"]
     assert mapping["default_mapping"]["enabled"] is False
-    assert list(mapping["types"]) == ["catalog.domain.models"]
-    assert mapping["types"]["catalog.domain.models"]["enabled"] is True
+    assert list(mapping["types"]) == ["catalog.models"]
+    assert mapping["types"]["catalog.models"]["enabled"] is True
 
 
 def test_load_definition_fills_in_bucket_and_scope_on_a_copy():
@@ -32,7 +32,7 @@ def test_load_definition_fills_in_bucket_and_scope_on_a_copy():
     assert list(d["params"]["mapping"]["types"]) == ["team_a.models"]
     d["params"]["mapping"]["types"].clear()
     assert list(load_definition("ml", "catalog")["params"]["mapping"]["types"]) == [
-        "catalog.domain.models"
+        "catalog.models"
     ]
 
 

@@ -226,6 +226,88 @@ DOCUMENT_CASES: dict[str, tuple[Callable[[dict[str, Any]], dict[str, Any]], tupl
 }
 
 
+# -- harden (issue 14, points 4 and 5): documents import refuses, names publish refuses,
+# -- .npy headers the predict form refuses, statements anonymous SQL++ may not run -----------
+
+
+def nested_object(depth: int) -> dict[str, Any]:
+    """Return {"a": {"a": ... {}}}, ``depth`` objects deep."""
+    value: dict[str, Any] = {}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
+# A stand-in replaced by 950 levels of {"a": ...} when a record is written as text.
+DEEP_950 = "<950 levels of nested objects>"
+
+
+def deep_json_text(depth: int) -> str:
+    """Return the JSON text of an object ``depth`` levels deep, built without recursion."""
+    return '{"a":' * (depth - 1) + "{}" + "}" * (depth - 1)
+
+
+# Changes to a healthy version document that `catalog import` must refuse (with the line
+# number, before writing anything), and words of the message.
+SCHEMA_CASES: dict[str, tuple[dict[str, Any], str]] = {
+    "name a/b": ({"name": "a/b"}, "not a valid model name"),
+    "name with a trailing newline": ({"name": "nl\n"}, "not a valid model name"),
+    "metadata is a list": ({"metadata": [1, 2]}, "metadata must be a JSON object, not a list"),
+    "metadata 40 deep": ({"metadata": nested_object(40)}, "nested more than 32 levels deep"),
+    # 950 deep, written as text (json.dumps would recurse); json.loads itself may hit
+    # the recursion limit first, so the message says "nested" either way.
+    "metadata 950 deep": ({"metadata": DEEP_950}, "nested"),
+    "version 1x": ({"version": "1x"}, "version '1x' is not a positive integer"),
+    "version true": ({"version": True}, "is not a positive integer"),
+    "tags a string": ({"metadata": {"tags": "a,b"}}, "tags must be a list"),
+    "format unknown": ({"format": "pickle"}, "format 'pickle'"),
+    "summary a list": ({"summary": []}, "summary must be a JSON object"),
+}
+
+# Model names and aliases publish and the alias API refuse ($ used to match before "\n").
+BAD_MODEL_NAMES = ["nl\n", "a/b", "", ".x", "x y", "x\n\n", "é", "a\x00b"]
+BAD_ALIASES = ["prod\n", "1", "p/q", "", "_x", "a" * 65]
+
+# .npy files the predict form refuses before loading: (shape, dtype descr, data bytes, words).
+NPY_HEADER_CASES: dict[str, tuple[tuple[int, ...], str, int, str]] = {
+    "1e12 rows": ((10**12,), "<f8", 64, "at most 10000 are accepted"),
+    "1e12 x 40": ((10**12, 40), "<f8", 64, "at most 10000 are accepted"),
+    "2 x 1e12": ((2, 10**12), "<f8", 64, "the file holds 64 bytes of data"),
+    "short data": ((3, 40), "<f8", 8, "the file holds 8 bytes of data"),
+    "objects": ((1, 40), "|O", 320, "cannot be sent"),
+    "datetimes": ((2,), "<M8[s]", 16, "cannot be sent"),
+}
+
+# Statements anonymous and non-staff users may not run (they read audit, states or
+# predictions, or cannot be parsed and so cannot be checked).
+PRIVATE_QUERIES = [
+    "SELECT * FROM audit",
+    "SELECT * FROM `audit`",
+    "SELECT * FROM ml.catalog.audit",
+    "SELECT * FROM default:ml.catalog.audit",
+    "SELECT * FROM catalog.states",
+    "SELECT * FROM ml.catalog.states AS s",
+    "SELECT * FROM other._default._default",
+    "SELECT * FROM models m JOIN predictions p ON KEYS m.name",
+    "SELECT * FROM models m NEST states s ON KEYS m.name",
+    "SELECT * FROM models m LEFT JOIN audit a ON a.name = m.name",
+    "SELECT (SELECT RAW 1 FROM audit) AS x",
+    "SELECT * FROM models m WHERE EXISTS (SELECT 1 FROM audit a)",
+    "SELECT * FROM models WHERE name IN (SELECT RAW a.name FROM audit a)",
+    "SELECT RAW 1 FROM models UNION SELECT RAW 1 FROM states",
+    "WITH x AS (SELECT * FROM audit) SELECT * FROM x",
+    "WITH audit AS (SELECT * FROM audit) SELECT * FROM audit",
+    "SELECT * FROM (SELECT * FROM states) AS s",
+    "SELECT * FROM (SELECT * FROM ml.catalog.audit) AS s, models ml",
+    "SELECT * FROM models, (WITH audit AS (1) SELECT 1) AS q, audit",
+    "SELECT ARRAY (SELECT RAW 1 FROM predictions) FOR v IN [1] END AS x",
+    "SELECT * FROM models m USE KEYS (SELECT RAW 1 FROM audit)",
+    "SELECT * FROM (SELECT * FROM models) AS q ORDER BY (SELECT RAW 1 FROM audit)",
+    "SELECT * FROM m.summary.initializers AS t",  # a path is checked as a keyspace
+    "SELECT FROM audit",  # cannot be parsed, so cannot be checked
+]
+
+
 # -- damaged documents that list pages must skip (tests/test_web_damaged.py) -----------------
 
 

@@ -325,7 +325,16 @@ SQLPP_CASES: dict[str, str] = {
     "deeply nested calls": "SELECT " + "ABS(" * NESTING + "1" + ")" * NESTING,
     "deeply nested subqueries": "SELECT " + "(SELECT " * 500 + "1" + ")" * 500,
     "only whitespace": "   \n\t ",
+    # Issue 14/21: values too big for one statement, refused before they are built.
+    "repeat of repeat": 'SELECT RAW LENGTH(REPEAT(REPEAT("x",100000),100000))',
+    "rpad to 1e9": 'SELECT RAW LENGTH(RPAD("x",1e9,"y"))',
+    "array range to 1e9": "SELECT RAW ARRAY_LENGTH(ARRAY_RANGE(0, 1e9))",
+    "repeat 2^63 times": "SELECT RAW REPEAT('s', 9223372036854775808)",
+    "regexp lookahead (not RE2)": 'SELECT RAW REGEXP_CONTAINS("ab", "a(?=b)")',
 }
+
+# Statements over the 20 MiB limit on one value.
+TOO_BIG = {"repeat of repeat", "rpad to 1e9", "array range to 1e9", "repeat 2^63 times"}
 
 # Statements that would write: refused as such before they are parsed.
 WRITES = {"insert", "upsert", "update", "delete", "merge", "create index", "create primary index"}
@@ -359,6 +368,8 @@ def test_a_bad_statement_is_refused_by_the_workbench(case, reg):
         )
     if case == "100 KB statement":
         assert all(mentions(m, ("at most", "characters")) for m in messages), messages
+    if case in TOO_BIG:
+        assert all(mentions(m, ("exceeds limit",)) for m in messages), messages
 
 
 def test_bad_query_parameters_are_refused(reg):

@@ -60,8 +60,9 @@ def api(*methods: str) -> Callable:
 
 
 def _ref(version: str | None) -> int | str | None:
-    # isascii: "²".isdigit() is True but int("²") fails.
-    return int(version) if version and version.isascii() and version.isdigit() else version
+    return (
+        int(version) if version is not None and version.isascii() and version.isdigit() else version
+    )
 
 
 @api("GET")

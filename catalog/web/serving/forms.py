@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from typing import Any
 
 import numpy as np
 from django import forms
 
 from catalog.domain.jsonbody import JsonBodyError, decode_json
+from catalog.domain.limits import max_batch
 from inference.sessions import LoadedModel, TensorSpec
 
 # Up to this many features get one field each even without feature names.
@@ -200,18 +202,48 @@ def read_upload(upload: Any) -> np.ndarray:
         raise forms.ValidationError(f"The file is over {MAX_UPLOAD_BYTES // 2**20} MB.")
     data = upload.read()
     if data.startswith(b"\x93NUMPY"):
-        try:
-            array = np.load(io.BytesIO(data), allow_pickle=False)
-        except (ValueError, OSError) as e:
-            raise forms.ValidationError(f"Not a readable .npy file: {e}.") from None
-        if array.dtype.kind not in "biufU":
-            raise forms.ValidationError(f"A .npy of {array.dtype} cannot be sent.")
-        return array
+        return read_npy(data)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise forms.ValidationError("Upload a CSV (UTF-8 text) or a .npy file.") from None
     return read_csv_numbers(text)
+
+
+def read_npy(data: bytes) -> np.ndarray:
+    """Return the array of a .npy file, its header checked before any memory is taken.
+
+    The shape and dtype the header declares must fit the row limit (CATALOG_MAX_BATCH)
+    and the bytes actually sent, so a header declaring (10**12,) is refused, not loaded.
+    """
+    stream = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(stream)
+        elif version == (2, 0):
+            shape, _, dtype = np.lib.format.read_array_header_2_0(stream)
+        else:
+            raise ValueError(f"format version {version} is not supported")
+    except (ValueError, OSError, TypeError, SyntaxError) as e:
+        raise forms.ValidationError(f"Not a readable .npy file: {e}.") from None
+    if dtype.kind not in "biufU" or dtype.hasobject:
+        raise forms.ValidationError(f"A .npy of {dtype} cannot be sent.")
+    rows = shape[0] if shape else 1
+    if rows > max_batch():
+        raise forms.ValidationError(
+            f"The .npy has {rows} rows; at most {max_batch()} are accepted."
+        )
+    needed = math.prod(shape) * dtype.itemsize
+    if needed != len(data) - stream.tell():
+        raise forms.ValidationError(
+            f"The .npy header declares shape {tuple(shape)} of {dtype} ({needed} bytes)"
+            f" but the file holds {len(data) - stream.tell()} bytes of data."
+        )
+    try:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError) as e:
+        raise forms.ValidationError(f"Not a readable .npy file: {e}.") from None
 
 
 def read_csv_numbers(text: str) -> np.ndarray:

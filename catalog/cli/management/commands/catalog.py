@@ -11,9 +11,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from catalog.cli import check_commands
 from catalog.domain import transfer
 from catalog.domain.model_input import ModelInputError
-from catalog.domain.registry import RegistryError, get_registry, version_info
+from catalog.domain.registry import InvalidName, RegistryError, get_registry, version_info
 from catalog.onnxdoc import DocumentError
 from catalog.store import StoreError
 
@@ -28,6 +29,7 @@ SUBCOMMANDS = [
     "demo",
     "export",
     "import",
+    "check",
 ]
 
 
@@ -73,8 +75,9 @@ class Command(BaseCommand):
 
         p = sub.add_parser("delete", help="delete a version")
         p.add_argument("name")
-        p.add_argument("version", type=int)
+        p.add_argument("version", help="a version number (or the key part of a damaged one)")
         p.add_argument("--force", action="store_true", help="delete even if aliased")
+        check_commands.add_arguments(sub)
 
         p = sub.add_parser("demo", help="publish the demo catalog (idempotent)")
 
@@ -130,6 +133,8 @@ class Command(BaseCommand):
                 metadata = json.loads(opts["metadata"])
             except ValueError as e:
                 raise CommandError(f"--metadata is not valid JSON: {e}") from None
+            except RecursionError:
+                raise CommandError("--metadata is nested too deeply") from None
             if not isinstance(metadata, dict):
                 raise CommandError("--metadata must be a JSON object")
         for field in ("task", "framework"):
@@ -204,11 +209,26 @@ class Command(BaseCommand):
         self.stdout.write(f"{opts['name']}@{opts['alias']}: {before} -> {opts['version']}")
 
     def do_delete(self, opts: dict[str, Any]) -> None:
-        removed = get_registry().delete_version(
-            opts["name"], opts["version"], force=opts["force"], user="cli"
-        )
+        reg, version = get_registry(), opts["version"]
+        if not (version.isascii() and version.isdigit()):
+            self.stdout.write(check_commands.delete_damaged(reg, opts["name"], version))
+            return
+        try:
+            removed = reg.delete_version(
+                opts["name"], int(version), force=opts["force"], user="cli"
+            )
+        except InvalidName:  # a damaged document's name (a/b): no healthy version has it
+            self.stdout.write(check_commands.delete_damaged(reg, opts["name"], version))
+            return
         extra = f" (removed aliases: {', '.join(removed)})" if removed else ""
         self.stdout.write(f"deleted {opts['name']} version {opts['version']}{extra}")
+
+    def do_check(self, opts: dict[str, Any]) -> None:
+        count = check_commands.check(get_registry(), self.stdout)
+        if count:
+            raise CommandError(
+                f"{count} damaged document(s); remove one with: catalog delete NAME VERSION"
+            )
 
     def do_demo(self, opts: dict[str, Any]) -> None:
         from catalog.cli.demo import demo_items, publish_demo
@@ -253,7 +273,7 @@ class Command(BaseCommand):
             with open(opts["file"], encoding="utf-8") as f:
                 lines = f.readlines()
         # Check every line before writing anything, so a bad file imports nothing.
-        count = sum(1 for _ in transfer.read_jsonl(lines))
+        count = transfer.check_jsonl(lines, reg.ks.all())
         with tqdm(total=count, desc="import", unit="doc", file=sys.stderr, disable=None) as bar:
             n = transfer.import_records(reg.store, transfer.read_jsonl(lines), bar.update)
         self.stdout.write(f"imported {n} documents")
