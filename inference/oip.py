@@ -11,12 +11,13 @@ Decisions the protocol leaves open:
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from catalog.domain.jsonbody import JsonBodyError, decode_json
 
 # OIP datatype -> numpy dtype.
 NUMPY_TYPES: dict[str, np.dtype] = {
@@ -96,9 +97,9 @@ def parse_json(body: bytes) -> Any:
     if not body:
         raise ProtocolError("the request body is empty; send a JSON object")
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ProtocolError(f"malformed JSON: {e}") from None
+        return decode_json(body)
+    except JsonBodyError as e:
+        raise ProtocolError(str(e)) from None
 
 
 def parse_infer_request(value: Any) -> InferRequest:

@@ -22,29 +22,23 @@ contention, 503 the store failed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from catalog.domain.registry import InvalidName, ModelNotFound, RegistryError, get_registry
-from catalog.store import Conflict, StoreError
+from catalog.domain.jsonbody import decode_json
+from catalog.domain.registry import get_registry
 from catalog.web.permissions import api_write
 from inference.estimators import spec_from_mapping
 from inference.learning import (
-    AlreadyLearning,
-    DuplicateBatch,
-    NoLearningState,
     learn,
     learn_csv_bytes,
     learning_head,
 )
 from inference.learning_input import LearningError, parse_json
 from inference.learning_start import start_from_csv, start_from_json
-from inference.state import UntrustedState
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 
@@ -54,7 +48,7 @@ def _error(message: str, status: int) -> JsonResponse:
 
 
 def _json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Map learning and store errors to JSON responses; allow POST only."""
+    """Allow POST only; domain errors are answered by ``catalog.web.errors.ErrorMiddleware``."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -62,20 +56,7 @@ def _json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
             response = _error(f"method {request.method} not allowed", 405)
             response["Allow"] = "POST"
             return response
-        try:
-            return view(request, *args, **kwargs)
-        except (ModelNotFound, InvalidName, NoLearningState) as e:
-            return _error(str(e), 404)
-        except (DuplicateBatch, AlreadyLearning, Conflict) as e:
-            return _error(str(e), 409)
-        except UntrustedState as e:
-            return _error(str(e), 500)
-        except RegistryError as e:  # LearningError, PolicyError, InvalidModel
-            return _error(str(e), 400)
-        except RequestDataTooBig:
-            return _error("the request body is too large", 413)
-        except StoreError as e:
-            return _error(f"the document store failed: {e}", 503)
+        return view(request, *args, **kwargs)
 
     return wrapper
 
@@ -121,10 +102,7 @@ def api_learn(request: HttpRequest, name: str) -> HttpResponse:
         raise LearningError(
             "send text/csv (with ?label=COLUMN), a multipart 'file', or application/json"
         )
-    try:
-        body = json.loads(request.body or b"")
-    except (UnicodeDecodeError, ValueError) as e:
-        raise LearningError(f"malformed JSON: {e}") from None
+    body = decode_json(request.body)
     head = learning_head(reg, name)
     raw = parse_json(body, head.get("featureNames"), head["nFeatures"], request.GET.get("label"))
     if raw.labels is None and head["task"] != "clustering":
@@ -165,10 +143,7 @@ def api_start_learning(request: HttpRequest, name: str) -> HttpResponse:
         return JsonResponse(result.to_dict(), status=201)
     if request.content_type != "application/json":
         raise LearningError("send application/json, or a multipart form with a CSV 'file'")
-    try:
-        body = json.loads(request.body or b"")
-    except (UnicodeDecodeError, ValueError) as e:
-        raise LearningError(f"malformed JSON: {e}") from None
+    body = decode_json(request.body or b"")
     if not isinstance(body, dict):
         raise LearningError('send a JSON object: {"estimator": ..., "label": ..., "rows": [...]}')
     spec = spec_from_mapping({k: body.get(k) for k in SPEC_FIELDS})
