@@ -27,6 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
+from catalog.domain import limits
 from catalog.domain.registry import get_registry
 from catalog.web import security
 from catalog.web.serving import infer_http
@@ -61,8 +62,10 @@ class InferFastPath:
         return self.app(environ, start_response)
 
     def _eligible(self, environ: dict[str, Any]) -> bool:
-        if "HTTP_AUTHORIZATION" in environ or not getattr(settings, "CATALOG_PUBLIC_READS", True):
+        if "HTTP_AUTHORIZATION" in environ or not limits.public_reads():
             return False
+        if not _secure_enough(environ):
+            return False  # Django's SecurityMiddleware redirects it to HTTPS
         length = environ.get("CONTENT_LENGTH", "")
         if not length or not length.isdigit():
             return False  # chunked or missing: Django knows what to do
@@ -132,6 +135,18 @@ def _host_allowed(environ: dict[str, Any]) -> bool:
 # Host header -> allowed?, for the ALLOWED_HOSTS in force (validate_host costs ~10 µs).
 _hosts_seen: dict[tuple[str, tuple[str, ...]], bool] = {}
 MAX_HOSTS_SEEN = 64
+
+
+def _secure_enough(environ: dict[str, Any]) -> bool:
+    """Return False for a plain-HTTP request that SECURE_SSL_REDIRECT must send to HTTPS."""
+    if not getattr(settings, "SECURE_SSL_REDIRECT", False):
+        return True
+    if environ.get("wsgi.url_scheme") == "https":
+        return True
+    header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if not header:
+        return False
+    return environ.get(header[0], "").split(",")[0].strip() == header[1]
 
 
 def wrap(app: WSGIApp, warm_sessions: bool = True) -> WSGIApp:

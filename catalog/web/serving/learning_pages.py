@@ -22,7 +22,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from catalog.domain.registry import LATEST, RegistryError, get_registry
 from catalog.web import charts
 from catalog.web.browse import version_context
-from catalog.web.errors import catalog_errors
 from catalog.web.permissions import can_write, read_access, write_access
 from catalog.web.responses import json_response, wants_json
 from inference.estimators import ESTIMATORS, spec_from_mapping
@@ -109,7 +108,6 @@ def _read(upload: Any) -> bytes:
 
 @require_http_methods(["GET", "POST"])
 @write_access
-@catalog_errors
 def new_model(request: HttpRequest) -> HttpResponse:
     """Return the "New online model" form, or start learning and go to the Learn tab."""
     if request.method == "GET":
@@ -153,7 +151,6 @@ def _new_page(request: HttpRequest, form: StartForm, status: int = 200) -> HttpR
 
 @require_GET
 @read_access
-@catalog_errors
 def learn_page(request: HttpRequest, name: str) -> HttpResponse:
     """Return a learning model's Learn tab: state, learning curve, last steps, next batch."""
     reg = get_registry()
@@ -190,7 +187,6 @@ def _learn_page(
 
 @require_POST
 @write_access
-@catalog_errors
 def learn_batch(request: HttpRequest, name: str) -> HttpResponse:
     """Learn the uploaded batch; go back to the Learn tab showing the new version."""
     reg = get_registry()
