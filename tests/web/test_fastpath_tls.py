@@ -6,8 +6,10 @@ import io
 import json
 from wsgiref.util import setup_testing_defaults
 
+from django.core.wsgi import get_wsgi_application
+
 from catalog.domain.registry import get_registry
-from catalog.shell.wsgi import application
+from catalog.web.serving import fastpath
 from tests.models import matmul_model
 
 BODY = json.dumps(
@@ -15,7 +17,7 @@ BODY = json.dumps(
 ).encode()
 
 
-def call(**extra: str) -> tuple[str, dict[str, str], bytes]:
+def call(application, **extra: str) -> tuple[str, dict[str, str], bytes]:
     environ: dict = {
         "REQUEST_METHOD": "POST",
         "PATH_INFO": "/v2/models/mm/infer",
@@ -37,10 +39,13 @@ def call(**extra: str) -> tuple[str, dict[str, str], bytes]:
 
 def test_plain_http_infer_is_redirected_when_tls_is_on(catalog_store, settings):
     get_registry().publish("mm", matmul_model(4, 2))
-    assert call()[0].startswith("200")
+    plain = fastpath.wrap(get_wsgi_application(), warm_sessions=False)
+    assert call(plain)[0].startswith("200")
     settings.SECURE_SSL_REDIRECT = True
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    status, headers, _ = call()
+    # A server started with TLS on (Django reads the redirect setting when it starts).
+    tls = fastpath.wrap(get_wsgi_application(), warm_sessions=False)
+    status, headers, _ = call(tls)
     assert status.startswith("301") and headers["Location"].startswith("https://")
-    status, _, body = call(HTTP_X_FORWARDED_PROTO="https")
+    status, _, body = call(tls, HTTP_X_FORWARDED_PROTO="https")
     assert status.startswith("200") and json.loads(body)["model_name"] == "mm"
