@@ -18,8 +18,11 @@ from catalog.sqlpp.errors import (
     SqlppSyntaxError,
     SqlppTimeout,
 )
+from catalog.sqlpp.executor import compile_select
 from catalog.sqlpp.parser import NON_SELECT, statement_keyword
 from catalog.sqlpp.parser import parse as _parse
+from catalog.sqlpp.scope import Context
+from catalog.sqlpp.values import MISSING, sanitize
 
 __all__ = [
     "Source",
@@ -67,10 +70,6 @@ def execute(
     deadline: float | None = None,
 ) -> list[Any]:
     """Run one SQL++ statement; return the result rows (JSON-able values, MISSING omitted)."""
-    from catalog.sqlpp.compiler import Context
-    from catalog.sqlpp.executor import compile_select
-    from catalog.sqlpp.values import MISSING, sanitize
-
     if not isinstance(statement, str):
         raise SqlppError("statement must be a string")
     kw = statement_keyword(statement)
@@ -82,7 +81,7 @@ def execute(
         raise SqlppError("params must be a dict ($name) or a list ($1, ?)")
     try:
         q = parse(statement)
-        ctx = Context(params, source, query_context, deadline)
+        ctx = Context(params, source, query_context, deadline, compile_select)
         rows = compile_select(q, ctx)({})
         return [sanitize(r) for r in rows if r is not MISSING]
     except SqlppError:

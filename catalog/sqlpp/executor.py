@@ -12,10 +12,11 @@ from typing import Any
 
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.aggregates import AGGREGATES, Accumulator
-from catalog.sqlpp.compiler import DEFAULT, META_DEFAULT, Compiler, Context, agg_key
+from catalog.sqlpp.compiler import Compiler
 from catalog.sqlpp.errors import SqlppError, SqlppTimeout
 from catalog.sqlpp.from_terms import FromPlan
 from catalog.sqlpp.parser import implicit_name
+from catalog.sqlpp.scope import DEFAULT, META_DEFAULT, Context, agg_key
 from catalog.sqlpp.values import MISSING, T_NULL, collate, hkey, is_num, rank, truth
 
 Env = dict
