@@ -36,8 +36,8 @@ def learn_from_feedback(
         docs = reg.store.query(
             "SELECT p.id, p.inputs, p.feedback FROM predictions p"
             " WHERE p.model = $name AND p.feedback IS VALUED"
-            " AND (p.feedback.at > $at OR (p.feedback.at = $at AND p.id > $id))"
-            " ORDER BY p.feedback.at, p.id LIMIT $limit",
+            " AND (p.feedback.`at` > $at OR (p.feedback.`at` = $at AND p.id > $id))"
+            " ORDER BY p.feedback.`at`, p.id LIMIT $limit",
             {"name": name, "at": at or "", "id": pid, "limit": int(limit)},
             query_context=reg.ks.query_context,
         )

@@ -1,7 +1,7 @@
 """Data for the versions page: the learning history of a model and weight drift per version.
 
 Alias moves are in the registry's ``audit`` documents
-(``SELECT a.* FROM audit a WHERE a.name = $name ORDER BY a.at``).
+(``SELECT a.* FROM audit a WHERE a.name = $name ORDER BY a.`at```).
 """
 
 from __future__ import annotations

@@ -4,100 +4,13 @@ from __future__ import annotations
 
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.errors import SqlppError, SqlppSyntaxError
+from catalog.sqlpp.keywords import RESERVED, RESERVED_ALIAS, RESERVED_FUNCTION
 from catalog.sqlpp.lexer import Token, tokenize
 
 # Nesting guards: the parser recurses once per nesting level, the evaluator per tree level.
 MAX_PARSE_DEPTH = 100
 MAX_TREE_DEPTH = 150
 
-RESERVED = frozenset(
-    [
-        "ALL",
-        "AND",
-        "ANY",
-        "ARRAY",
-        "AS",
-        "ASC",
-        "BETWEEN",
-        "BY",
-        "CASE",
-        "CREATE",
-        "DELETE",
-        "DESC",
-        "DISTINCT",
-        "DROP",
-        "ELEMENT",
-        "ELSE",
-        "END",
-        "EVERY",
-        "EXCEPT",
-        "EXCLUDE",
-        "EXISTS",
-        "FALSE",
-        "FIRST",
-        "FLATTEN",
-        "FOR",
-        "FROM",
-        "GRANT",
-        "GROUP",
-        "HAVING",
-        "IN",
-        "INNER",
-        "INSERT",
-        "INTERSECT",
-        "IS",
-        "JOIN",
-        "KEY",
-        "KEYS",
-        "LEFT",
-        "LET",
-        "LETTING",
-        "LIKE",
-        "LIMIT",
-        "MERGE",
-        "MISSING",
-        "NEST",
-        "NOT",
-        "NULL",
-        "OBJECT",
-        "OFFSET",
-        "ON",
-        "OR",
-        "ORDER",
-        "OUTER",
-        "RAW",
-        "RIGHT",
-        "SATISFIES",
-        "SELECT",
-        "SOME",
-        "THEN",
-        "TRUE",
-        "UNION",
-        "UNNEST",
-        "UPDATE",
-        "UPSERT",
-        "USE",
-        "VALUE",
-        "VALUED",
-        "WHEN",
-        "WHERE",
-        "WITH",
-        "WITHIN",
-        "ALTER",
-        "BUILD",
-        "EXPLAIN",
-        "PREPARE",
-        "EXECUTE",
-        "INFER",
-        "REVOKE",
-        "RETURNING",
-        "SET",
-        "UNSET",
-        "UNKNOWN",
-        "KNOWN",
-        "NULLS",
-    ]
-)
 # Keywords that begin a statement other than a query.
 NON_SELECT = frozenset(
     [
@@ -193,7 +106,7 @@ class ExprParser:
         if t.kind == "qid":
             self.i += 1
             return t.value, t.ci
-        if t.kind == "id" and t.upper not in RESERVED:
+        if t.kind == "id" and t.upper not in RESERVED_ALIAS:
             self.i += 1
             return t.value, False
         self.fail(f"expected {what}, found {self.describe(t)}")
@@ -203,7 +116,7 @@ class ExprParser:
         if self.accept_kw("AS"):
             return self.ident("alias")[0]
         t = self.peek()
-        if t.kind == "qid" or (t.kind == "id" and t.upper not in RESERVED):
+        if t.kind == "qid" or (t.kind == "id" and t.upper not in RESERVED_ALIAS):
             return self.ident()[0]
         return None
 
@@ -319,9 +232,11 @@ class ExprParser:
             self.expect_op("]")
             return A.DynField(left, name)
         t = self.peek()
-        if t.kind == "id" or t.kind == "qid":
+        if t.kind == "qid" or (t.kind == "id" and t.upper not in RESERVED):
             self.i += 1
             return A.Field(left, t.value, t.ci)
+        if t.kind == "id":
+            self.fail(f"{t.value} is a reserved word: escape it as `{t.value}` after '.'", t)
         self.fail("expected a field name after '.'")
         raise AssertionError
 
@@ -418,11 +333,13 @@ class ExprParser:
             self.expect_kw("END")
             return A.Comprehension(u.lower(), e, binds, when, key)
         if self.is_op("("):
-            if u in RESERVED and u not in ("LEFT", "RIGHT", "REPLACE", "KEYS"):
+            if u in RESERVED_FUNCTION:
                 self.fail(f"unexpected keyword {t.value}", t)
             return self.call(t)
+        if u == "SELF":
+            return A.Ident(t.value)
         if u in RESERVED:
-            self.fail(f"unexpected keyword {t.value}", t)
+            self.fail(f"unexpected keyword {t.value} (a reserved word: escape it as `{t.value}`)", t)
         return A.Ident(t.value)
 
     def call(self, t: Token) -> A.Node:

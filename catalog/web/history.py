@@ -13,7 +13,7 @@ from typing import Any
 from catalog.registry import Registry
 from catalog.store import QueryError
 
-AUDIT_QUERY = "SELECT a.* FROM audit a WHERE a.name = $name ORDER BY a.at DESC"
+AUDIT_QUERY = "SELECT a.* FROM audit a WHERE a.name = $name ORDER BY a.`at` DESC"
 VERSIONS_QUERY = (
     "SELECT m.version, m.metadata.metrics AS metrics, m.lineage FROM models m WHERE m.name = $name"
 )
