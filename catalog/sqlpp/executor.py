@@ -353,7 +353,7 @@ class SubSelectPlan:
             for e in envs:
                 v = proj(e)
                 if raw and v is MISSING:
-                    continue
+                    v = None  # Couchbase returns a MISSING raw value as null
                 if lo:
                     lo -= 1
                     continue
@@ -366,7 +366,7 @@ class SubSelectPlan:
         for e in envs:
             v = proj(e)
             if raw and v is MISSING:
-                continue
+                v = None
             if exclude:
                 v = self._exclude(v, e)
             if seen is not None:
