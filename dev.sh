@@ -2,6 +2,7 @@
 # The two quick-start commands:
 #   ./dev.sh serve   set up, create a demo catalog, serve it on http://127.0.0.1:8000
 #   ./dev.sh test    set up, run every test
+#   ./dev.sh fuzz    random-seed exploration (SQL++ against cbq-engine, hypothesis fuzzers)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -35,8 +36,21 @@ case "${1:-}" in
     shift
     exec "$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-2}" "$@"
     ;;
+  fuzz)
+    # Random exploration: ./dev.sh fuzz [MINUTES]. The SQL++ corpus against cbq-engine with
+    # random seeds (every difference appended to var/fuzz/sqlpp-differences.py as a ready
+    # regression case), then the hypothesis fuzz tests with random seeds (profile "fuzz").
+    setup
+    minutes=${2:-10}
+    mkdir -p var/fuzz
+    "$VENV/bin/python" -m tests.sqlpp_reference.run --minutes "$minutes" \
+      --out var/fuzz/sqlpp-differences.py || true
+    HYPOTHESIS_PROFILE=fuzz exec "$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-2}" -m fuzz \
+      --hypothesis-show-statistics tests/test_fuzz_sqlpp.py tests/test_fuzz_api.py \
+      tests/test_fuzz_onnxdoc.py
+    ;;
   *)
-    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args]" >&2
+    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args] | ./dev.sh fuzz [MINUTES]" >&2
     exit 2
     ;;
 esac

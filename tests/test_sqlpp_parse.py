@@ -78,7 +78,7 @@ def test_recursive_with_is_not_supported_yet():
 
 
 def test_unknown_functions_are_named_in_the_error():
-    with pytest.raises(SqlppError, match="unknown function NO_SUCH_FN"):
+    with pytest.raises(SqlppSyntaxError, match="invalid function NO_SUCH_FN"):
         execute("SELECT NO_SUCH_FN(1)", source=EmptySource())
 
 

@@ -21,6 +21,7 @@ from catalog.sqlpp.errors import (
 from catalog.sqlpp.executor import compile_select
 from catalog.sqlpp.parser import NON_SELECT, statement_keyword
 from catalog.sqlpp.parser import parse as _parse
+from catalog.sqlpp.projection import integral_as_int
 from catalog.sqlpp.scope import Context
 from catalog.sqlpp.values import MISSING, sanitize
 
@@ -83,7 +84,7 @@ def execute(
         q = parse(statement)
         ctx = Context(params, source, query_context, deadline, compile_select)
         rows = compile_select(q, ctx)({})
-        return [sanitize(r) for r in rows if r is not MISSING]
+        return [integral_as_int(sanitize(r)) for r in rows if r is not MISSING]
     except SqlppError:
         raise
     except RecursionError:

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.errors import SqlppError, SqlppSyntaxError
+from catalog.sqlpp.functions import AGGREGATES, FUNCTIONS
 from catalog.sqlpp.keywords import RESERVED, RESERVED_ALIAS, RESERVED_FUNCTION
 from catalog.sqlpp.lexer import Token, tokenize
+
+# Window-only functions (aggregates may also take OVER).
+WINDOW_FUNCTIONS = frozenset(
+    ["row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead",
+     "first_value", "last_value", "nth_value", "ratio_to_report"]  # fmt: skip
+)
 
 # Nesting guards: the parser recurses once per nesting level, the evaluator per tree level.
 MAX_PARSE_DEPTH = 100
@@ -373,7 +380,22 @@ class ExprParser:
             else:
                 self.ident()
             c.over = True
+        self.check_function(c, t)
         return c
+
+    def check_function(self, c: A.Call, t: Token) -> None:
+        """Refuse an unknown function or a wrong argument count, as Couchbase's parser does."""
+        name = c.name
+        if name in AGGREGATES or name in WINDOW_FUNCTIONS or name == "meta":
+            return
+        spec = FUNCTIONS.get(name)
+        if spec is None:
+            self.fail(f"invalid function {t.value}", t)
+            return
+        _, lo, hi = spec
+        if len(c.args) < lo or (hi is not None and len(c.args) > hi):
+            want = str(lo) if lo == hi else f"{lo} to {hi if hi is not None else 'any'}"
+            self.fail(f"function {name.upper()}() takes {want} arguments, got {len(c.args)}", t)
 
     def for_bindings(self) -> list[A.Binding]:
         out = []

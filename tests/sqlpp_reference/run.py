@@ -47,7 +47,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="append differences to this file")
     ap.add_argument("-v", action="store_true", help="print every difference")
     args = ap.parse_args()
-    from .compare import check
+    from .compare import check_many
     from .corpus import statements
 
     store, cbq = setup()
@@ -57,8 +57,7 @@ def main() -> None:
     try:
         while True:
             seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
-            for statement, params in statements(seed, args.count):
-                why = check(store, cbq, statement, params)
+            for statement, params, why in check_many(store, cbq, statements(seed, args.count)):
                 tried += 1
                 if why is None:
                     continue
