@@ -25,6 +25,7 @@ from catalog.sqlpp.scope import (
     meta_key,
 )
 from catalog.sqlpp.values import MISSING, collate, equals, hkey, is_num, truth
+from catalog.sqlpp.window import WINDOW_FUNCTIONS, win_key
 
 
 class Compiler(CollectionsMixin):
@@ -35,6 +36,7 @@ class Compiler(CollectionsMixin):
         self.ctx = ctx
         self.aggs = aggs or {}  # id(Call node) -> aggregate slot
         self.varying = varying  # names whose value changes from row to row
+        self.wins: dict[int, int] = {}  # id(window Call node) -> window slot
 
     def compile(self, n: A.Node) -> Fn:
         m = getattr(self, "c_" + type(n).__name__, None)
@@ -350,10 +352,14 @@ class Compiler(CollectionsMixin):
         return simple
 
     def c_Call(self, n: A.Call) -> Fn:
-        if n.over:
-            raise SqlppNotSupported(
-                f"window functions ({n.name.upper()} ... OVER) are not supported yet"
-            )
+        if n.over is not None:
+            slot = self.wins.get(id(n))
+            if slot is None:
+                raise SqlppError(f"window function {n.name.upper()}() is not allowed here")
+            k = win_key(slot)
+            return lambda env: env.get(k, None)
+        if n.name in WINDOW_FUNCTIONS:
+            raise SqlppError(f"{n.name.upper()}() needs an OVER clause")
         if n.name in AGGREGATES:
             slot = self.aggs.get(id(n))
             if slot is None:

@@ -281,6 +281,6 @@ RESERVED_ALIAS = KEYWORDS - ALIAS_KEYWORDS
 # Reserved as an identifier in an expression or a path (n1ql.y permitted_identifiers).
 RESERVED = RESERVED_ALIAS - {"ORDER"}
 # Keywords that may name a function: permitted identifiers and REPLACE.
-RESERVED_FUNCTION = RESERVED - {"REPLACE"}
+RESERVED_FUNCTION = RESERVED - {"REPLACE", "NTH_VALUE"}
 
 __all__ = ["KEYWORDS", "RESERVED", "RESERVED_ALIAS", "RESERVED_FUNCTION"]

@@ -221,6 +221,15 @@ class Parser(ExprParser):
             s.letting = self.bindings()
         if self.accept_kw("HAVING"):
             s.having = self.expr()
+        if self.accept_kw("WINDOW"):
+            while True:
+                name = self.ident("window name")[0]
+                self.expect_kw("AS")
+                if not self.is_op("("):
+                    self.fail("expected '(' after WINDOW name AS")
+                s.windows[name] = self.window_spec()
+                if not self.accept_op(","):
+                    break
 
     def bindings(self) -> list[tuple[str, A.Node]]:
         out = []

@@ -7,12 +7,9 @@ from catalog.sqlpp.errors import SqlppError, SqlppSyntaxError
 from catalog.sqlpp.functions import AGGREGATES, FUNCTIONS
 from catalog.sqlpp.keywords import RESERVED, RESERVED_ALIAS, RESERVED_FUNCTION
 from catalog.sqlpp.lexer import Token, tokenize
+from catalog.sqlpp.window import WINDOW_FUNCTIONS
 
-# Window-only functions (aggregates may also take OVER).
-WINDOW_FUNCTIONS = frozenset(
-    ["row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead",
-     "first_value", "last_value", "nth_value", "ratio_to_report"]  # fmt: skip
-)
+_FRAME_UNITS = ("ROWS", "RANGE", "GROUPS")
 
 # Nesting guards: the parser recurses once per nesting level, the evaluator per tree level.
 MAX_PARSE_DEPTH = 100
@@ -346,7 +343,9 @@ class ExprParser:
         if u == "SELF":
             return A.Ident(t.value)
         if u in RESERVED:
-            self.fail(f"unexpected keyword {t.value} (a reserved word: escape it as `{t.value}`)", t)
+            self.fail(
+                f"unexpected keyword {t.value} (a reserved word: escape it as `{t.value}`)", t
+            )
         return A.Ident(t.value)
 
     def call(self, t: Token) -> A.Node:
@@ -372,16 +371,74 @@ class ExprParser:
         while self.peek().upper in ("RESPECT", "IGNORE", "FROM"):
             if self.peek().upper == "FROM" and not self.is_kw("FIRST", "LAST", k=1):
                 break
-            self.i += 2
-        if self.is_kw("OVER"):
-            self.next()
-            if self.is_op("("):
-                self.skip_parens()
+            word, what = self.next().upper, self.next().upper
+            if word == "FROM":
+                c.from_last = what == "LAST"
             else:
-                self.ident()
-            c.over = True
+                if what != "NULLS":
+                    self.fail(f"expected NULLS after {word}")
+                c.ignore_nulls = word == "IGNORE"
+        if self.accept_kw("OVER"):
+            c.over = self.window_spec()
         self.check_function(c, t)
         return c
+
+    def window_spec(self) -> A.Window:
+        """Parse what follows OVER: a window name, or ( [name] [PARTITION BY] [ORDER BY] [frame] )."""
+        if not self.is_op("("):
+            return A.Window(ref=self.ident("window name")[0])
+        self.next()
+        w = A.Window()
+        t = self.peek()
+        if t.kind == "qid" or (
+            t.kind == "id" and t.upper not in RESERVED_ALIAS and t.upper not in _FRAME_UNITS
+        ):
+            w.ref = self.ident()[0]
+        if self.accept_kw("PARTITION"):
+            self.expect_kw("BY")
+            w.partition.append(self.expr())
+            while self.accept_op(","):
+                w.partition.append(self.expr())
+        if self.accept_kw("ORDER"):
+            self.expect_kw("BY")
+            w.order = self.order_terms()  # type: ignore[attr-defined]
+        if self.is_kw(*_FRAME_UNITS):
+            unit = self.next().upper.lower()
+            if self.accept_kw("BETWEEN"):
+                start = self.frame_bound()
+                self.expect_kw("AND")
+                end = self.frame_bound()
+            else:
+                start, end = self.frame_bound(), ("current", None)
+            w.frame = A.Frame(unit, start, end)
+            if self.accept_kw("EXCLUDE"):
+                if self.accept_kw("CURRENT"):
+                    self.expect_kw("ROW")
+                    w.frame.exclude = "current row"
+                elif self.accept_kw("GROUP"):
+                    w.frame.exclude = "group"
+                elif self.accept_kw("TIES"):
+                    w.frame.exclude = "ties"
+                else:
+                    self.expect_kw("NO")
+                    self.expect_kw("OTHERS")
+        self.expect_op(")")
+        return w
+
+    def frame_bound(self) -> tuple[str, A.Node | None]:
+        if self.accept_kw("UNBOUNDED"):
+            if self.accept_kw("PRECEDING"):
+                return ("unbounded preceding", None)
+            self.expect_kw("FOLLOWING")
+            return ("unbounded following", None)
+        if self.accept_kw("CURRENT"):
+            self.expect_kw("ROW")
+            return ("current", None)
+        e = self.expr()
+        if self.accept_kw("PRECEDING"):
+            return ("preceding", e)
+        self.expect_kw("FOLLOWING")
+        return ("following", e)
 
     def check_function(self, c: A.Call, t: Token) -> None:
         """Refuse an unknown function or a wrong argument count, as Couchbase's parser does."""
