@@ -267,3 +267,15 @@ class Select:
     order: list[OrderTerm] = field(default_factory=list)
     limit: Node | None = None
     offset: Node | None = None
+
+
+@dataclass(slots=True)
+class RecursiveWith(Node):
+    """WITH RECURSIVE name AS (anchor UNION [ALL] step) [CYCLE exprs RESTRICT] [OPTIONS {...}]."""
+
+    name: str
+    anchor: SubSelect | Select | SetOp
+    step: SubSelect | Select
+    union_all: bool
+    cycle: list[Node] = field(default_factory=list)
+    options: Node | None = None

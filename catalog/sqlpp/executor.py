@@ -15,6 +15,7 @@ from catalog.sqlpp.errors import SqlppError, SqlppTimeout
 from catalog.sqlpp.from_terms import FromPlan
 from catalog.sqlpp.ordering import sort_keyed
 from catalog.sqlpp.parser import implicit_name
+from catalog.sqlpp.recursive import RecursivePlan
 from catalog.sqlpp.scope import DEFAULT, META_DEFAULT, Context, agg_key
 from catalog.sqlpp.values import MISSING, hkey, is_num, truth
 from catalog.sqlpp.window import WindowPlan, collect_windows
@@ -43,7 +44,17 @@ class SelectPlan:
         ctx.with_names.update(name for name, _ in q.with_)
         for name, e in q.with_:
             c = Compiler(ctx, varying=varying)
-            self.with_.append((name, c.compile(e)))
+            if isinstance(e, A.RecursiveWith):
+                inner = varying | {name}
+                plan = RecursivePlan(
+                    name, _plan_term(e.anchor, ctx, varying).run,
+                    _plan_term(e.step, ctx, inner).run, e.union_all,
+                    [c.compile(x) for x in e.cycle],
+                    c.compile(e.options) if e.options is not None else None, ctx,
+                )  # fmt: skip
+                self.with_.append((name, plan.run))
+            else:
+                self.with_.append((name, c.compile(e)))
             varying = varying | {name}
         self.q = q
         self.body: Any
