@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from .compare import check
-from .statements import params_for, readme_statements
+from .compare import check, run_embedded
+from .statements import (
+    LINEAGE_EXAMPLE,
+    LINEAGE_PARAMS,
+    RANK_EXAMPLE,
+    params_for,
+    readme_statements,
+)
 
 
 def _assert_same(reference, statement, params=None):
@@ -47,3 +53,29 @@ def test_the_history_page_queries(reference):
     history = pytest.importorskip("catalog.web.history")
     for statement in (history.AUDIT_QUERY, history.VERSIONS_QUERY):
         _assert_same(reference, statement, {"name": "iris-svc"})
+
+
+def test_the_lineage_example_walks_to_the_first_ancestor(reference):
+    _assert_same(reference, LINEAGE_EXAMPLE, LINEAGE_PARAMS)
+    rows = run_embedded(reference.store, LINEAGE_EXAMPLE, LINEAGE_PARAMS).rows
+    assert [r["version"] for r in rows] == [6, 5, 4, 3, 2, 1]
+    assert rows[-1]["parent"] is None
+
+
+def test_the_rank_example_ranks_as_couchbase_would(reference):
+    """cbq-engine here is the Community Edition: it refuses window functions (3230), so the
+    ranks are checked against RANK's definition over the rows Couchbase returns without it."""
+    assert reference.cbq.query(RANK_EXAMPLE).code == 3230
+    plain = reference.cbq.query(
+        "SELECT m.name, m.version, m.metadata.metrics.accuracy FROM models m"
+        " WHERE m.metadata.metrics.accuracy IS VALUED"
+    ).rows
+    want = {}
+    for r in plain:
+        better = [x for x in plain if x["name"] == r["name"] and x["accuracy"] > r["accuracy"]]
+        want[(r["name"], r["version"])] = len(better) + 1
+    got = run_embedded(reference.store, RANK_EXAMPLE).rows
+    assert {(r["name"], r["version"]): r["accuracy_rank"] for r in got} == want
+    assert [(r["name"], r["accuracy_rank"]) for r in got] == sorted(
+        (r["name"], r["accuracy_rank"]) for r in got
+    )

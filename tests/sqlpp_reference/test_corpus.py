@@ -21,7 +21,9 @@ SIZE = int(os.environ.get("SQLPP_CORPUS_SIZE", "2000"))
 def test_generated_corpus_matches_couchbase(reference):
     t0 = time.monotonic()
     found, unknown, no_reference, fixed = [], [], 0, []
-    for statement, params, why in check_many(reference.store, reference.cbq, statements(SEED, SIZE)):
+    for statement, params, why in check_many(
+        reference.store, reference.cbq, statements(SEED, SIZE)
+    ):
         if why is None:
             if statement in KNOWN:
                 fixed.append(statement)
