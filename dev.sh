@@ -49,8 +49,17 @@ case "${1:-}" in
       --hypothesis-show-statistics tests/test_fuzz_sqlpp.py tests/test_fuzz_api.py \
       tests/test_fuzz_onnxdoc.py
     ;;
+  mutate)
+    # Mutation testing of the security and wiring modules ([tool.mutmut] in pyproject.toml);
+    # optional arguments select mutants by name, e.g. 'catalog.web.permissions*'.
+    setup
+    shift
+    rm -rf mutants
+    "$VENV/bin/mutmut" run "$@" || true
+    exec "$VENV/bin/mutmut" results
+    ;;
   *)
-    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args] | ./dev.sh fuzz [MINUTES]" >&2
+    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args] | ./dev.sh fuzz [MINUTES] | ./dev.sh mutate [mutant glob]" >&2
     exit 2
     ;;
 esac

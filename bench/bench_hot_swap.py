@@ -39,9 +39,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.shell.settings")
 
-from catalog.registry import Registry  # noqa: E402
+from catalog.domain.registry import Registry  # noqa: E402
 from catalog.store import open_store  # noqa: E402
 
 NAME = "iris-online"
@@ -262,7 +262,7 @@ def main() -> int:
     server = subprocess.Popen(
         [
             gunicorn,
-            "catalog.wsgi",
+            "catalog.shell.wsgi",
             "--bind",
             f"{HOST}:{port}",
             "--workers",

@@ -27,9 +27,9 @@ from google.protobuf import json_format
 from onnx import TensorProto, helper, numpy_helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.shell.settings")
 
-from catalog.registry import Registry  # noqa: E402
+from catalog.domain.registry import Registry  # noqa: E402
 from catalog.store import open_store  # noqa: E402
 from catalog.store.base import MAX_VALUE_BYTES  # noqa: E402
 
@@ -65,7 +65,7 @@ def iris_svc() -> onnx.ModelProto:
     from sklearn.datasets import load_iris
     from sklearn.svm import SVC
 
-    from catalog.model_input import from_sklearn
+    from catalog.domain.model_input import from_sklearn
 
     X, y = load_iris(return_X_y=True)
     return from_sklearn(SVC().fit(X, y), X[:1].astype(np.float32))[0]
@@ -162,7 +162,6 @@ def main() -> None:
             )
             rows.append(r)
             print(json.dumps(r), flush=True)
-
 
     def fmt(v):
         return "n/a" if v is None else f"{v:.1f}"

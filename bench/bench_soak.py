@@ -1,6 +1,6 @@
 """Soak: gunicorn under a mixed load for N minutes; no 5xx, steady latency, flat memory.
 
-Starts gunicorn (this virtualenv, ``catalog.wsgi``, 127.0.0.1 only, 2 workers) on a
+Starts gunicorn (this virtualenv, ``catalog.shell.wsgi``, 127.0.0.1 only, 2 workers) on a
 temporary catalog with the demo models, then runs client threads that loop until the
 time is up over a mix of requests: searches, SQL++ queries on ``/api/query``, OIP
 predictions on the demo classifiers and on the model being republished, and publishes
@@ -133,7 +133,7 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> s
     gunicorn = Path(PYTHON).with_name("gunicorn")
     cmd = [
         str(gunicorn),
-        "catalog.wsgi",
+        "catalog.shell.wsgi",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
@@ -287,12 +287,12 @@ class Publisher:
     def _registry(self) -> Any:
         if self.registry is None:
             os.environ.update({k: self.env[k] for k in ("CATALOG_STORE", "DJANGO_DB")})
-            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.settings")
+            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.shell.settings")
             sys.path.insert(0, str(ROOT))
             import django
 
             django.setup()
-            from catalog.registry import get_registry
+            from catalog.domain.registry import get_registry
 
             self.registry = get_registry()
         return self.registry

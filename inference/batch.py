@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from catalog.registry import Registry
+from catalog.domain.registry import Registry
 from inference.oip import InferRequest, InputTensor, ProtocolError
-from inference.predict import Prediction, classifier_outputs, infer, max_batch
+from inference.predict import classifier_outputs, infer, max_batch
+from inference.prediction import Prediction
 from inference.sessions import LoadedModel, load_model
 
 # Largest CSV accepted (bytes); rows are limited by CATALOG_MAX_BATCH as well.

@@ -28,14 +28,14 @@ import uuid
 import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import onnx
 
-from catalog.registry import CAS_RETRIES, Registry, check_name
+from catalog.domain import cas
+from catalog.domain.registry import Registry, check_name, now_iso
 from catalog.store import Conflict, NotFound
 from inference.learning_input import (
     LearningError,
@@ -140,10 +140,6 @@ class Batch:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _holdout_key(name: str) -> str:
     return f"{name}::holdout"
 
@@ -246,8 +242,8 @@ def start_learning(
         "description": description,
         "recentBatches": [batch_id],
         "feedbackCursor": None,
-        "createdAt": _now(),
-        "updatedAt": _now(),
+        "createdAt": now_iso(),
+        "updatedAt": now_iso(),
     }
     reg.store.upsert(reg.ks.states, _holdout_key(name), hold)
     reg.store.insert(reg.ks.states, state_key, data)
@@ -387,9 +383,13 @@ def run_step(
     check_name(name)
     override = None if policy is None else policy_from_spec(policy)  # refuse a bad one early
     holdout: dict[str, Any] | None = None
-    for attempt in range(CAS_RETRIES):
+    attempts = 0
+
+    def attempt() -> StepResult:
+        nonlocal holdout, attempts
+        attempts += 1
         try:
-            head, cas = reg.store.get(reg.ks.states, name)
+            head, head_cas = reg.store.get(reg.ks.states, name)
         except NotFound:
             raise NoLearningState(
                 f"model {name!r} has no learning state; start it with start_learning"
@@ -399,8 +399,8 @@ def run_step(
             raise DuplicateBatch(f"batch {batch.batch_id!r} was already learned by {name!r}")
         try:
             blob, _ = reg.store.get(reg.ks.states, head["stateKey"])
-        except NotFound:
-            continue  # a learner committed after we read the head and removed that state
+        except NotFound:  # a learner committed after we read the head and removed that state
+            raise cas.Retry("the learning state moved on") from None
         estimator = load_state(blob)
         try:
             with warnings.catch_warnings():
@@ -423,20 +423,21 @@ def run_step(
             "rowsSeen": head["rowsSeen"] + int(batch.X.shape[0]),
             "batches": head.get("batches", 0) + 1,
             "recentBatches": [*head.get("recentBatches", []), batch.batch_id][-RECENT_BATCHES:],
-            "updatedAt": _now(),
+            "updatedAt": now_iso(),
         }
         reg.store.insert(reg.ks.states, new_head["stateKey"], data)
         try:
-            reg.store.replace(reg.ks.states, name, new_head, cas=cas)
-        except (Conflict, NotFound):
+            cas.write(reg.store, reg.ks.states, name, new_head, head_cas)
+        except cas.Retry:
             _discard(reg, new_head["stateKey"])
-            continue
+            raise
         _discard(reg, head["stateKey"])
         chosen = override or policy_from_spec(head.get("policy"))
         return _publish(
-            reg, name, new_head, proto, derived, metrics, batch, chosen, user, attempt, started
+            reg, name, new_head, proto, derived, metrics, batch, chosen, user, attempts - 1, started
         )
-    raise LearningError(f"too much contention on the learning state of {name!r}; try again")
+
+    return cas.retry(attempt, f"the learning state of {name!r}")
 
 
 def _discard(reg: Registry, key: str) -> None:
@@ -527,24 +528,22 @@ def _versions(reg: Registry, name: str) -> dict[str, int]:
 
 def _record_version(reg: Registry, name: str, generation: int, version: int) -> None:
     """Remember which version a generation published (its own document, its own CAS)."""
-    for _ in range(CAS_RETRIES):
-        try:
-            doc, cas = reg.store.get(reg.ks.states, _versions_key(name))
-        except NotFound:
-            doc, cas = {"name": name, "generations": {}}, None
+
+    def change(doc: dict[str, Any]) -> dict[str, Any]:
         gens = doc.setdefault("generations", {})
         gens[str(generation)] = version
         if len(gens) > RECENT_VERSIONS:
             for g in sorted(gens, key=int)[: len(gens) - RECENT_VERSIONS]:
                 del gens[g]
-        try:
-            if cas is None:
-                reg.store.insert(reg.ks.states, _versions_key(name), doc)
-            else:
-                reg.store.replace(reg.ks.states, _versions_key(name), doc, cas=cas)
-            return
-        except Conflict:
-            continue
+        return doc
+
+    cas.update(
+        reg.store,
+        reg.ks.states,
+        _versions_key(name),
+        change,
+        initial=lambda: {"name": name, "generations": {}},
+    )
 
 
 _metrics_cache: dict[tuple[str, str, str, int], dict[str, float]] = {}
@@ -569,7 +568,8 @@ def _promote(
     user: str | None,
 ) -> tuple[bool, int | None, str]:
     """Move production to ``version`` if the policy allows; never backwards."""
-    for _ in range(CAS_RETRIES):
+
+    def attempt() -> tuple[bool, int | None, str]:
         production = reg.aliases(name).get(PRODUCTION)
         if production is not None and production >= version:
             return False, production, f"production is already at version {production}"
@@ -579,7 +579,11 @@ def _promote(
             return False, production, decision.reason
         try:
             reg.set_alias(name, PRODUCTION, version, expected=production, user=user or "learner")
-        except Conflict:
-            continue  # another learner moved production: decide again against it
+        except Conflict as e:  # another learner moved production: decide again against it
+            raise cas.Retry(str(e)) from None
         return True, version, decision.reason
-    return False, reg.aliases(name).get(PRODUCTION), "too much contention on production"
+
+    try:
+        return cas.retry(attempt, f"the production alias of {name!r}")
+    except Conflict:  # the version is published; it only stays out of production
+        return False, reg.aliases(name).get(PRODUCTION), "too much contention on production"

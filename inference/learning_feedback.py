@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.registry import CAS_RETRIES, Registry
-from catalog.store import Conflict
+from catalog.domain import cas
+from catalog.domain.registry import Registry
 from inference.learning import Batch, StepResult, run_step
 from inference.learning_input import MAX_BATCH_ROWS, as_matrix, coerce_labels
 from inference.policy import Policy
+from inference.prediction_log import labelled_predictions
 
 
 def learn_from_feedback(
@@ -33,14 +34,7 @@ def learn_from_feedback(
     def make(head: dict[str, Any]) -> Batch:
         cursor = head.get("feedbackCursor") or {}
         at, pid = (since, "") if since is not None else (cursor.get("at", ""), cursor.get("id", ""))
-        docs = reg.store.query(
-            "SELECT p.id, p.inputs, p.feedback FROM predictions p"
-            " WHERE p.model = $name AND p.feedback IS VALUED"
-            " AND (p.feedback.`at` > $at OR (p.feedback.`at` = $at AND p.id > $id))"
-            " ORDER BY p.feedback.`at`, p.id LIMIT $limit",
-            {"name": name, "at": at or "", "id": pid, "limit": int(limit)},
-            query_context=reg.ks.query_context,
-        )
+        docs = labelled_predictions(reg, name, at or "", pid, limit)
         rows, labels, used, skipped = [], [], 0, 0
         for doc in docs:
             pair = _feedback_rows(doc, head["nFeatures"])
@@ -72,13 +66,7 @@ def learn_from_feedback(
 
 def _update_head(reg: Registry, name: str, updates: dict[str, Any]) -> None:
     """Apply ``updates`` to the head with CAS (the state it names is unchanged)."""
-    for _ in range(CAS_RETRIES):
-        head, cas = reg.store.get(reg.ks.states, name)
-        try:
-            reg.store.replace(reg.ks.states, name, {**head, **updates}, cas=cas)
-            return
-        except Conflict:
-            continue
+    cas.update(reg.store, reg.ks.states, name, lambda head: {**head, **updates})
 
 
 class _NothingNew(Exception):

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from catalog.registry import RegistryError
+from catalog.domain.registry import RegistryError
 
 # Rows one learning step accepts (a request body is capped by Django's upload limits too).
 MAX_BATCH_ROWS = 100_000

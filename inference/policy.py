@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from catalog.registry import RegistryError
+from catalog.domain.registry import RegistryError
 
 # Direction of each metric learning computes.
 HIGHER_IS_BETTER = {"accuracy": True, "r2": True, "rmse": False, "mae": False, "inertia": False}

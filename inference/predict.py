@@ -13,24 +13,20 @@ import heapq
 import math
 import threading
 import time
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import onnxruntime as ort
-from django.conf import settings
 from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 
-from catalog.registry import Registry
+from catalog.domain import limits
+from catalog.domain.registry import Registry
 from inference import oip
 from inference.oip import InferRequest, ProtocolError
+from inference.prediction import Prediction
+from inference.prediction_log import record
 from inference.sessions import LoadedModel, load_model
-
-# Rows (first dimension) one request may carry; CATALOG_MAX_BATCH overrides.
-DEFAULT_MAX_BATCH = 10_000
-# Seconds a run may take before it is stopped; 0 turns the limit off.
-DEFAULT_TIMEOUT_S = 30.0
 
 
 class InferenceFailed(Exception):
@@ -41,38 +37,9 @@ class InferenceFailed(Exception):
         self.status = status
 
 
-@dataclass
-class Prediction:
-    """The outcome of one inference request."""
-
-    model: LoadedModel
-    outputs: list[tuple[str, np.ndarray]]
-    took_ms: float
-    request_id: str | None = None
-    prediction_id: str | None = None
-    inputs: dict[str, np.ndarray] = field(default_factory=dict)
-
-    def response(self) -> dict[str, Any]:
-        """Return the OIP response body."""
-        body: dict[str, Any] = {
-            "model_name": self.model.name,
-            "model_version": str(self.model.version),
-            "outputs": [oip.encode_output(name, array) for name, array in self.outputs],
-        }
-        if self.request_id is not None:
-            body["id"] = self.request_id
-        if self.prediction_id is not None:
-            body["parameters"] = {"prediction_id": self.prediction_id}
-        return body
-
-    def output(self, name: str) -> np.ndarray | None:
-        """Return the array of an output, or None when it was not requested."""
-        return next((a for n, a in self.outputs if n == name), None)
-
-
 def max_batch() -> int:
     """Return the most rows one request may carry."""
-    return int(getattr(settings, "CATALOG_MAX_BATCH", DEFAULT_MAX_BATCH))
+    return limits.max_batch()
 
 
 def infer(reg: Registry, name: str, ref: int | str | None, request: InferRequest) -> Prediction:
@@ -86,9 +53,7 @@ def infer(reg: Registry, name: str, ref: int | str | None, request: InferRequest
     prediction = Prediction(
         model, list(zip(names, results, strict=True)), took_ms, request.id, inputs=feeds
     )
-    if getattr(settings, "CATALOG_PREDICTION_LOG", False):
-        from inference.prediction_log import record
-
+    if limits.prediction_log_on():
         prediction.prediction_id = record(reg, prediction)
     return prediction
 
@@ -175,7 +140,7 @@ def check_outputs(model: LoadedModel, requested: list[str] | None) -> list[str]:
 
 def run(model: LoadedModel, feeds: dict[str, np.ndarray], names: list[str]) -> list[np.ndarray]:
     """Return the runtime's outputs as arrays, mapping its errors to ours."""
-    timeout = float(getattr(settings, "CATALOG_PREDICT_TIMEOUT_S", DEFAULT_TIMEOUT_S))
+    timeout = limits.predict_timeout_s()
     options = ort.RunOptions() if timeout > 0 else None
     token = _watchdog.watch(options, timeout) if options is not None else None
     try:
@@ -337,8 +302,3 @@ def _find_output(
             continue
         return spec.name
     return None
-
-
-def new_prediction_id() -> str:
-    """Return a fresh prediction id."""
-    return uuid.uuid4().hex

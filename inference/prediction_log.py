@@ -9,21 +9,17 @@ reset the expiry on a replace without one, so the remaining time is passed again
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any
 
-from django.conf import settings
-
-from catalog.registry import Registry, RegistryError
-from catalog.store import Conflict, NotFound
+from catalog.domain import cas, limits, queries
+from catalog.domain.registry import Registry, RegistryError, now_iso
+from catalog.store import NotFound
 from inference import oip
-from inference.predict import Prediction, new_prediction_id
+from inference.prediction import Prediction, new_prediction_id
 
-DEFAULT_TTL_S = 30 * 24 * 3600
 # Inputs larger than this (elements over all inputs) are not copied into the log:
 # a document must stay far below the 20 MB value limit.
 MAX_LOGGED_ELEMENTS = 100_000
-FEEDBACK_RETRIES = 20
 
 
 class PredictionNotFound(RegistryError):
@@ -32,11 +28,7 @@ class PredictionNotFound(RegistryError):
 
 def ttl_seconds() -> int:
     """Return how long a logged prediction is kept."""
-    return int(getattr(settings, "CATALOG_PREDICTION_TTL_S", DEFAULT_TTL_S))
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return limits.prediction_ttl_s()
 
 
 def record(reg: Registry, prediction: Prediction) -> str:
@@ -50,7 +42,7 @@ def record(reg: Registry, prediction: Prediction) -> str:
         "requestId": prediction.request_id,
         "model": prediction.model.name,
         "version": prediction.model.version,
-        "at": _now(),
+        "at": now_iso(),
         "expiresAt": time.time() + ttl if ttl > 0 else None,
         "tookMs": round(prediction.took_ms, 3),
         "outputs": [oip.encode_output(n, a) for n, a in prediction.outputs],
@@ -67,19 +59,24 @@ def attach_feedback(reg: Registry, prediction_id: str, label: Any) -> dict[str, 
     """Attach the true label to a logged prediction; return the updated document."""
     if not isinstance(prediction_id, str) or not prediction_id.isalnum() or len(prediction_id) > 64:
         raise PredictionNotFound(f"no prediction {prediction_id!r}")
-    for _ in range(FEEDBACK_RETRIES):
-        try:
-            doc, cas = reg.store.get(reg.ks.predictions, prediction_id)
-        except NotFound:
-            raise PredictionNotFound(f"no prediction {prediction_id!r} (or it expired)") from None
-        doc["feedback"] = {"label": label, "at": _now()}
+
+    def change(doc: dict[str, Any]) -> dict[str, Any]:
+        return {**doc, "feedback": {"label": label, "at": now_iso()}}
+
+    def keep_expiry(doc: dict[str, Any]) -> float | None:
         expires = doc.get("expiresAt")
-        remaining = None if expires is None else max(expires - time.time(), 1.0)
-        try:
-            reg.store.replace(reg.ks.predictions, prediction_id, doc, cas=cas, expiry=remaining)
-            return doc
-        except Conflict:
-            continue
-        except NotFound:
-            raise PredictionNotFound(f"no prediction {prediction_id!r} (or it expired)") from None
-    raise RegistryError("too much contention on this prediction; try again")
+        return None if expires is None else max(expires - time.time(), 1.0)
+
+    try:
+        return cas.update(reg.store, reg.ks.predictions, prediction_id, change, expiry=keep_expiry)
+    except NotFound:
+        raise PredictionNotFound(f"no prediction {prediction_id!r} (or it expired)") from None
+
+
+def labelled_predictions(
+    reg: Registry, name: str, at: str, prediction_id: str, limit: int
+) -> list[dict[str, Any]]:
+    """Return logged predictions of ``name`` with a feedback label given after the position
+    (``at``, ``prediction_id``), oldest label first: ``id``, ``inputs``, ``feedback``."""
+    params = {"name": name, "at": at, "id": prediction_id, "limit": max(1, int(limit))}
+    return queries.run(reg.store, reg.ks.query_context, queries.LABELLED_PREDICTIONS, params)

@@ -1,6 +1,6 @@
 """onnxruntime sessions cached per model version, bounded by memory, built once.
 
-Building a session from a JSON document costs ~250x a run of a small model (DESIGN.md),
+Building a session from a JSON document costs ~250x a run of a small model (docs/design.md),
 so sessions are cached per (store, bucket, scope, name, version). Versions are immutable,
 so a cached session never goes stale; aliases are resolved on every request instead
 (one KV get of the aliases document), so moving ``production`` takes effect at once.
@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import onnxruntime as ort
-from django.conf import settings
 
-from catalog.registry import Registry
+from catalog.domain import limits
+from catalog.domain.registry import Registry
 
 # Resident memory a session adds, measured on this machine (MatMul models, 8 sessions
 # each, RSS after a first run): 12.6 MB model -> 22.2 MB per session (1.76x), 1 MB ->
@@ -35,7 +35,6 @@ from catalog.registry import Registry
 # capped), so the overhead counted here is 1 MiB, the measured cost rounded up.
 MEMORY_FACTOR = 2.0
 SESSION_OVERHEAD_BYTES = 1024 * 1024
-DEFAULT_CACHE_MB = 512
 
 CacheKey = tuple[str, str, str, str, int]
 
@@ -174,7 +173,7 @@ _cache: SessionCache | None = None
 def get_session_cache() -> SessionCache:
     """Return the process-wide cache, sized by CATALOG_SESSION_CACHE_MB."""
     global _cache
-    max_bytes = int(getattr(settings, "CATALOG_SESSION_CACHE_MB", DEFAULT_CACHE_MB) * 2**20)
+    max_bytes = limits.session_cache_bytes()
     cache = _cache
     if cache is None:
         with _cache_lock:
@@ -231,7 +230,7 @@ def new_session(data: bytes) -> ort.InferenceSession:
     options.log_severity_level = 3
     # One thread per session by default: requests already run in parallel in the web
     # workers, and a per-session thread pool would leave an idle thread per cached model.
-    threads = int(getattr(settings, "CATALOG_ORT_THREADS", 1))
+    threads = limits.ort_threads()
     if threads > 0:
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1

@@ -17,7 +17,7 @@ from typing import Any
 
 import skops.io as sio
 
-from catalog.registry import RegistryError
+from catalog.domain.registry import RegistryError
 from catalog.store.base import MAX_VALUE_BYTES
 
 # Estimators that learn incrementally (partial_fit) and that skl2onnx converts.

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import onnx
 
-from catalog.model_input import ModelInputError, from_sklearn
+from catalog.domain.model_input import ModelInputError, from_sklearn
 from inference.learning_input import LearningError, coerce_labels
 from inference.state import learner_of
 

@@ -38,13 +38,13 @@ def ms_since(t0: float) -> float:
 def configure(directory: Path):
     """Point the catalog at the embedded store in ``directory``; return (registry, store)."""
     os.environ["CATALOG_STORE"] = f"embedded://{(directory / 'catalog.sqlite3').resolve()}"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.shell.settings")
     os.environ.setdefault("CATALOG_VAR_DIR", str(directory.resolve()))
     warnings.filterwarnings("ignore")
     import django
 
     django.setup()
-    from catalog.registry import get_registry
+    from catalog.domain.registry import get_registry
 
     reg = get_registry()
     return reg, reg.store

@@ -4,7 +4,7 @@ Runs the same workload on both (``workload.py``): publish/register 1,000 version
 scikit-learn classifiers with tags, move and look up aliases, search by tag and by name
 pattern (and, catalog only, by operator type), load and predict cold and warm, a cold
 start in a new process, then single-row predictions over HTTP under the same load
-(gunicorn ``catalog.wsgi`` vs ``mlflow models serve``). Prints one table of medians with
+(gunicorn ``catalog.shell.wsgi`` vs ``mlflow models serve``). Prints one table of medians with
 the ratio catalog/MLflow and writes it to ``bench/results/peers.md``.
 
     bash bench/peers/setup_mlflow.sh          # once: MLflow in var/peers/mlflow-venv
@@ -171,7 +171,7 @@ def http_bench(directory: Path, mlflow_python: str, args) -> dict:
         ALLOWED_HOSTS="127.0.0.1,localhost",
     )
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    c_cmd = [gunicorn, "catalog.wsgi", "--bind", f"127.0.0.1:{c_port}"]
+    c_cmd = [gunicorn, "catalog.shell.wsgi", "--bind", f"127.0.0.1:{c_port}"]
     c_cmd += ["--workers", str(args.workers), "--timeout", "120"]
     c_path = f"/v2/models/{workload.SERVED_MODEL}/versions/1/infer"
 
@@ -437,7 +437,7 @@ def render(rows, meta: dict, c: dict, m: dict, http: dict | None, args) -> str:
         hc, hm = http["catalog"], http["mlflow"]
         errors = sum(hc[k]["errors"] + hm[k]["errors"] for k in hc)
         lines.append(
-            f"HTTP: version 1 of `{workload.SERVED_MODEL}` served by gunicorn `catalog.wsgi`"
+            f"HTTP: version 1 of `{workload.SERVED_MODEL}` served by gunicorn `catalog.shell.wsgi`"
             f" (sync workers) at `POST /v2/models/NAME/versions/1/infer` (Open Inference"
             f" Protocol, label output only) and by `mlflow models serve -m models:/NAME/1"
             f' --env-manager local` (uvicorn) at `POST /invocations` with `{{"inputs":'

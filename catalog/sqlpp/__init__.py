@@ -1,7 +1,9 @@
 """Embedded SQL++ (N1QL) engine: parse, plan and evaluate SELECT statements over a Source.
 
-``execute(statement, params, query_context, source, read_only, deadline)`` is what the
-embedded store calls; ``parse(statement)`` returns the syntax tree (syntax checking).
+``execute(statement, params, query_context, source, read_only, deadline, memory_mb)`` is
+what the embedded store calls; ``parse(statement)`` returns the syntax tree (syntax
+checking). The deadline and the memory quota are enforced inside evaluation
+(``catalog.sqlpp.budget``); going over either raises ``SqlppLimitExceeded``.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from catalog.sqlpp import ast
+from catalog.sqlpp.budget import Budget, active
 from catalog.sqlpp.errors import (
     SqlppError,
+    SqlppLimitExceeded,
     SqlppNotSupported,
     SqlppReadOnly,
     SqlppSyntaxError,
@@ -28,6 +32,7 @@ from catalog.sqlpp.values import MISSING, sanitize
 __all__ = [
     "Source",
     "SqlppError",
+    "SqlppLimitExceeded",
     "SqlppNotSupported",
     "SqlppReadOnly",
     "SqlppSyntaxError",
@@ -69,8 +74,14 @@ def execute(
     source: Source | None = None,
     read_only: bool = False,
     deadline: float | None = None,
+    memory_mb: float | None = None,
 ) -> list[Any]:
-    """Run one SQL++ statement; return the result rows (JSON-able values, MISSING omitted)."""
+    """Run one SQL++ statement; return the result rows (JSON-able values; a MISSING raw
+    value is null, as Couchbase answers).
+
+    ``deadline`` is a ``time.monotonic()`` instant, ``memory_mb`` the statement's memory
+    quota in MiB (None or 0: none); over either raises SqlppLimitExceeded.
+    """
     if not isinstance(statement, str):
         raise SqlppError("statement must be a string")
     kw = statement_keyword(statement)
@@ -83,10 +94,16 @@ def execute(
     try:
         q = parse(statement)
         ctx = Context(params, source, query_context, deadline, compile_select)
-        rows = compile_select(q, ctx)({})
+        with active(Budget(deadline, memory_mb)) as budget:
+            rows = compile_select(q, ctx)({})
+            budget.charge_result(rows)
         return [integral_as_int(sanitize(r)) for r in rows if r is not MISSING]
     except SqlppError:
         raise
+    except MemoryError:
+        raise SqlppLimitExceeded(
+            "Request has exceeded memory quota (out of memory)", "memory", 5500
+        ) from None
     except RecursionError:
         raise SqlppError("expression nested too deeply") from None
     except Exception as e:  # an engine bug must still surface as a SqlppError

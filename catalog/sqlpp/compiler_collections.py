@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from catalog.sqlpp import ast as A
+from catalog.sqlpp import budget
 from catalog.sqlpp.errors import SqlppError
 from catalog.sqlpp.scope import DEFAULT, idents
 from catalog.sqlpp.values import MISSING, truth
@@ -47,6 +48,7 @@ class CollectionsMixin:
                 elif within:
                     v = _descendants(v)
                 cols.append((var, pos_var, v))
+            budget.charge(72 * max(len(c[2]) for c in cols))  # one binding tuple per item
             if len(cols) == 1:
                 var, pos_var, v = cols[0]
                 if pos_var:
@@ -55,6 +57,7 @@ class CollectionsMixin:
             n = max(len(c[2]) for c in cols)
             out = []
             for i in range(n):
+                budget.tick()
                 row: list[tuple[str, Any]] = []
                 for var, pos_var, v in cols:
                     row.append((var, v[i] if i < len(v) else MISSING))
@@ -78,7 +81,9 @@ class CollectionsMixin:
             if kind == "anyevery" and not rows:
                 return False
             e2 = dict(env)
+            b = budget.current()
             for row in rows:
+                b.tick()
                 for k, v in row:
                     e2[k] = v
                 t = truth(cond(e2))
@@ -104,7 +109,9 @@ class CollectionsMixin:
                 return rows if kind == "array" else MISSING
             e2 = dict(env)
             out: Any = {} if kind == "object" else []
+            b = budget.current()
             for row in rows:
+                b.tick()
                 for k, v in row:
                     e2[k] = v
                 if when is not None and not truth(when(e2)):
@@ -120,6 +127,7 @@ class CollectionsMixin:
                         out[k] = v
                 else:
                     out.append(v)
+            b.charge(56 + 40 * len(out))  # the slots and, at most, a new number each
             return MISSING if kind == "first" else out
 
         return f
@@ -128,6 +136,7 @@ class CollectionsMixin:
         items = [self.compile(i) for i in n.items]
 
         def f(env: Env) -> Any:
+            budget.charge(56 + 8 * len(items))
             out = []
             for i in items:
                 v = i(env)
@@ -140,6 +149,7 @@ class CollectionsMixin:
         pairs = [(self.compile(k), self.compile(v)) for k, v in n.pairs]
 
         def f(env: Env) -> Any:
+            budget.charge(64 + 100 * len(pairs))
             out = {}
             for k, v in pairs:
                 kv = k(env)

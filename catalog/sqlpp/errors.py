@@ -21,8 +21,23 @@ class SqlppNotSupported(SqlppError):
     """A valid construct the embedded engine does not implement."""
 
 
-class SqlppTimeout(SqlppError):
+class SqlppLimitExceeded(SqlppError):
+    """The statement went over one of its limits: ``limit`` is "time" or "memory".
+
+    ``code`` is the Couchbase error code of the same refusal (1080 timeout, 5500 memory
+    quota, 5037 size of one value).
+    """
+
+    def __init__(self, message: str, limit: str, code: int) -> None:
+        super().__init__(message)
+        self.limit, self.code = limit, code
+
+
+class SqlppTimeout(SqlppLimitExceeded):
     """The statement ran past its deadline."""
+
+    def __init__(self, message: str = "query timed out (deadline passed)") -> None:
+        super().__init__(message, "time", 1080)
 
 
 class SqlppReadOnly(SqlppError):

@@ -10,11 +10,13 @@ from typing import Any
 
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.aggregates import AGGREGATES, Accumulator
+from catalog.sqlpp.budget import tick
 from catalog.sqlpp.compiler import Compiler
 from catalog.sqlpp.errors import SqlppError, SqlppTimeout
 from catalog.sqlpp.from_terms import FromPlan
 from catalog.sqlpp.ordering import sort_keyed
 from catalog.sqlpp.parser import implicit_name
+from catalog.sqlpp.projection import apply_exclude
 from catalog.sqlpp.recursive import RecursivePlan
 from catalog.sqlpp.scope import DEFAULT, META_DEFAULT, Context, agg_key
 from catalog.sqlpp.values import MISSING, hkey, is_num, truth
@@ -299,6 +301,7 @@ class SubSelectPlan:
         group_as = self.s.group_as
         aliases = self.from_plan.aliases if self.from_plan else []
         for e in self.rows(env):
+            tick()
             key = tuple(hkey(f(e)) for f, _ in group) if group else ()
             g = groups.get(key)
             if g is None:
@@ -392,8 +395,6 @@ class SubSelectPlan:
             yield e
 
     def _exclude(self, v: Any, env: Env) -> Any:
-        from catalog.sqlpp.projection import apply_exclude
-
         return apply_exclude(v, self.exclude_nodes, self.exclude, env)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from catalog.sqlpp import ast as A
+from catalog.sqlpp.budget import tick
 from catalog.sqlpp.compiler import Compiler
 from catalog.sqlpp.errors import SqlppError, SqlppTimeout
 from catalog.sqlpp.scope import DEFAULT, META_DEFAULT, Context, idents, meta_key
@@ -168,6 +169,7 @@ class FromPlan:
         v = t["expr"](outer)
         items = v if type(v) is list else ([] if v is MISSING else [v])
         for x in items:
+            tick()
             e = dict(outer)
             e[alias] = x
             e[DEFAULT] = x
@@ -186,6 +188,7 @@ class FromPlan:
                     v = f(e)
                     if type(v) is list and v:
                         for x in v:
+                            tick()
                             if x is MISSING:
                                 continue
                             e2 = dict(e)
@@ -254,6 +257,7 @@ class FromPlan:
             for e in envs:
                 matched: list[Any] = []
                 for v, m in right_for(e):
+                    tick()
                     if isinstance(v, (bytes, bytearray)):
                         v = MISSING
                     e2 = dict(e)

@@ -1,13 +1,45 @@
-"""Array functions: ARRAY_APPEND ... ARRAY_UNION, plus slice/element helpers."""
+"""Array functions: ARRAY_APPEND ... ARRAY_UNION, plus slice/element helpers.
+
+A function that builds an array reserves its size with the statement's budget BEFORE
+building it (Couchbase's size: 8 bytes an element, the element's own size for
+ARRAY_REPEAT); loops over elements count as work against the deadline.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import cmp_to_key
 from typing import Any
 
+from catalog.sqlpp import budget
+from catalog.sqlpp.budget import NUMBER_BYTES, SLOT_BYTES, json_size
 from catalog.sqlpp.registry import fn, unknown
-from catalog.sqlpp.values import MISSING, T_NULL, collate, collate_key, hkey, is_num, rank
+from catalog.sqlpp.values import MISSING, T_NULL, collate, hkey, is_num, rank
+
+
+def _reserve(what: str, n: int, new_items: int = 0) -> None:
+    """Reserve an array of n slots, new_items of them new boxed numbers."""
+    budget.reserve(what, SLOT_BYTES * n, 56 + SLOT_BYTES * n + NUMBER_BYTES * new_items)
+
+
+def _ticking(items: list[Any]) -> Any:
+    """Iterate items, counting each as a unit of work against the deadline."""
+    b = budget.current()
+    for x in items:
+        b.tick()
+        yield x
+
+
+def _sorted(a: list[Any]) -> list[Any]:
+    b = budget.current()
+
+    def cmp(x: Any, y: Any) -> int:
+        b.tick()
+        return collate(x, y)
+
+    _reserve("array_sort()", len(a))
+    return sorted(a, key=cmp_to_key(cmp))
 
 
 def _arr(f: Any) -> Any:
@@ -44,6 +76,7 @@ def array_append(a: Any, *xs: Any) -> Any:
         return MISSING
     if type(a) is not list:
         return None
+    _reserve("array_append()", len(a) + len(xs))
     return a + list(xs)
 
 
@@ -54,6 +87,7 @@ def array_prepend(*args: Any) -> Any:
         return MISSING
     if type(a) is not list:
         return None
+    _reserve("array_prepend()", len(a) + len(xs))
     return list(xs) + a
 
 
@@ -64,6 +98,7 @@ def array_concat(*arrs: Any) -> Any:
         return MISSING
     if any(type(a) is not list for a in arrs):
         return None
+    _reserve("array_concat()", sum(len(a) for a in arrs))
     out: list[Any] = []
     for a in arrs:
         out.extend(a)
@@ -80,14 +115,14 @@ fn("array_avg")(
 fn("array_sum")(_arr(lambda a: sum(_num_stats(a))))
 fn("array_count")(_arr(lambda a: sum(1 for x in a if x is not None and x is not MISSING)))
 fn("array_length")(_arr(len))
-fn("array_reverse")(_arr(lambda a: a[::-1]))
-fn("array_sort")(_arr(lambda a: sorted(a, key=collate_key)))
+fn("array_reverse")(_arr(lambda a: (_reserve("array_reverse()", len(a)), a[::-1])[1]))
+fn("array_sort")(_arr(_sorted))
 fn("array_ifnull")(_arr(lambda a: next((x for x in a if x is not None), None)))
 
 
 def _minmax(a: list[Any], sign: int) -> Any:
     best: Any = None
-    for x in a:
+    for x in _ticking(a):
         if rank(x) <= T_NULL:
             continue
         if best is None or collate(x, best) * sign > 0:
@@ -101,11 +136,12 @@ fn("array_min")(_arr(lambda a: _minmax(a, -1)))
 
 def _distinct(a: list[Any]) -> list[Any]:
     seen, out = set(), []
-    for x in a:
+    for x in _ticking(a):
         k = hkey(x)
         if k not in seen:
             seen.add(k)
             out.append(x)
+    budget.charge(SLOT_BYTES * len(out) * 3)  # the list and the set of keys
     return out
 
 
@@ -120,7 +156,7 @@ def array_contains(a: Any, v: Any) -> Any:
         return None
     if v is None:
         return None
-    return any(collate(x, v) == 0 for x in a)
+    return any(collate(x, v) == 0 for x in _ticking(a))
 
 
 @fn("array_contains_all", lo=2)
@@ -149,7 +185,7 @@ def array_position(a: Any, v: Any) -> Any:
         return MISSING
     if type(a) is not list:
         return None
-    for i, x in enumerate(a):
+    for i, x in enumerate(_ticking(a)):
         if collate(x, v) == 0:
             return i
     return -1
@@ -161,8 +197,9 @@ def array_put(a: Any, *xs: Any) -> Any:
         return MISSING
     if type(a) is not list:
         return None
+    _reserve("array_put()", len(a) + len(xs))
     out = list(a)
-    keys = {hkey(x) for x in out}
+    keys = {hkey(x) for x in _ticking(out)}
     for x in xs:
         if x is MISSING:
             continue
@@ -179,7 +216,8 @@ def array_remove(a: Any, *xs: Any) -> Any:
     if type(a) is not list:
         return None
     drop = {hkey(x) for x in xs if x is not MISSING}
-    return [x for x in a if hkey(x) not in drop]
+    _reserve("array_remove()", len(a))
+    return [x for x in _ticking(a) if hkey(x) not in drop]
 
 
 @fn("array_insert", lo=3, hi=None)
@@ -193,6 +231,7 @@ def array_insert(a: Any, pos: Any, *xs: Any) -> Any:
         i += len(a)
     if i < 0 or i > len(a):
         return None
+    _reserve("array_insert()", len(a) + len(xs))
     return a[:i] + list(xs) + a[i:]
 
 
@@ -206,14 +245,16 @@ def array_flatten(a: Any, depth: Any) -> Any:
 
     def flat(x: list[Any], level: int) -> list[Any]:
         out: list[Any] = []
-        for y in x:
+        for y in _ticking(x):
             if type(y) is list and (level < 0 or level > 0):
                 out.extend(flat(y, level - 1))
             else:
                 out.append(y)
         return out
 
-    return flat(a, d)
+    out = flat(a, d)
+    _reserve("array_flatten()", len(out))
+    return out
 
 
 @fn("array_range", lo=2, hi=3)
@@ -223,9 +264,17 @@ def array_range(start: Any, end: Any, step: Any = 1) -> Any:
         return u
     if not (is_num(start) and is_num(end) and is_num(step)) or step == 0:
         return None
-    out, x = [], start
-    if (end - start) / step > 1_000_000:
+    try:
+        count = (end - start) / step
+    except OverflowError:
+        count = math.inf
+    if count != count:
         return None
+    n = 2**62 if count > 2**62 else max(0, math.ceil(count))
+    _reserve("array_range()", n, n)
+    if all(type(v) is int for v in (start, end, step)):
+        return list(range(start, end, step))
+    out, x = [], start
     while (step > 0 and x < end) or (step < 0 and x > end):
         out.append(x)
         x += step
@@ -239,6 +288,11 @@ def array_repeat(v: Any, n: Any) -> Any:
     k = _int(n)
     if k is None or k < 0:
         return None
+    # Couchbase sizes the result as count times the element's size: a big element
+    # repeated is that big when written out.
+    each = len(v) if type(v) is str else json_size(v, budget.MAX_VALUE_BYTES + 1)
+    each = max(SLOT_BYTES, each) if k else 0
+    budget.reserve("array_repeat()", each * k, 56 + SLOT_BYTES * k)
     return [v] * k
 
 
@@ -249,8 +303,9 @@ def array_replace(a: Any, old: Any, new: Any, n: Any = -1) -> Any:
     k = _int(n)
     if type(a) is not list or k is None:
         return None
+    _reserve("array_replace()", len(a))
     out, done = [], 0
-    for x in a:
+    for x in _ticking(a):
         if (k < 0 or done < k) and collate(x, old) == 0:
             out.append(new)
             done += 1
@@ -266,6 +321,7 @@ def _set_op(kind: str) -> Any:
         if any(type(a) is not list for a in arrs):
             return None
         if kind == "union":
+            _reserve("array_union()", sum(len(a) for a in arrs))
             return _distinct([x for a in arrs for x in a])
         first = _distinct(arrs[0])
         sets = [{hkey(x) for x in a} for a in arrs[1:]]
@@ -286,7 +342,7 @@ def _symdiff(arrs: tuple[Any, ...], keep: Callable[[int], bool]) -> Any:
         return None
     counts: dict[Any, int] = {}
     for a in arrs:
-        for k in {hkey(x) for x in a}:
+        for k in {hkey(x) for x in _ticking(a)}:
             counts[k] = counts.get(k, 0) + 1
     seen: set[Any] = set()
     out = []
@@ -315,8 +371,8 @@ def array_except(a: Any, b: Any) -> Any:
         return MISSING
     if type(a) is not list or type(b) is not list:
         return None
-    drop = {hkey(x) for x in b}
-    return [x for x in a if hkey(x) not in drop]
+    drop = {hkey(x) for x in _ticking(b)}
+    return [x for x in _ticking(a) if hkey(x) not in drop]
 
 
 @fn("array_star", lo=1)

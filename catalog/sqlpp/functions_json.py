@@ -10,6 +10,7 @@ import re
 import uuid
 from typing import Any
 
+from catalog.sqlpp import budget
 from catalog.sqlpp.registry import fn, unknown
 from catalog.sqlpp.values import MISSING, hkey, is_num, to_json_text
 
@@ -22,6 +23,8 @@ def json_decode(v: Any) -> Any:
         return None
     if v == "":
         return None
+    # What the decoded value holds is at most ~8 bytes of slots per character of text.
+    budget.reserve("decode_json()", len(v), 8 * len(v))
     try:
         return json.loads(v)
     except ValueError:

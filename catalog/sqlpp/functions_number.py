@@ -73,24 +73,59 @@ def atan2(y: Any, x: Any) -> Any:
 
 @fn("power", lo=2)
 def power(x: Any, y: Any) -> Any:
+    """Return x to the power y in float64 arithmetic (as Go's math.Pow: ±Inf on overflow)."""
     u = unknown(x, y)
     if u is not False:
         return u
     if not (is_num(x) and is_num(y)):
         return None
     try:
-        return x**y if not (x < 0 and y != int(y)) else math.nan
-    except (OverflowError, ZeroDivisionError):
-        return math.inf
+        fx, fy = float(x), float(y)
+    except OverflowError:  # an integer past float64: Couchbase holds it as a float already
+        return math.nan
+    try:
+        return norm_num(math.pow(fx, fy))
+    except OverflowError:
+        odd = fy.is_integer() and abs(fy) < 2**53 and int(fy) % 2 == 1
+        return -math.inf if fx < 0 and odd else math.inf
+    except ValueError:  # 0 ** negative is +Inf, a negative base to a fraction NaN
+        return math.inf if fx == 0 else math.nan
 
 
 def _digits(x: Any, d: Any) -> Any:
     u = unknown(x, d)
     if u is not False:
         return u
-    if not (is_num(x) and is_num(d)) or d != int(d):
+    if not (is_num(x) and is_num(d)):
         return None
-    return True
+    if d != d or math.isinf(d):
+        return math.nan
+    return True if d == int(d) else None
+
+
+def _pow10(d: Any) -> float:
+    """Return 10 ** d in float64 (inf past 1e308, 0 below the smallest subnormal)."""
+    if d > 308:
+        return math.inf
+    if d < -400:
+        return 0.0
+    return 10.0 ** int(d)
+
+
+def _scaled_extreme(x: Any, d: Any) -> Any:
+    """Return Go's x*10^d/10^d for digit counts where float64 scaling overflows, else None.
+
+    Couchbase computes ROUND and TRUNC by scaling with 10^d in float64: a scale or a scaled
+    value past 1e308 gives +-Infinity or NaN, a scale of 0 gives NaN. Within range the
+    exact decimal computation below is used.
+    """
+    p = _pow10(d)
+    if p == 0 or math.isinf(p):
+        return math.nan
+    y = float(x) * p
+    if math.isinf(y):
+        return y / p
+    return None
 
 
 def _round(mode: str) -> Any:
@@ -100,6 +135,9 @@ def _round(mode: str) -> Any:
             return ok
         if math.isinf(x) or x != x:
             return x
+        extreme = _scaled_extreme(x, d)
+        if extreme is not None:
+            return extreme
         # A double has at most ~330 significant decimal digits in play (1.8e308, 5e-324):
         # the default 28-digit context would overflow on quantize.
         with localcontext(prec=800, Emax=MAX_EMAX, Emin=MIN_EMIN):
@@ -122,7 +160,10 @@ def trunc(x: Any, d: Any = 0) -> Any:
         return ok
     if math.isinf(x) or x != x:
         return x
-    f = 10.0 ** int(d)
+    extreme = _scaled_extreme(x, d)
+    if extreme is not None:
+        return extreme
+    f = _pow10(d)
     return norm_num(math.trunc(x * f) / f)
 
 

@@ -1,38 +1,38 @@
-"""String functions (byte-based LENGTH/POSITION/SUBSTR like Couchbase, MB_ forms by character)."""
+"""String functions (byte-based LENGTH/POSITION/SUBSTR like Couchbase, MB_ forms by character).
+
+Functions that build a string check its size with the statement's budget BEFORE building
+it (REPEAT, LPAD/RPAD, ``||``, REPLACE, SUFFIXES, SPLIT); REGEXP_* run on RE2
+(``catalog.sqlpp.regex``) with Couchbase's semantics (Go's regexp).
+"""
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
+from catalog.sqlpp import budget
+from catalog.sqlpp.budget import str_bytes, work_units
+from catalog.sqlpp.regex import byte_offset, compile_go, go_spans, like_regex
 from catalog.sqlpp.registry import fn, unknown
 from catalog.sqlpp.values import MISSING, is_num
 
-_RX_CACHE: dict[str, re.Pattern[str]] = {}
+__all__ = ["like_regex", "regex"]
+
+_WHITESPACE = " \t\n\r\f\v"
+# Strings shorter than this are built without asking the budget (the loops that build
+# many of them are counted where they loop).
+SMALL = 4096
 
 
-def regex(p: str) -> re.Pattern[str]:
-    """Return a compiled (cached) regular expression, Go RE2 syntax mapped onto Python's."""
-    rx = _RX_CACHE.get(p)
-    if rx is None:
-        if len(_RX_CACHE) > 512:
-            _RX_CACHE.clear()
-        rx = _RX_CACHE[p] = re.compile(re.sub(r"\(\?P<", "(?P<", p))
-    return rx
+def regex(p: str) -> Any:
+    """Return a compiled (cached) RE2 pattern; raise SqlppError when it is invalid."""
+    return compile_go(p)
 
 
-def like_regex(pattern: str, escape: str = "\\") -> re.Pattern[str]:
-    """Return the regex for a LIKE pattern (% any run, _ one character)."""
-    out, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if escape and c == escape and i + 1 < len(pattern):
-            out.append(re.escape(pattern[i + 1]))
-            i += 2
-            continue
-        out.append(".*" if c == "%" else "." if c == "_" else re.escape(c))
-        i += 1
-    return re.compile("".join(out), re.DOTALL)
+def _width(s: str) -> int:
+    """Return bytes per character CPython uses for s, at most (1 for ASCII, else 4)."""
+    return 1 if s.isascii() else 4
 
 
 def _strs(*args: Any) -> bool:
@@ -40,7 +40,7 @@ def _strs(*args: Any) -> bool:
 
 
 def _int(v: Any) -> int | None:
-    if is_num(v) and v == int(v):
+    if is_num(v) and v == v and v not in (math.inf, -math.inf) and v == int(v):
         return int(v)
     return None
 
@@ -52,6 +52,9 @@ def concat(*args: Any) -> Any:
         return u
     if not _strs(*args):
         return None
+    if sum(map(len, args)) >= SMALL:
+        size = sum(len(a) * _width(a) for a in args)
+        budget.reserve("concat()", size, size + 49)
     return "".join(args)
 
 
@@ -73,25 +76,37 @@ def concat2(sep: Any, *args: Any) -> Any:
             return MISSING
         else:
             return None
+    size = sum(len(a) * _width(a) for a in parts) + len(sep) * _width(sep) * len(parts)
+    budget.reserve("concat2()", size, size + 49)
     return sep.join(parts)
 
 
-def _s1(f: Any) -> Any:
+def _s1(f: Any, builds: bool = False) -> Any:
     def g(s: Any) -> Any:
         if not isinstance(s, str):
             return MISSING if s is MISSING else None
+        if builds and len(s) >= SMALL:
+            budget.charge(str_bytes(s))
         return f(s)
 
     return g
 
 
-fn("lower")(_s1(str.lower))
-fn("upper")(_s1(str.upper))
-fn("reverse")(_s1(lambda s: s[::-1]))
+def _suffixes(s: str) -> list[str]:
+    n = len(s)
+    budget.reserve("suffixes()", n * (n + 1) // 2 * _width(s) + 8 * n)
+    return [s[i:] for i in range(n)]
+
+
+fn("lower")(_s1(str.lower, True))
+fn("upper")(_s1(str.upper, True))
+fn("reverse")(_s1(lambda s: s[::-1], True))
 fn("length")(_s1(lambda s: len(s.encode())))
 fn("mb_length")(_s1(len))
-fn("initcap", "title")(_s1(lambda s: re.sub(r"[^\W_]+", lambda m: m.group(0).capitalize(), s)))
-fn("suffixes")(_s1(lambda s: [s[i:] for i in range(len(s))]))
+fn("initcap", "title")(
+    _s1(lambda s: re.sub(r"[^\W_]+", lambda m: m.group(0).capitalize(), s), True)
+)
+fn("suffixes")(_s1(_suffixes))
 
 
 def _trimmer(kind: str) -> Any:
@@ -173,6 +188,8 @@ def repeat(s: Any, n: Any) -> Any:
     k = _int(n)
     if not isinstance(s, str) or k is None or k < 0:
         return None
+    size = len(s) * _width(s) * k
+    budget.reserve("repeat()", size, size + 49)
     return s * k
 
 
@@ -184,21 +201,38 @@ def replace(s: Any, old: Any, new: Any, n: Any = -1) -> Any:
     k = _int(n)
     if not _strs(s, old, new) or k is None:
         return None
+    if len(new) > len(old):
+        budget.tick(work_units(len(s)))
+        hits = s.count(old) if old else len(s) + 1
+        if k >= 0:
+            hits = min(hits, k)
+        size = (len(s) + hits * (len(new) - len(old))) * max(_width(s), _width(new))
+        budget.reserve("replace()", size, size + 49)
     return s.replace(old, new, k if k >= 0 else -1)
 
 
 @fn("split", lo=1, hi=2)
 def split(s: Any, sep: Any = MISSING) -> Any:
     if sep is MISSING:
-        return s.split() if isinstance(s, str) else unknown(s) or None
+        if not isinstance(s, str):
+            return unknown(s) or None
+        _reserve_parts("split()", s, sum(s.count(c) for c in _WHITESPACE) + 1)
+        return s.split()
     u = unknown(s, sep)
     if u is not False:
         return u
     if not _strs(s, sep):
         return None
     if sep == "":
+        _reserve_parts("split()", s, len(s))
         return list(s)
+    _reserve_parts("split()", s, s.count(sep) + 1)
     return s.split(sep)
+
+
+def _reserve_parts(what: str, s: str, parts: int) -> None:
+    """Reserve a list of ``parts`` pieces of s (8 bytes a slot, each piece a new string)."""
+    budget.reserve(what, len(s) * _width(s) + 8 * parts, str_bytes(s) + 57 * parts)
 
 
 def _pad(left: bool, mb: bool) -> Any:
@@ -214,10 +248,10 @@ def _pad(left: bool, mb: bool) -> Any:
             return s[:k] if mb else s.encode()[:k].decode(errors="ignore")
         if pad == "":
             return s
-        fill = ""
-        while size(fill) + size(s) < k:
-            fill += pad
         need = k - size(s)
+        wide = max(_width(s), _width(pad))
+        budget.reserve("rpad()" if not left else "lpad()", k * wide, k * wide + 49)
+        fill = pad * (need // size(pad) + 1)  # one copy more than needed, then cut
         fill = fill[:need] if mb else fill.encode()[:need].decode(errors="ignore")
         return fill + s if left else s + fill
 
@@ -242,13 +276,22 @@ def _re_args(s: Any, p: Any) -> Any:
 @fn("regexp_contains", "regex_contains", lo=2, hi=3)
 def regexp_contains(s: Any, p: Any, flags: Any = MISSING) -> Any:
     ok = _re_args(s, p)
-    return regex(p).search(s) is not None if ok is True else ok
+    if ok is not True:
+        return ok
+    rx = regex(p)
+    budget.tick(work_units(len(s)))
+    return rx.search(s) is not None
 
 
 @fn("regexp_like", "regex_like", lo=2, hi=3)
 def regexp_like(s: Any, p: Any, flags: Any = MISSING) -> Any:
     ok = _re_args(s, p)
-    return regex(p).fullmatch(s) is not None if ok is True else ok
+    if ok is not True:
+        return ok
+    regex(p)  # an invalid pattern is refused as such, not as its anchored form
+    rx = regex("^" + p + "$")  # as Couchbase anchors it: ^a|b$ means (^a)|(b$)
+    budget.tick(work_units(len(s)))
+    return rx.search(s) is not None
 
 
 def _re_pos(base: int) -> Any:
@@ -256,8 +299,10 @@ def _re_pos(base: int) -> Any:
         ok = _re_args(s, p)
         if ok is not True:
             return ok
-        m = regex(p).search(s)
-        return m.start() + base if m else -1
+        rx = regex(p)
+        budget.tick(work_units(len(s)))
+        m = rx.search(s)
+        return byte_offset(s, m.start()) + base if m else -1
 
     return g
 
@@ -268,28 +313,81 @@ fn("regexp_position", "regex_position", "regexp_position0", "regex_position0", l
 fn("regexp_position1", "regex_position1", lo=2, hi=3)(_re_pos(1))
 
 
+class _Pieces:
+    """A list of strings built piece by piece, checked against the budget as it grows."""
+
+    def __init__(self, what: str) -> None:
+        self.what, self.items, self.size = what, [], 0
+        self.b = budget.current()
+
+    def add(self, piece: str, slot: int = 0) -> None:
+        self.size += len(piece) + slot
+        self.items.append(piece)
+        if len(self.items) & 1023 == 0:
+            self.b.reserve(self.what, self.size, 0)  # size check and clock; charged once below
+
+    def done(self, slot: int) -> list[str]:
+        self.b.reserve(self.what, self.size, self.size + (49 + slot) * len(self.items))
+        return self.items
+
+
 @fn("regexp_replace", "regex_replace", lo=3, hi=4)
-def regexp_replace(s: Any, p: Any, r: Any, n: Any = -1) -> Any:
-    u = unknown(s, p, r, n)
+def regexp_replace(s: Any, p: Any, r: Any, *n: Any) -> Any:
+    """Replace matches by r taken literally (Go's ReplaceAllLiteralString); n: the first n."""
+    u = unknown(s, p, r, *n)
     if u is not False:
         return u
-    k = _int(n)
-    if not _strs(s, p, r) or k is None:
+    if not _strs(s, p, r) or (n and not is_num(n[0])):
         return None
-    repl = re.sub(r"\$\{?(\w+)\}?", r"\\g<\1>", r.replace("\\", "\\\\"))
-    return regex(p).sub(repl, s, count=k if k > 0 else 0)
+    k = -1
+    if n:
+        k = _int(n[0])  # type: ignore[assignment]
+        if k is None:
+            return None
+        if k <= 0:
+            return s
+    rx = regex(p)
+    out = _Pieces("regexp_replace()")
+    pos = done = 0
+    for start, end in go_spans(rx, s):
+        if 0 <= k <= done:
+            break
+        out.add(s[pos:start])
+        out.add(r)
+        pos, done = end, done + 1
+    out.add(s[pos:])
+    return "".join(out.done(0))
 
 
 @fn("regexp_matches", "regex_matches", lo=2, hi=3)
 def regexp_matches(s: Any, p: Any, flags: Any = MISSING) -> Any:
     ok = _re_args(s, p)
-    return [m.group(0) for m in regex(p).finditer(s)] if ok is True else ok
+    if ok is not True:
+        return ok
+    rx = regex(p)
+    out = _Pieces("regexp_matches()")
+    for start, end in go_spans(rx, s):
+        out.add(s[start:end], 8)
+    return out.done(8) or None
 
 
 @fn("regexp_split", "regex_split", lo=2, hi=3)
 def regexp_split(s: Any, p: Any, flags: Any = MISSING) -> Any:
+    """Split s around matches as Couchbase does (no empty piece before the first character)."""
     ok = _re_args(s, p)
-    return [x for x in regex(p).split(s) if x] if ok is True else ok
+    if ok is not True:
+        return ok
+    rx = regex(p)
+    out = _Pieces("regexp_split()")
+    start = 0
+    for a, b in go_spans(rx, s):
+        if a == b == 0:
+            continue
+        out.add(s[start:a], 8)
+        start = b
+    if out.items and start < len(s):
+        out.add(s[start:], 8)
+    return out.done(8) or None
 
 
 @fn("mask", lo=1, hi=2)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from functools import cmp_to_key
 from typing import Any
 
+from catalog.sqlpp.budget import tick
 from catalog.sqlpp.values import T_NULL, collate, rank
 
 
@@ -14,6 +15,7 @@ def cmp_keys(order: list[tuple[Any, bool, bool | None]]) -> Callable[[Any, Any],
     spec = [(desc, nf) for _, desc, nf in order]
 
     def cmp(x: Any, y: Any) -> int:
+        tick()
         for (desc, nf), a, b in zip(spec, x[0], y[0], strict=False):
             if nf is not None:
                 ua, ub = rank(a) <= T_NULL, rank(b) <= T_NULL

@@ -179,9 +179,23 @@ def hkey(v: Any) -> Any:
     return ("?", repr(v))
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 def sanitize(v: Any) -> Any:
-    """Return v with non-finite floats spelled as N1QL prints them ("NaN", "+Infinity")."""
+    """Return v with non-finite floats spelled as N1QL prints them ("NaN", "+Infinity").
+
+    Integers past int64 become floats (as Couchbase holds them), +-Infinity past float64:
+    every result row can then be written as JSON.
+    """
     t = type(v)
+    if t is int:
+        if INT64_MIN <= v <= INT64_MAX:
+            return v
+        try:
+            return float(v)
+        except OverflowError:
+            return "+Infinity" if v > 0 else "-Infinity"
     if t is float:
         if v != v:
             return "NaN"
@@ -211,8 +225,14 @@ def norm_num(v: float) -> Any:
 
 
 def to_json_text(v: Any) -> str:
-    """Return the compact JSON text N1QL would print for a value."""
+    """Return the compact JSON text N1QL would print for a value (size checked first)."""
     import json
+
+    from catalog.sqlpp import budget
+
+    b = budget.current()
+    size = budget.json_size(v, b.value_limit + 1)
+    b.reserve("encode_json()", size, size + 49)
 
     def conv(x: Any) -> Any:
         if isinstance(x, float):

@@ -45,6 +45,14 @@ class QueryError(StoreError):
     """A SQL++ statement failed to parse, plan or run."""
 
 
+class QueryLimitExceeded(QueryError):
+    """A SQL++ statement went over its time limit or memory quota (``limit``: "time"|"memory")."""
+
+    def __init__(self, message: str, limit: str) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
 class SearchError(StoreError):
     """A search request was malformed or failed."""
 
@@ -121,7 +129,7 @@ class SearchResult:
 
 @runtime_checkable
 class DocumentStore(Protocol):
-    """What the catalog needs from a store (fixed names: see DESIGN.md)."""
+    """What the catalog needs from a store (fixed names: see docs/design.md)."""
 
     url: str
 
@@ -169,6 +177,10 @@ class DocumentStore(Protocol):
         *,
         read_only: bool = False,
         timeout: float | None = None,
-    ) -> list[Any]: ...
+        memory_mb: float | None = None,
+    ) -> list[Any]:
+        """Run a SQL++ statement; ``timeout`` in seconds, ``memory_mb`` the statement's memory
+        quota (Couchbase's ``memory_quota``). Over either: QueryLimitExceeded."""
+        ...
 
     def close(self) -> None: ...

@@ -385,9 +385,12 @@ class CouchbaseStore:
         *,
         read_only: bool = False,
         timeout: float | None = None,
+        memory_mb: float | None = None,
     ) -> list[Any]:
         """Run a SQL++ statement (REQUEST_PLUS) and return its rows."""
-        opts = query_options(params, query_context, read_only=read_only, timeout=timeout)
+        opts = query_options(
+            params, query_context, read_only=read_only, timeout=timeout, memory_mb=memory_mb
+        )
         cluster = self.cluster()
         return self._call(lambda: list(cluster.query(statement, opts).rows()), kind="query")
 

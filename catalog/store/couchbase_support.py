@@ -167,7 +167,7 @@ def read_transcoder() -> Any:
     """Return the transcoder used on reads: bytes for binary flags, parsed JSON otherwise.
 
     The SDK's JSONTranscoder refuses binary documents, RawBinaryTranscoder refuses JSON and
-    LegacyTranscoder would unpickle pickle-flagged values; we never unpickle (DESIGN.md),
+    LegacyTranscoder would unpickle pickle-flagged values; we never unpickle (docs/design.md),
     so a pickle-flagged value comes back as its raw bytes.
     """
     from couchbase.constants import FMT_BYTES, FMT_JSON, FMT_UTF8
@@ -225,6 +225,7 @@ def query_options(
     *,
     read_only: bool,
     timeout: float | None,
+    memory_mb: float | None = None,
 ) -> Any:
     """Return the SDK QueryOptions of a statement (always REQUEST_PLUS: read your writes)."""
     from couchbase.n1ql import QueryScanConsistency
@@ -245,6 +246,8 @@ def query_options(
         kwargs["query_context"] = query_context(context)
     if timeout is not None:
         kwargs["timeout"] = timedelta(seconds=timeout)
+    if memory_mb:  # the query service's memory_quota request parameter, in MB
+        kwargs["raw"] = {"memory_quota": max(1, int(memory_mb))}
     return QueryOptions(**kwargs)
 
 

@@ -26,6 +26,7 @@ from catalog.store.base import (
     Keyspace,
     NotFound,
     QueryError,
+    QueryLimitExceeded,
     StoreUnavailable,
     ValueTooLarge,
     check_key,
@@ -446,8 +447,14 @@ class EmbeddedStore:
         *,
         read_only: bool = False,
         timeout: float | None = None,
+        memory_mb: float | None = None,
     ) -> list[Any]:
-        """Run a SQL++ statement on a consistent snapshot of the store."""
+        """Run a SQL++ statement on a consistent snapshot of the store.
+
+        ``timeout`` (seconds, default QUERY_TIMEOUT_S) and ``memory_mb`` (the statement's
+        memory quota in MiB; None: only the 20 MiB limit on one value) are enforced inside
+        evaluation; going over either raises QueryLimitExceeded.
+        """
         from catalog import sqlpp
 
         deadline = time.monotonic() + (timeout if timeout is not None else QUERY_TIMEOUT_S)
@@ -463,7 +470,15 @@ class EmbeddedStore:
                 source=_QuerySource(self),
                 read_only=read_only,
                 deadline=deadline,
+                memory_mb=memory_mb,
             )
+        except sqlpp.SqlppLimitExceeded as e:
+            message = str(e)
+            if e.limit == "time":  # name the limit as given, not what was left of it at parse end
+                message = (
+                    f"Timeout {_seconds(timeout or QUERY_TIMEOUT_S)} exceeded: the query timed out"
+                )
+            raise QueryLimitExceeded(message, e.limit) from None
         except sqlpp.SqlppError as e:
             raise QueryError(str(e)) from None
         finally:
@@ -510,6 +525,11 @@ class _QuerySource:
 
     def fetch(self, keyspace: str, keys: list[str]) -> list[tuple[str, Any, int]]:
         return self.store.fetch(keyspace, keys)
+
+
+def _seconds(s: float) -> str:
+    """Return a duration as Couchbase prints it in its timeout error ("10s", "200ms")."""
+    return f"{s:g}s" if s >= 1 else f"{s * 1000:g}ms"
 
 
 def _expiry_time(expiry: float | None) -> float | None:

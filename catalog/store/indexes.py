@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Every collection of the catalog's scope (DESIGN.md, "Where the catalog lives").
+# Every collection of the catalog's scope (docs/design.md, "Where the catalog lives").
 COLLECTIONS = ("models", "tensors", "aliases", "binaries", "states", "predictions", "audit")
 
 _DEFER = ' WITH {"defer_build": true}'

@@ -7,10 +7,10 @@ import json
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.http import require_http_methods
 
-from catalog.forms import AliasMoveForm
-from catalog.permissions import api_write
-from catalog.registry import get_registry
+from catalog.domain.registry import get_registry
 from catalog.web.errors import catalog_errors
+from catalog.web.forms import AliasMoveForm
+from catalog.web.permissions import api_write
 from catalog.web.responses import error_response, json_response
 
 

@@ -9,10 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from catalog.permissions import can_write, read_access
-from catalog.registry import Registry, get_registry, version_info
+from catalog.domain.registry import Registry, get_registry, version_info
 from catalog.web import jsontree
 from catalog.web.errors import catalog_errors
+from catalog.web.permissions import can_write, read_access
 from catalog.web.responses import json_response, wants_json
 
 # Metadata keys the overview shows in their own places; others go to "More metadata".

@@ -9,8 +9,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
 
+from catalog.domain.registry import AliasInUse, InvalidName, ModelNotFound, RegistryError
 from catalog.onnxdoc import DocumentError
-from catalog.registry import AliasInUse, InvalidName, ModelNotFound, RegistryError
 from catalog.store import Conflict, StoreUnavailable
 from catalog.web.responses import error_response
 

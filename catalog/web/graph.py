@@ -1,4 +1,4 @@
-"""The graph view: Netron's viewer (served by catalog.netron) opening our .onnx download."""
+"""The graph view: Netron's viewer (served by catalog.web.netron) opening our .onnx download."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from catalog import netron
-from catalog.permissions import read_access
-from catalog.registry import get_registry
+from catalog.domain.registry import get_registry
+from catalog.web import netron
 from catalog.web.browse import version_context
 from catalog.web.errors import catalog_errors
+from catalog.web.permissions import read_access
 from catalog.web.responses import json_response, wants_json
 
 

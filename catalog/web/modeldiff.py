@@ -11,77 +11,15 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
-from onnx import numpy_helper
+from catalog.domain import weights
+from catalog.domain.registry import Registry
 
-from catalog.registry import Registry
-
-# Largest parameter count (of each version) whose weights a request will load to compare.
-MAX_COMPARE_PARAMS = 20_000_000
 # Statistics of an initializer compared between versions, in display order.
 STATS = ("mean", "std", "min", "max", "l2", "zeroFraction")
 
 
-def initializer_arrays(reg: Registry, name: str, version: int) -> dict[str, np.ndarray]:
-    """Return the initializers of a version as numpy arrays, by name."""
-    model = reg.load(name, version)
-    return {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
-
-
-def _loadable(doc: Mapping[str, Any]) -> bool:
-    count = doc.get("summary", {}).get("paramCount") or 0
-    return isinstance(count, (int, float)) and count <= MAX_COMPARE_PARAMS
-
-
-def _l2(a: np.ndarray, b: np.ndarray) -> float | None:
-    if a.shape != b.shape or a.dtype.kind not in "biuf" or b.dtype.kind not in "biuf":
-        return None
-    value = float(np.linalg.norm((a.astype(np.float64) - b.astype(np.float64)).ravel()))
-    return value if math.isfinite(value) else None
-
-
 def _finite(x: Any) -> float | None:
     return float(x) if isinstance(x, (int, float)) and math.isfinite(x) else None
-
-
-def difference_norms(
-    reg: Registry, name: str, old: Mapping[str, Any], new: Mapping[str, Any]
-) -> dict[str, float | None] | None:
-    """Return {initializer: L2 of new - old} for same-named tensors, or None if too large."""
-    if not (_loadable(old) and _loadable(new)):
-        return None
-    before = initializer_arrays(reg, name, old["version"])
-    after = initializer_arrays(reg, name, new["version"])
-    return {k: _l2(before[k], after[k]) for k in after if k in before}
-
-
-def weight_drift(
-    reg: Registry, name: str, old: Mapping[str, Any], new: Mapping[str, Any]
-) -> list[dict[str, Any]]:
-    """Return, per initializer of ``new``, the L2 change from ``old`` (largest first)."""
-    norms = difference_norms(reg, name, old, new) or {}
-    previous = {i["name"]: i for i in old.get("summary", {}).get("initializers", [])}
-    rows = []
-    for init in new.get("summary", {}).get("initializers", []):
-        before = previous.get(init["name"])
-        l2 = norms.get(init["name"])
-        base = _finite((before or {}).get("stats", {}).get("l2"))
-        rows.append(
-            {
-                "name": init["name"],
-                "dims": init.get("dims"),
-                "numel": init.get("numel"),
-                "l2": l2,
-                "relative": l2 / base if l2 is not None and base else None,
-                "status": "added"
-                if before is None
-                else "reshaped"
-                if before.get("dims") != init.get("dims")
-                else "compared",
-            }
-        )
-    rows.sort(key=lambda r: (r["l2"] is None, -(r["l2"] or 0.0), r["name"]))
-    return rows
 
 
 def _by_name(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -122,7 +60,7 @@ def compare(reg: Registry, name: str, old: dict[str, Any], new: dict[str, Any]) 
     ops_old, ops_new = set(s_old.get("opTypes", [])), set(s_new.get("opTypes", []))
     inits_old = _by_name(s_old.get("initializers", []))
     inits_new = _by_name(s_new.get("initializers", []))
-    norms = difference_norms(reg, name, old, new)
+    norms = weights.difference_norms(reg, name, old, new)
     changed, unchanged = [], 0
     for key in sorted(inits_old.keys() & inits_new.keys()):
         a, b = inits_old[key], inits_new[key]

@@ -9,11 +9,11 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from catalog.forms import SEARCH_FILTERS, SearchForm
-from catalog.permissions import read_access
 from catalog.search import search_models
 from catalog.store import SearchError, get_store
 from catalog.web.errors import catalog_errors
+from catalog.web.forms import SEARCH_FILTERS, SearchForm
+from catalog.web.permissions import read_access
 from catalog.web.responses import error_response, json_response, wants_json
 
 # What an empty search box searches: every model, so the home page is never empty.

@@ -7,12 +7,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from catalog.forms import InitializerTableForm
-from catalog.permissions import read_access
-from catalog.registry import get_registry
+from catalog.domain.registry import get_registry
 from catalog.web import inspect
 from catalog.web.browse import version_context
 from catalog.web.errors import catalog_errors
+from catalog.web.forms import InitializerTableForm
+from catalog.web.permissions import read_access
 from catalog.web.responses import error_response, json_response, wants_json
 
 # Rows per page of the initializer table.

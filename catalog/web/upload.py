@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from catalog.forms import UploadForm, publish_options
-from catalog.permissions import api_write, write_access
-from catalog.registry import InvalidName, RegistryError, check_name, get_registry
+from catalog.domain import limits
+from catalog.domain.registry import InvalidName, RegistryError, check_name, get_registry
 from catalog.web.errors import catalog_errors
+from catalog.web.forms import UploadForm, publish_options
+from catalog.web.permissions import api_write, write_access
 from catalog.web.responses import error_response, json_response
 
 # Bytes read from a raw request body at a time.
@@ -20,7 +20,7 @@ READ_CHUNK = 1 << 20
 
 def max_upload_bytes() -> int:
     """Return the largest model the catalog accepts (``CATALOG_MAX_UPLOAD_MB``, default 200)."""
-    return int(getattr(settings, "CATALOG_MAX_UPLOAD_MB", 200)) * 2**20
+    return limits.max_upload_bytes()
 
 
 @require_http_methods(["GET", "POST"])

@@ -10,15 +10,19 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from catalog.forms import DiffForm, PromoteForm, RollbackForm
-from catalog.permissions import can_write, read_access, write_access
-from catalog.registry import LATEST, Registry, get_registry
+from catalog.domain import weights
+from catalog.domain.registry import LATEST, Registry, get_registry
 from catalog.store import Conflict
 from catalog.web import charts, history, modeldiff
 from catalog.web.browse import version_context
 from catalog.web.errors import catalog_errors
+from catalog.web.forms import DiffForm, PromoteForm, RollbackForm
+from catalog.web.permissions import can_write, read_access, write_access
 from catalog.web.responses import error_response, json_response, wants_json
+from inference.learning_history import all_history
 
+# Alias moves shown per page of the audit log.
+AUDIT_PAGE = 50
 # The alias the rollback button moves.
 SERVING_ALIAS = "production"
 
@@ -35,18 +39,16 @@ def versions(request: HttpRequest, name: str) -> HttpResponse:
     """Return the history of a model: versions, learning curve, weight drift, audit log."""
     reg = get_registry()
     ctx = version_context(reg, name, LATEST)
-    rows = history.learning_history(reg, name)
+    rows = history.with_metric(all_history(reg, name))
     numbers = [r["version"] for r in rows]
     drift_version = _drift_version(request, numbers, ctx["info"]["version"])
     previous = _previous(numbers, drift_version)
     drift: list[dict[str, Any]] = []
     if previous is not None:
-        drift = modeldiff.weight_drift(
-            reg, name, reg.document(name, previous), reg.document(name, drift_version)
-        )
-    audit = history.audit_log(reg, name)
+        drift = weights.weight_drift(reg, name, previous, drift_version)
+    audit = reg.alias_history(name, cursor=request.GET.get("audit") or None, limit=AUDIT_PAGE)
     current = ctx["aliases"].get(SERVING_ALIAS)
-    target = history.rollback_target(audit, SERVING_ALIAS, current)
+    target = reg.rollback_target(name, SERVING_ALIAS, current)
     if wants_json(request):
         return json_response(
             {
@@ -54,7 +56,8 @@ def versions(request: HttpRequest, name: str) -> HttpResponse:
                 "history": rows,
                 "aliases": ctx["aliases"],
                 "drift": {"version": drift_version, "previous": previous, "initializers": drift},
-                "audit": audit,
+                "audit": audit.items,
+                "auditNext": audit.next,
                 "rollback": {"alias": SERVING_ALIAS, "from": current, "to": target},
             }
         )
@@ -70,7 +73,8 @@ def versions(request: HttpRequest, name: str) -> HttpResponse:
         "drift_previous": previous,
         "drift": charts.bars(drift, "l2"),
         "drift_rows": drift,
-        "audit": audit,
+        "audit": audit.items,
+        "audit_next": audit.next,
         "serving_alias": SERVING_ALIAS,
         "serving": current,
         "rollback_to": target,
@@ -139,7 +143,7 @@ def rollback(request: HttpRequest, name: str) -> HttpResponse:
         return error_response(request, 400, form.errors.as_text())
     alias, expected = form.cleaned_data["alias"], form.cleaned_data["expected"]
     reg = get_registry()
-    target = history.rollback_target(history.audit_log(reg, name), alias, expected)
+    target = reg.rollback_target(name, alias, expected)
     if target is None:
         return _refused(request, name, 409, f"{alias} has no earlier version to go back to.")
     try:

@@ -1,6 +1,6 @@
 """The query workbench: read-only SQL++ over the catalog, as a table or as JSON.
 
-Fenced in layers (DESIGN.md): the store refuses anything but SELECT before running it
+Fenced in layers (docs/design.md): the store refuses anything but SELECT before running it
 (``read_only=True``), every statement has a time limit, and at most ``limits.query_max_rows()`` rows
 come back, with ``truncated`` set when there were more.
 """
@@ -12,16 +12,20 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
-from catalog import limits
-from catalog.forms import WorkbenchForm
-from catalog.permissions import read_access
-from catalog.registry import get_registry
+from catalog.domain import limits
+from catalog.domain.query_access import QueryRefused, check_query_access
+from catalog.domain.registry import get_registry
+from catalog.sqlpp.slots import StatementsBusy, StatementSlots
 from catalog.store import InvalidArgument, QueryError
+from catalog.store.fenced import FenceLimits, run_fenced
+from catalog.web.forms import WorkbenchForm
+from catalog.web.permissions import read_access
 from catalog.web.responses import json_response
 
 # Rows shown at most; one more is read to know whether the result was cut.
@@ -119,19 +123,33 @@ def _cell(values: dict[str, Any], column: str) -> dict[str, Any]:
     return {"text": str(v), "kind": "num" if isinstance(v, (int, float)) else "str"}
 
 
-def run_statement(statement: str, params: dict | list | None) -> Results:
-    """Run a read-only statement on the catalog's scope; raise QueryError if it fails."""
+def run_statement(statement: str, params: dict | list | None, *, staff: bool = False) -> Results:
+    """Run a read-only statement on the catalog's scope; raise QueryError if it fails.
+
+    Non-staff statements may read only the public keyspaces (``domain.query_access``).
+    """
     reg = get_registry()
     started = time.perf_counter()
+    slots = StatementSlots(settings.VAR_DIR / "query-slots", limits.query_concurrency())
+    timeout, memory_mb = limits.query_timeout_s(), limits.query_memory_mb()
     try:
-        rows = reg.store.query(
-            statement,
-            params,
-            query_context=reg.ks.query_context,
-            read_only=True,
-            timeout=limits.query_timeout_s(),
-        )
-    except InvalidArgument as e:
+        check_query_access(statement, reg.ks.query_context, staff=staff)
+        with slots.hold():
+            if getattr(settings, "CATALOG_QUERY_FENCED", False):  # a child process per statement
+                fence = FenceLimits(timeout, memory_mb)
+                rows = run_fenced(
+                    settings.CATALOG_STORE, statement, params, fence, reg.ks.query_context
+                )
+            else:
+                rows = reg.store.query(
+                    statement,
+                    params,
+                    query_context=reg.ks.query_context,
+                    read_only=True,
+                    timeout=timeout,
+                    memory_mb=memory_mb,
+                )
+    except (InvalidArgument, QueryRefused) as e:
         raise QueryError(str(e)) from None
     elapsed = (time.perf_counter() - started) * 1000
     max_rows = limits.query_max_rows()
@@ -149,8 +167,12 @@ def workbench(request: HttpRequest) -> HttpResponse:
         form = WorkbenchForm(request.GET)
         if form.is_valid():
             try:
-                results = run_statement(form.cleaned_data["statement"], form.cleaned_data["params"])
-            except QueryError as e:
+                results = run_statement(
+                    form.cleaned_data["statement"],
+                    form.cleaned_data["params"],
+                    staff=request.user.is_staff,
+                )
+            except (QueryError, StatementsBusy) as e:
                 form.add_error("statement", str(e))
     else:
         form = WorkbenchForm(initial={"statement": EXAMPLES[0][1]})
@@ -192,9 +214,15 @@ def api_query(request: HttpRequest) -> HttpResponse:
     results = None
     if form.is_valid():
         try:
-            results = run_statement(form.cleaned_data["statement"], form.cleaned_data["params"])
+            results = run_statement(
+                form.cleaned_data["statement"],
+                form.cleaned_data["params"],
+                staff=request.user.is_staff,
+            )
         except QueryError as e:
             form.add_error("statement", str(e))
+        except StatementsBusy as e:
+            return json_response({"error": str(e), "status": 429}, status=429)
     return _json(form, results)
 
 

@@ -39,8 +39,6 @@ KNOWN: dict[str, str] = {
     "SELECT TOSTRING(18446744073709551616) AS v0": OTHER,
     # 0 rows, Couchbase 6
     'SELECT (NOT ("a%b_c" <= -2.5 OR [] <> 0) AND $p0 = q.c1) AS c0, $p1 AS c1, TOBOOLEAN([[[0, 2.5], 5e-324], q.c2]) AS c2 FROM orders AS q NEST shellTest q2 ON q.c4 = q2.c12 WHERE (q2 <> -9223372036854775808) <> (q.type / q.c4)': OTHER,
-    # Couchbase error 5001 (Panic: runtime error: makeslice: cap out of range), embedded gave 0
-    'SELECT m.c2 AS g0, COUNTN(m.test_id) AS a0, VARIANCE(DISTINCT m.type) AS a1 FROM orders m WHERE ARRAY_REPEAT(ARRAY_RANGE(-1e308, m.c4), m.c1) < (-9223372036854775808 LIKE "2026-01-02T03:04:05Z") GROUP BY m.c2 HAVING COUNT(*) = 2 LIMIT 3 OFFSET 0': OTHER,
     # different order
     "SELECT ENCODED_SIZE((d.reportsTo == d.name)) AS c0, $p0 AS c1, $p1 AS c2, OBJECT_VALUES(ARRAY_MIN(ENCODED_SIZE(d.name))) AS c3 FROM empSmall AS d ORDER BY c3 DESC, c0, c1 DESC": OTHER,
     # 12 rows, Couchbase 2

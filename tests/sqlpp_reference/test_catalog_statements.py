@@ -49,12 +49,6 @@ def test_every_domain_query(reference):
         assert why is None, f"{q.name}: {why}\n{q.statement}"
 
 
-def test_the_history_page_queries(reference):
-    history = pytest.importorskip("catalog.web.history")
-    for statement in (history.AUDIT_QUERY, history.VERSIONS_QUERY):
-        _assert_same(reference, statement, {"name": "iris-svc"})
-
-
 def test_the_lineage_example_walks_to_the_first_ancestor(reference):
     _assert_same(reference, LINEAGE_EXAMPLE, LINEAGE_PARAMS)
     rows = run_embedded(reference.store, LINEAGE_EXAMPLE, LINEAGE_PARAMS).rows

@@ -1,0 +1,245 @@
+"""Benchmark the catalog at the scale online learning reaches (a plain script, not a test).
+
+Builds two embedded catalogs in one run, a small one and a large one, each with many models of
+a few dozen versions plus one model with very many versions (online learning republishes after
+every batch). The version documents are real: one iris SVC and one SGD classifier converted
+by skl2onnx and published through the registry, then copied with new names, versions,
+metadata and lineage through the store's own write path (``upsert_many``, which keeps the
+full-text index in the same transaction). Then, in-process through the Django test client,
+it times every page and API a user reaches, the README's SQL++, selective statements of each
+index shape, a whole-catalog aggregate, and a publish through the registry, against two
+baselines measured in the same run: ``store.get`` of one document and a raw scan of all of
+them.
+
+    .venv/bin/python bench/bench_scale.py                      # 1,000 and 100,000 versions
+    .venv/bin/python bench/bench_scale.py --models 100 --versions 40 --big 4000   # quicker
+
+Results: a markdown table on stdout (and ``--out FILE``); p50 and p95 in milliseconds, and
+each large-catalog figure as a ratio to its small-catalog figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.shell.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.test import Client, override_settings  # noqa: E402
+from django.test.utils import setup_test_environment  # noqa: E402
+from sklearn.datasets import load_iris  # noqa: E402
+from sklearn.linear_model import SGDClassifier  # noqa: E402
+from sklearn.svm import SVC  # noqa: E402
+
+from catalog.domain.registry import Registry, version_key  # noqa: E402
+from catalog.domain.setup import init_catalog  # noqa: E402
+from catalog.store import open_store  # noqa: E402
+
+BIG_MODEL = "online-big"
+TAGS = ["iris", "svm", "vision", "nlp", "tabular", "medical", "finance", "demo"]
+TASKS = ["classification", "regression", "clustering"]
+SQL = {
+    "README: operator ANY": 'SELECT m.name, m.version FROM models m WHERE ANY n IN m.onnx.graph.node SATISFIES n.opType = "SVMClassifier" END LIMIT 20',
+    "README: operator histogram": "SELECT n.opType, COUNT(*) AS uses FROM models m UNNEST m.onnx.graph.node n GROUP BY n.opType ORDER BY uses DESC, n.opType",
+    "README: latest of every model": "SELECT m.name, MAX(m.version) AS latest FROM models m GROUP BY m.name ORDER BY m.name",
+    "name lookup": 'SELECT m.version FROM models m WHERE m.name = "model-0007"',
+    "opTypes ANY": 'SELECT RAW META(m).id FROM models m WHERE ANY o IN m.summary.opTypes SATISFIES o = "SVMClassifier" END LIMIT 20',
+    "tag IN": 'SELECT RAW META(m).id FROM models m WHERE "finance" IN m.metadata.tags LIMIT 20',
+    "ORDER BY paramCount DESC LIMIT 5": "SELECT m.name, m.version FROM models m ORDER BY m.summary.paramCount DESC LIMIT 5",
+    "createdAt range": 'SELECT RAW META(m).id FROM models m WHERE m.createdAt BETWEEN "2026-01-01T00:00:00Z" AND "2026-01-01T00:10:00Z"',
+}
+
+
+def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float]:
+    """Return (p50, p95) in milliseconds of ``fn`` after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[max(int(len(times) * 0.95) - 1, 0)]
+
+
+def templates(reg: Registry) -> dict[str, dict[str, Any]]:
+    """Publish two real models and return their version documents as templates."""
+    X, y = load_iris(return_X_y=True)
+    reg.publish("template-svc", SVC().fit(X, y), sample_input=X[:1], tags=["iris"])
+    sgd = SGDClassifier(random_state=0).fit(X, y)
+    reg.publish("template-sgd", sgd, sample_input=X[:1], tags=["iris"])
+    return {"svc": reg.document("template-svc", 1), "sgd": reg.document("template-sgd", 1)}
+
+
+def fill(reg: Registry, models: int, versions: int, big: int, docs: dict[str, Any]) -> int:
+    """Write models x versions + one model with ``big`` versions; return the version count."""
+    rnd = random.Random(0)
+    plan = [(f"model-{i:04d}", versions, "svc" if i % 2 else "sgd") for i in range(models)]
+    plan.append((BIG_MODEL, big, "sgd"))
+    written = 0
+    for name, count, kind in plan:
+        batch: dict[str, Any] = {}
+        for v in range(1, count + 1):
+            doc = copy.deepcopy(docs[kind])
+            minute, second = divmod(written % 3600, 60)
+            doc |= {
+                "name": name,
+                "version": v,
+                "createdAt": f"2026-01-01T{(written // 3600) % 24:02d}:{minute:02d}:{second:02d}Z",
+                "lineage": {"parent": v - 1 or None, "batchId": f"b{v}", "rowsSeen": 30 * v},
+            }
+            doc["metadata"] = {
+                **doc["metadata"],
+                "tags": rnd.sample(TAGS, 2),
+                "task": rnd.choice(TASKS),
+                "metrics": {"accuracy": round(rnd.random(), 4)},
+            }
+            batch[version_key(name, v)] = doc
+            written += 1
+            if len(batch) == 500:
+                reg.store.upsert_many(reg.ks.models, batch)
+                batch = {}
+        if batch:
+            reg.store.upsert_many(reg.ks.models, batch)
+        reg.store.upsert(
+            reg.ks.aliases,
+            name,
+            {
+                "name": name,
+                "aliases": {"latest": count, "production": max(count - 1, 1)},
+                "maxVersion": count,
+            },
+        )
+    return written
+
+
+def measure(url: str, runs: int) -> dict[str, tuple[float, float, int]]:
+    """Return {what: (p50 ms, p95 ms, bytes)} of every page, API and statement."""
+    out: dict[str, tuple[float, float, int]] = {}
+    with override_settings(CATALOG_STORE=url, DEBUG=False):
+        from catalog.store import get_store
+
+        store = get_store()
+        client = Client()
+        pages = {
+            "model list": "/models/",
+            "model page (big model)": f"/models/{BIG_MODEL}/",
+            "versions page (big model)": f"/models/{BIG_MODEL}/versions",
+            "versions JSON (big model)": f"/models/{BIG_MODEL}/versions?format=json",
+            "diff (big model)": f"/models/{BIG_MODEL}/diff?a=1&b=2",
+            "OIP model metadata (big model)": f"/v2/models/{BIG_MODEL}",
+            "prediction page (big model)": f"/models/{BIG_MODEL}/predict",
+            "search: tags:finance": "/api/search?q=tags:finance",
+            "search page: classifier": "/search?q=classifier",
+            "health (baseline)": "/v2/health/live",
+        }
+        for what, path in pages.items():
+            size = len(client.get(path).content)
+            p50, p95 = timed(lambda path=path: client.get(path), runs)
+            out[what] = (p50, p95, size)
+        for what, statement in SQL.items():
+            rows = store.query(statement, query_context="ml.catalog")
+            p50, p95 = timed(
+                lambda s=statement: store.query(s, query_context="ml.catalog"), max(runs // 5, 3)
+            )
+            out[f"SQL++ {what}"] = (p50, p95, len(rows))
+        key = version_key(BIG_MODEL, 1)
+        out["store.get (baseline)"] = (
+            *timed(lambda: store.get("ml.catalog.models", key), runs * 10),
+            0,
+        )
+        count = sum(1 for _ in store.scan("ml.catalog.models"))
+        p50, p95 = timed(lambda: sum(1 for _ in store.scan("ml.catalog.models")), 3)
+        out["raw scan of every version (baseline)"] = (p50, p95, count)
+    return out
+
+
+def publish_rate(url: str, n: int) -> float:
+    """Return small versions published per second through the registry (validation on)."""
+    reg = Registry(open_store(url))
+    X, y = load_iris(return_X_y=True)
+    model = SGDClassifier(random_state=0).fit(X, y)
+    started = time.perf_counter()
+    for _ in range(n):
+        reg.publish("publish-rate", model, sample_input=X[:1])
+    return n / (time.perf_counter() - started)
+
+
+def build(path: Path, models: int, versions: int, big: int) -> tuple[str, int, float]:
+    url = f"embedded://{path}"
+    reg = Registry(open_store(url))
+    for _ in init_catalog(reg):
+        pass
+    docs = templates(reg)
+    started = time.perf_counter()
+    total = fill(reg, models, versions, big, docs) + 2
+    return url, total, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", type=int, default=1000)
+    parser.add_argument("--versions", type=int, default=80)
+    parser.add_argument("--big", type=int, default=20000)
+    parser.add_argument("--small-models", type=int, default=10)
+    parser.add_argument("--small-versions", type=int, default=80)
+    parser.add_argument("--small-big", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--publishes", type=int, default=50)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    setup_test_environment()
+    with tempfile.TemporaryDirectory() as tmp:
+        small_url, small_n, small_s = build(
+            Path(tmp) / "small.sqlite3", args.small_models, args.small_versions, args.small_big
+        )
+        large_url, large_n, large_s = build(
+            Path(tmp) / "large.sqlite3", args.models, args.versions, args.big
+        )
+        small = measure(small_url, args.runs)
+        large = measure(large_url, args.runs)
+        rate_small = publish_rate(small_url, args.publishes)
+        rate_large = publish_rate(large_url, args.publishes)
+        size = (Path(tmp) / "large.sqlite3").stat().st_size
+    lines = [
+        f"Catalogs: {small_n:,} and {large_n:,} versions (bulk write {small_s:.1f} s and"
+        f" {large_s:.1f} s); {args.runs} runs per page, in-process Django test client.",
+        "",
+        f"| what | p50 ms at {small_n:,} | p50 ms at {large_n:,} | p95 ms at {large_n:,} | ratio | size at {large_n:,} |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for what, (p50, p95, size_or_rows) in large.items():
+        base = small[what][0]
+        lines.append(
+            f"| {what} | {base:.2f} | {p50:.2f} | {p95:.2f} | {p50 / base:.1f}x | {size_or_rows:,} |"
+        )
+    lines += [
+        "",
+        f"Publish through the registry (validation on): {rate_small:.0f}/s at {small_n:,}"
+        f" versions, {rate_large:.0f}/s at {large_n:,} ({rate_large / rate_small:.2f}x).",
+        f"File size at {large_n:,} versions: {size / 2**20:,.0f} MiB"
+        f" ({size / large_n / 1024:.1f} KiB per version, documents and search index).",
+    ]
+    text = "\n".join(lines)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Every SQL++ statement the catalog itself sends to a store, each named, in one place.
+
+Pages, APIs and learners never write SQL++: they call a named domain operation
+(``Registry.version_numbers``, ``Registry.alias_history``, ``learning_history``,
+``labelled_predictions``...), which runs one of the statements below through ``run``. The
+workbench is the one door for a user's own SQL++.
+
+Statements name bare collections (``models``, ``audit``, ``predictions``) and run with the
+catalog's query context (``ml.catalog``), so they read exactly as in Couchbase's Query
+Workbench. ``at`` is a reserved word in Couchbase's grammar: it is always escaped.
+
+Lists are paged by keyset: a statement takes the last key of the previous page and a limit,
+and ``Page.next`` is an opaque cursor for the following page (None on the last page).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from catalog.store import DocumentStore, QueryError
+
+# The largest page any list operation returns.
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class Query:
+    """One statement the catalog sends: its name, text, an example and the index serving it."""
+
+    name: str
+    statement: str
+    example_params: dict[str, Any]
+    index: str
+    purpose: str
+
+
+VERSION_NUMBERS = Query(
+    "version_numbers",
+    "SELECT RAW m.version FROM models m WHERE m.name = $name ORDER BY m.version DESC LIMIT $limit",
+    {"name": "iris-svc", "limit": 100},
+    "idx_models_name_version",
+    "the newest version numbers of a model, newest first (OIP model metadata)",
+)
+
+VERSION_LINEAGE = Query(
+    "version_lineage",
+    "SELECT m.version, m.createdAt, m.lineage, m.metadata.metrics AS metrics"
+    " FROM models m WHERE m.name = $name AND m.version > $after"
+    " ORDER BY m.version LIMIT $limit",
+    {"name": "breast-cancer-online", "after": 0, "limit": 100},
+    "idx_models_name_version",
+    "a model's versions with lineage and metrics, oldest first (learning history)",
+)
+
+ALIAS_HISTORY = Query(
+    "alias_history",
+    "SELECT a.*, META(a).id AS auditKey FROM audit a"
+    " WHERE a.name = $name"
+    " AND (a.`at` < $before OR (a.`at` = $before AND META(a).id < $key))"
+    " ORDER BY a.`at` DESC, META(a).id DESC LIMIT $limit",
+    {"name": "iris-svc", "before": "9999", "key": "", "limit": 50},
+    "idx_audit_name_at",
+    "a model's alias moves, newest first (versions page, rollback)",
+)
+
+LABELLED_PREDICTIONS = Query(
+    "labelled_predictions",
+    "SELECT p.id, p.inputs, p.feedback FROM predictions p"
+    " WHERE p.model = $name AND p.feedback IS VALUED"
+    " AND (p.feedback.`at` > $at OR (p.feedback.`at` = $at AND p.id > $id))"
+    " ORDER BY p.feedback.`at`, p.id LIMIT $limit",
+    {"name": "iris-svc", "at": "", "id": "", "limit": 100},
+    "idx_predictions_model_feedback",
+    "logged predictions that got a feedback label since a cursor (learning from feedback)",
+)
+
+ALL: tuple[Query, ...] = (VERSION_NUMBERS, VERSION_LINEAGE, ALIAS_HISTORY, LABELLED_PREDICTIONS)
+
+
+@dataclass
+class Page:
+    """One page of a list: its items and the cursor of the next page (None: the last one)."""
+
+    items: list[Any]
+    next: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class InvalidCursor(ValueError):
+    """A cursor that this catalog did not hand out."""
+
+
+def encode_cursor(key: list[Any]) -> str:
+    """Return the opaque cursor of a keyset position."""
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, default: list[Any]) -> list[Any]:
+    """Return the keyset position of a cursor (``default`` for the first page)."""
+    if not cursor:
+        return default
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidCursor(f"invalid cursor {cursor[:40]!r}") from None
+    if not isinstance(key, list) or len(key) != len(default):
+        raise InvalidCursor(f"invalid cursor {cursor[:40]!r}")
+    if any(type(k) is not type(d) for k, d in zip(key, default, strict=True)):
+        raise InvalidCursor(f"invalid cursor {cursor[:40]!r}")
+    return key
+
+
+def page_limit(limit: int | None) -> int:
+    """Return a page size between 1 and MAX_PAGE."""
+    return MAX_PAGE if limit is None else max(1, min(int(limit), MAX_PAGE))
+
+
+def run(store: DocumentStore, query_context: str, query: Query, params: dict[str, Any]) -> list:
+    """Run a named statement; a collection that does not exist yet reads as empty."""
+    try:
+        return store.query(query.statement, params, query_context=query_context)
+    except QueryError as e:
+        # A catalog where nothing was ever written to a collection may not have it yet.
+        if "not found" in str(e).lower() and "keyspace" in str(e).lower():
+            return []
+        raise

@@ -1,0 +1,24 @@
+"""Create what a catalog needs in its store: collections, and on Couchbase the indexes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from catalog.domain.registry import Registry
+
+
+def init_catalog(reg: Registry) -> Iterator[str]:
+    """Create the catalog's keyspaces (and server-side indexes); yield progress lines."""
+    from catalog.store.couchbase import CouchbaseStore, init_couchbase
+
+    store = reg.store
+    if isinstance(store, CouchbaseStore):  # scope, collections, GSI and FTS indexes
+        from catalog.search.definition import load_definition
+
+        bucket, scope = reg.ks.bucket, reg.ks.scope
+        yield from init_couchbase(store, bucket, scope, load_definition(bucket, scope))
+        return
+    for keyspace in reg.ks.all():
+        store.ensure_keyspace(keyspace)
+        yield f"keyspace {keyspace}: ready"
+    yield f"catalog ready in {store.url}"

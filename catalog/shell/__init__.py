@@ -1,0 +1,1 @@
+"""The Django project shell: settings, root URL map, WSGI entry point. Wiring only."""

@@ -1,0 +1,125 @@
+"""``POST /api/models/<name>/learn``: one learning step from a CSV or JSON batch.
+
+Bodies:
+- ``text/csv``: a header row, then data rows; ``?label=COLUMN`` names the label column
+  (multipart: a ``file`` field and a ``label`` field).
+- ``application/json``: ``{"rows": [[...]], "labels": [...]}`` or
+  ``{"rows": [{feature: value}], "label": "column"}``.
+Optional: ``batchId`` (query or JSON; a batch id already learned gives 409) and
+``policy`` (always, never, no-worse; ``tolerance`` for no-worse).
+Writes need a bearer token or a session that passes the CSRF check (``api_write``).
+Errors: 400 bad input, 404 no such model or no learning state, 409 duplicate batch or
+contention, 503 the store failed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from catalog.domain.registry import InvalidName, ModelNotFound, RegistryError, get_registry
+from catalog.store import Conflict, StoreError
+from catalog.web.permissions import api_write
+from inference.learning import (
+    DuplicateBatch,
+    NoLearningState,
+    learn,
+    learn_csv_bytes,
+    learning_head,
+)
+from inference.learning_input import LearningError, parse_json
+from inference.state import UntrustedState
+
+CSV_TYPES = ("text/csv", "application/csv", "text/plain")
+
+
+def _error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message, "status": status}, status=status)
+
+
+def _json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Map learning and store errors to JSON responses; allow POST only."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            response = _error(f"method {request.method} not allowed", 405)
+            response["Allow"] = "POST"
+            return response
+        try:
+            return view(request, *args, **kwargs)
+        except (ModelNotFound, InvalidName, NoLearningState) as e:
+            return _error(str(e), 404)
+        except (DuplicateBatch, Conflict) as e:
+            return _error(str(e), 409)
+        except UntrustedState as e:
+            return _error(str(e), 500)
+        except RegistryError as e:  # LearningError, PolicyError, InvalidModel
+            return _error(str(e), 400)
+        except RequestDataTooBig:
+            return _error("the request body is too large", 413)
+        except StoreError as e:
+            return _error(f"the document store failed: {e}", 503)
+
+    return wrapper
+
+
+def _policy(request: HttpRequest, body: dict[str, Any]) -> Any:
+    kind = body.get("policy", request.GET.get("policy"))
+    if kind is None or isinstance(kind, dict):
+        return kind
+    tolerance = body.get("tolerance", request.GET.get("tolerance"))
+    metric = body.get("metric", request.GET.get("metric"))
+    return {"kind": str(kind), "tolerance": tolerance, "metric": metric}
+
+
+@api_write
+@_json_errors
+def api_learn(request: HttpRequest, name: str) -> HttpResponse:
+    """Learn from the batch in the request body; return the step's result."""
+    reg = get_registry()
+    user = request.user.get_username()
+    if request.content_type == "multipart/form-data":
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise LearningError("send the CSV as a multipart 'file' field (and a 'label' field)")
+        data = upload.read()
+    elif not request.body:
+        raise LearningError("the request body is empty: send a CSV or JSON batch")
+    elif request.content_type in CSV_TYPES:
+        data = request.body
+    else:
+        data = None
+    if data is not None:
+        result = learn_csv_bytes(
+            reg,
+            name,
+            data,
+            request.POST.get("label") or request.GET.get("label"),
+            batch_id=request.POST.get("batchId") or request.GET.get("batchId"),
+            policy=_policy(request, {}),
+            user=user,
+        )
+        return JsonResponse(result.to_dict())
+    if request.content_type != "application/json":
+        raise LearningError(
+            "send text/csv (with ?label=COLUMN), a multipart 'file', or application/json"
+        )
+    try:
+        body = json.loads(request.body or b"")
+    except (UnicodeDecodeError, ValueError) as e:
+        raise LearningError(f"malformed JSON: {e}") from None
+    head = learning_head(reg, name)
+    raw = parse_json(body, head.get("featureNames"), head["nFeatures"], request.GET.get("label"))
+    if raw.labels is None and head["task"] != "clustering":
+        raise LearningError("missing labels: send 'labels', or 'label' naming the label field")
+    batch_id = body.get("batchId", request.GET.get("batchId"))
+    if batch_id is not None and (not isinstance(batch_id, str) or not batch_id.strip()):
+        raise LearningError("'batchId' must be a non-empty string")
+    result = learn(reg, name, raw.X, raw.labels, batch_id, _policy(request, body), user=user)
+    return JsonResponse(result.to_dict())

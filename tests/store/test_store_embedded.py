@@ -1,0 +1,179 @@
+"""The embedded store: CAS, keyspaces, binary values, transactions, several processes."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import sqlite3
+import time
+
+import pytest
+
+from catalog.store import Conflict, InvalidArgument, NotFound, ValueTooLarge, embedded, open_store
+from catalog.store.base import MAX_KEY_BYTES, Keyspace
+
+KS = "ml.catalog.models"
+
+
+def test_it_round_trips_json_and_binary_values(store):
+    store.insert(KS, "a", {"x": [1, 2.5, None, "é"], "y": {"z": True}})
+    store.upsert("ml.catalog.tensors", "b", b"\x00\xff" * 10)
+    assert store.get(KS, "a")[0] == {"x": [1, 2.5, None, "é"], "y": {"z": True}}
+    assert store.get("ml.catalog.tensors", "b")[0] == b"\x00\xff" * 10
+
+
+def test_get_of_a_missing_key_raises_not_found(store):
+    with pytest.raises(NotFound):
+        store.get(KS, "nope")
+
+
+def test_insert_on_an_existing_key_raises_conflict(store):
+    store.insert(KS, "a", {"v": 1})
+    with pytest.raises(Conflict):
+        store.insert(KS, "a", {"v": 2})
+    assert store.get(KS, "a")[0] == {"v": 1}
+
+
+def test_replace_and_remove_check_cas(store):
+    cas1 = store.insert(KS, "a", {"v": 1})
+    cas2 = store.replace(KS, "a", {"v": 2}, cas=cas1)
+    assert cas2 != cas1
+    with pytest.raises(Conflict):
+        store.replace(KS, "a", {"v": 3}, cas=cas1)
+    with pytest.raises(Conflict):
+        store.remove(KS, "a", cas=cas1)
+    assert store.get(KS, "a") == ({"v": 2}, cas2)
+    store.remove(KS, "a", cas=cas2)
+    with pytest.raises(NotFound):
+        store.get(KS, "a")
+    with pytest.raises(NotFound):
+        store.remove(KS, "a")
+    with pytest.raises(NotFound):
+        store.replace(KS, "a", {"v": 4})
+
+
+def test_every_write_changes_the_cas(store):
+    seen = {store.upsert(KS, "a", {"v": 0})}
+    for i in range(50):
+        seen.add(store.upsert(KS, "a", {"v": i}))
+    assert len(seen) == 51
+
+
+def test_a_bare_bucket_is_its_default_collection(store):
+    store.upsert("orders", "k", {"n": 1})
+    assert store.get("orders._default._default", "k")[0] == {"n": 1}
+    assert store.get("default:orders", "k")[0] == {"n": 1}
+    assert "orders._default._default" in store.keyspaces()
+
+
+def test_keyspaces_are_separate(store):
+    store.upsert("ml.catalog.models", "k", {"a": 1})
+    store.upsert("ml.catalog.aliases", "k", {"b": 2})
+    assert store.get("ml.catalog.models", "k")[0] == {"a": 1}
+    assert store.get("ml.catalog.aliases", "k")[0] == {"b": 2}
+
+
+def test_it_refuses_bad_keyspaces_keys_and_values(store):
+    for bad in ["", "a.b", "a.b.c.d", "a b", "x;drop"]:
+        with pytest.raises(InvalidArgument):
+            store.upsert(bad, "k", {})
+    with pytest.raises(InvalidArgument):
+        store.upsert(KS, "", {})
+    with pytest.raises(InvalidArgument):
+        store.upsert(KS, "é" * (MAX_KEY_BYTES // 2 + 1), {})
+    store.upsert(KS, "é" * (MAX_KEY_BYTES // 2), {})
+    with pytest.raises(InvalidArgument):
+        store.upsert(KS, "k", {"x": float("nan")})
+    with pytest.raises(InvalidArgument):
+        store.upsert(KS, "k", {"x": object()})
+    with pytest.raises(ValueTooLarge):
+        store.upsert(KS, "k", b"\0" * (20 * 1024 * 1024 + 1))
+    assert not store.exists(KS, "k")
+
+
+def test_upsert_many_is_one_transaction(store):
+    store.upsert_many(KS, {f"k{i}": {"i": i} for i in range(100)})
+    assert store.count(KS) == 100
+    with pytest.raises(InvalidArgument):
+        store.upsert_many(KS, {"good": {"i": 1}, "bad": {"x": float("inf")}})
+    assert not store.exists(KS, "good")
+
+
+def test_batch_rolls_back_every_write_on_error(store):
+    with pytest.raises(RuntimeError), store.batch():
+        store.insert(KS, "a", {"v": 1})
+        store.insert(KS, "b", {"v": 2})
+        raise RuntimeError("boom")
+    assert store.count(KS) == 0
+
+
+def test_scan_and_fetch(store):
+    store.upsert_many(KS, {"b": {"n": 2}, "a": {"n": 1}, "c": b"bin"})
+    assert [k for k, _, _ in store.scan(KS)] == ["a", "b", "c"]
+    assert [(k, v) for k, v, _ in store.fetch(KS, ["c", "zz", "a"])] == [
+        ("c", b"bin"),
+        ("a", {"n": 1}),
+    ]
+    assert store.get_many(KS, ["a", "nope"]).keys() == {"a"}
+
+
+class ShiftedClock:
+    """The time module, with a wall clock the test moves forward (no sleeping, no races)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def __getattr__(self, name: str):
+        return getattr(time, name)
+
+
+def test_documents_expire(store, monkeypatch):
+    clock = ShiftedClock()
+    monkeypatch.setattr(embedded, "time", clock)
+    store.upsert("ml.catalog.predictions", "p", {"y": 1}, expiry=0.2)
+    store.upsert("ml.catalog.predictions", "q", {"y": 2})
+    assert store.exists("ml.catalog.predictions", "p")
+    clock.offset = 0.19
+    assert store.exists("ml.catalog.predictions", "p")
+    clock.offset = 0.21
+    assert not store.exists("ml.catalog.predictions", "p")
+    assert store.count("ml.catalog.predictions") == 1
+    assert store.purge_expired() == 1
+
+
+def test_the_file_is_in_wal_mode(store):
+    mode = sqlite3.connect(store.path).execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_keyspace_parsing():
+    assert str(Keyspace.parse("ml")) == "ml._default._default"
+    assert str(Keyspace.parse("default:ml.catalog.models")) == "ml.catalog.models"
+
+
+def _increment(url: str, times: int) -> None:
+    store = open_store(url)
+    for _ in range(times):
+        while True:
+            value, cas = store.get("ml.catalog.counters", "c")
+            try:
+                store.replace("ml.catalog.counters", "c", {"n": value["n"] + 1}, cas=cas)
+                break
+            except Conflict:
+                pass
+
+
+def test_several_processes_incrementing_with_cas_lose_nothing(tmp_path):
+    url = f"embedded://{tmp_path / 'shared.sqlite3'}"
+    open_store(url).insert("ml.catalog.counters", "c", {"n": 0})
+    ctx = mp.get_context("spawn")
+    workers = [ctx.Process(target=_increment, args=(url, 200)) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+    # A worker that saw "database is locked" would have died with a non-zero exit code.
+    assert [w.exitcode for w in workers] == [0, 0, 0, 0]
+    assert open_store(url).get("ml.catalog.counters", "c")[0] == {"n": 800}
