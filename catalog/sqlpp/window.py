@@ -189,8 +189,10 @@ def _bound(j: int, side: tuple[str, Any], f: A.Frame, rows: list[Env], wc: _Call
         raise SqlppError("RANGE with an offset needs exactly one ORDER BY term")
     key, desc, _ = wc.order[0]
     here = key(rows[j])
+    if here is None or here is MISSING:
+        return first[j] if is_start else last[j]  # NULL/MISSING keys: their peers
     if not is_num(here):
-        return n if is_start else -1  # a value offset from a non-number: an empty frame
+        return n if is_start else -1  # a value offset from another non-number: empty
     target = here + (-sign if desc else sign) * off
     # keys in collation order: non-numbers sort around the numbers, as Couchbase compares them
     cmp = [collate(key(e), target) for e in rows]
