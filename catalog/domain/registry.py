@@ -304,7 +304,7 @@ class Registry:
         check_name(name)
         if ref is None or ref == "":
             ref = LATEST
-        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isascii() and ref.isdigit()):
             return int(ref)
         aliases = self.aliases(name)
         if ref not in aliases:

@@ -72,7 +72,9 @@ def api(*methods: str) -> Callable:
 
 
 def _ref(version: str | None) -> int | str | None:
-    return int(version) if version is not None and version.isdigit() else version
+    return (
+        int(version) if version is not None and version.isascii() and version.isdigit() else version
+    )
 
 
 @api("GET")
