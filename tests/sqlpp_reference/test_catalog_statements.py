@@ -29,10 +29,8 @@ def test_the_readme_has_statements():
 
 
 def _workbench_examples() -> list[tuple[str, str]]:
-    try:
-        from catalog.web.workbench import EXAMPLES
-    except ImportError:  # pragma: no cover - moved by the layout work
-        return []
+    from catalog.web.workbench import EXAMPLES
+
     return list(EXAMPLES)
 
 
