@@ -159,7 +159,7 @@ def test_production_moves_only_when_the_policy_allows(reg):
     step = learn(reg, "iris", Xtr[45:60], ytr[45:60], policy=Always())
     assert step.promoted and reg.aliases("iris")["production"] == 3
     audit = reg.store.query(
-        "SELECT a.* FROM audit a WHERE a.name = $name ORDER BY a.at",
+        "SELECT a.* FROM audit a WHERE a.name = $name ORDER BY a.`at`",
         {"name": "iris"},
         query_context=reg.ks.query_context,
     )

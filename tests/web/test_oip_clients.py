@@ -19,18 +19,16 @@ import grpc
 import numpy as np
 import onnxruntime as ort
 import pytest
+import tritonclient.grpc as triton_grpc  # noqa: E402
+import tritonclient.http as triton_http  # noqa: E402
 from django.test import override_settings
+from tritonclient.utils import InferenceServerException  # noqa: E402
 
 from catalog.domain.registry import Registry
 from catalog.store import open_store
 from tests.inference.test_inference_support import publish_iris
 from tests.models import iris
 from tests.web import oip_binary_cases as models
-
-tritonclient = pytest.importorskip("tritonclient", reason="tritonclient[http,grpc] (dev extra)")
-import tritonclient.grpc as triton_grpc  # noqa: E402
-import tritonclient.http as triton_http  # noqa: E402
-from tritonclient.utils import InferenceServerException  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 X = iris()[0][[0, 60, 120]]  # one row of each class
