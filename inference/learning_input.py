@@ -45,7 +45,7 @@ def parse_csv(
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise LearningError("the CSV is not UTF-8 text") from None
-    reader = csv.reader(io.StringIO(data))
+    reader = csv.reader(io.StringIO(data, newline=""))
     try:
         header = next(reader)
     except StopIteration:
@@ -257,7 +257,7 @@ def parse_first_csv(data: bytes | str, label: str | None) -> tuple[RawBatch, lis
     """Return a first batch and its feature names: every column but ``label``, in order."""
     text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
     try:
-        header = next(csv.reader(io.StringIO(text)))
+        header = next(csv.reader(io.StringIO(text, newline="")))
     except StopIteration:
         raise LearningError("the CSV is empty: send a header row, then data rows") from None
     except csv.Error as e:

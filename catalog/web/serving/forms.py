@@ -248,7 +248,7 @@ def read_npy(data: bytes) -> np.ndarray:
 
 def read_csv_numbers(text: str) -> np.ndarray:
     """Return the numbers of a CSV as a 2-D float array (a header row is skipped)."""
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    rows = [r for r in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in r)]
     if rows and not _numeric_row(rows[0]):
         rows = rows[1:]
     if not rows:
