@@ -27,12 +27,10 @@ import time
 import uuid
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnx
 
 from catalog.domain import cas
 from catalog.domain.registry import Registry, check_name, now_iso
@@ -43,6 +41,7 @@ from inference.learning_input import (
     coerce_labels,
     parse_csv,
 )
+from inference.learning_publish import _publish
 from inference.learning_refit import (
     REFIT,
     batch_labels,
@@ -50,6 +49,20 @@ from inference.learning_refit import (
     fit_first,
     mode_of,
     train_batch,
+)
+from inference.learning_types import (
+    DEFAULT_METRIC,
+    MAX_BATCH_ID,
+    MAX_HOLDOUT_VALUES,
+    NO_STATE,
+    RECENT_BATCHES,
+    AlreadyLearning,
+    Batch,
+    DuplicateBatch,
+    NoLearningState,
+    StepResult,
+    _holdout_key,
+    _new_state_key,
 )
 from inference.policy import HIGHER_IS_BETTER, Always, Never, Policy, policy_from_spec
 from inference.state import check_learner, dump_state, learner_of, load_state
@@ -64,16 +77,6 @@ from inference.trainable import (
     task_of,
 )
 
-PRODUCTION = "production"
-# Batch ids remembered per model to refuse a batch sent twice (a client retrying).
-RECENT_BATCHES = 256
-# Generation -> version entries kept (enough to find the parent of concurrent steps).
-RECENT_VERSIONS = 64
-# Values (rows x features) a holdout set may hold: it lives in one JSON document.
-MAX_HOLDOUT_VALUES = 500_000
-MAX_BATCH_ID = 200
-DEFAULT_METRIC = {"classification": "accuracy", "regression": "r2", "clustering": "inertia"}
-
 __all__ = [
     "AlreadyLearning",
     "DuplicateBatch",
@@ -86,93 +89,6 @@ __all__ = [
     "learning_head",
     "start_learning",
 ]
-
-
-class NoLearningState(LearningError):
-    """The model has no learning state (start it with start_learning)."""
-
-
-NO_STATE = (
-    "model {name!r} has no learning state; start it with"
-    " `catalog learn start {name} --estimator ... --label ... first.csv`,"
-    " POST /api/models/{name}/learning, or start_learning()"
-)
-
-
-class DuplicateBatch(LearningError):
-    """A batch id already learned from (HTTP 409): the batch is not counted twice."""
-
-
-class AlreadyLearning(LearningError):
-    """Learning was started for a model that already learns (HTTP 409)."""
-
-    status = 409
-
-
-@dataclass
-class StepResult:
-    """The outcome of one learning step."""
-
-    name: str
-    version: int
-    parent: int | None
-    generation: int
-    batch_id: str
-    batch_size: int
-    rows_seen: int
-    metric: dict[str, float]
-    metrics: dict[str, float]
-    promoted: bool
-    production: int | None
-    reason: str
-    retries: int = 0
-    took_ms: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the result as the API writes it (camelCase keys)."""
-        out = asdict(self)
-        return {
-            "name": out["name"],
-            "version": out["version"],
-            "parent": out["parent"],
-            "generation": out["generation"],
-            "batchId": out["batch_id"],
-            "batchSize": out["batch_size"],
-            "rowsSeen": out["rows_seen"],
-            "metric": out["metric"],
-            "metrics": out["metrics"],
-            "promoted": out["promoted"],
-            "production": out["production"],
-            "reason": out["reason"],
-            "retries": out["retries"],
-            "tookMs": round(out["took_ms"], 3),
-            **out["extra"],
-        }
-
-
-@dataclass
-class Batch:
-    """One step's training rows, its id, and head fields to commit with it (a cursor)."""
-
-    X: np.ndarray
-    y: np.ndarray
-    batch_id: str
-    head_updates: dict[str, Any] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _holdout_key(name: str) -> str:
-    return f"{name}::holdout"
-
-
-def _versions_key(name: str) -> str:
-    return f"{name}::versions"
-
-
-def _new_state_key(name: str) -> str:
-    # 12 hex digits keep the longest model name within Couchbase's 246-byte key limit.
-    return f"{name}::{uuid.uuid4().hex[:12]}"
 
 
 # -- starting ---------------------------------------------------------------------------
@@ -501,142 +417,3 @@ def _get_holdout(reg: Registry, name: str) -> dict[str, Any]:
     except NotFound:
         return {"rows": 0, "X": [], "y": []}
     return doc
-
-
-# -- publishing and promotion -----------------------------------------------------------
-
-
-def _publish(
-    reg: Registry,
-    name: str,
-    head: dict[str, Any],
-    proto: onnx.ModelProto,
-    derived: dict[str, Any],
-    metrics: dict[str, float],
-    batch: Batch,
-    policy: Policy,
-    user: str | None,
-    retries: int,
-    started: float,
-) -> StepResult:
-    generation = head["generation"]
-    parent = _versions(reg, name).get(str(generation - 1))
-    primary = head["metric"]
-    metric = {primary: metrics[primary]} if primary in metrics else {}
-    lineage = {
-        "parent": parent,
-        "generation": generation,
-        "batchId": batch.batch_id,
-        "batchSize": int(batch.X.shape[0]),
-        "rowsSeen": head["rowsSeen"],
-        "metric": metric,
-    }
-    if head.get("mode") == REFIT:
-        lineage["trainedOn"] = head.get("trainedOn", [])
-        lineage["trainingRows"] = head.get("trainingRows")
-    metadata = {
-        **derived,
-        "metrics": metrics,
-        "learning": {"generation": generation, "rowsSeen": head["rowsSeen"], "metric": primary},
-    }
-    if head.get("featureNames"):
-        metadata["featureNames"] = head["featureNames"]
-    ref = reg.publish(
-        name,
-        proto,
-        metadata=metadata,
-        tags=head.get("tags") or [],
-        description=head.get("description") or f"online {head['estimator']}",
-        format=head.get("format", "json"),
-        lineage=lineage,
-    )
-    _record_version(reg, name, generation, ref.version)
-    promoted, production, reason = _promote(reg, name, ref.version, metrics, policy, primary, user)
-    return StepResult(
-        name=name,
-        version=ref.version,
-        parent=parent,
-        generation=generation,
-        batch_id=batch.batch_id,
-        batch_size=int(batch.X.shape[0]),
-        rows_seen=head["rowsSeen"],
-        metric=metric,
-        metrics=metrics,
-        promoted=promoted,
-        production=production,
-        reason=reason,
-        retries=retries,
-        took_ms=(time.perf_counter() - started) * 1000,
-        extra=batch.extra,
-    )
-
-
-def _versions(reg: Registry, name: str) -> dict[str, int]:
-    try:
-        doc, _ = reg.store.get(reg.ks.states, _versions_key(name))
-    except NotFound:
-        return {}
-    return dict(doc.get("generations", {}))
-
-
-def _record_version(reg: Registry, name: str, generation: int, version: int) -> None:
-    """Remember which version a generation published (its own document, its own CAS)."""
-
-    def change(doc: dict[str, Any]) -> dict[str, Any]:
-        gens = doc.setdefault("generations", {})
-        gens[str(generation)] = version
-        if len(gens) > RECENT_VERSIONS:
-            for g in sorted(gens, key=int)[: len(gens) - RECENT_VERSIONS]:
-                del gens[g]
-        return doc
-
-    cas.update(
-        reg.store,
-        reg.ks.states,
-        _versions_key(name),
-        change,
-        initial=lambda: {"name": name, "generations": {}},
-    )
-
-
-_metrics_cache: dict[tuple[str, str, str, int], dict[str, float]] = {}
-
-
-def _version_metrics(reg: Registry, name: str, version: int) -> dict[str, float]:
-    """Return a version's metrics (versions are immutable, so they are cached)."""
-    key = (reg.store.url, reg.ks.query_context, name, version)
-    if key not in _metrics_cache:
-        doc = reg.document(name, version)
-        _metrics_cache[key] = dict((doc.get("metadata") or {}).get("metrics") or {})
-    return _metrics_cache[key]
-
-
-def _promote(
-    reg: Registry,
-    name: str,
-    version: int,
-    metrics: dict[str, float],
-    policy: Policy,
-    primary: str,
-    user: str | None,
-) -> tuple[bool, int | None, str]:
-    """Move production to ``version`` if the policy allows; never backwards."""
-
-    def attempt() -> tuple[bool, int | None, str]:
-        production = reg.aliases(name).get(PRODUCTION)
-        if production is not None and production >= version:
-            return False, production, f"production is already at version {production}"
-        current = None if production is None else _version_metrics(reg, name, production)
-        decision = policy.decide(metrics, current, primary)
-        if not decision.promote:
-            return False, production, decision.reason
-        try:
-            reg.set_alias(name, PRODUCTION, version, expected=production, user=user or "learner")
-        except Conflict as e:  # another learner moved production: decide again against it
-            raise cas.Retry(str(e)) from None
-        return True, version, decision.reason
-
-    try:
-        return cas.retry(attempt, f"the production alias of {name!r}")
-    except Conflict:  # the version is published; it only stays out of production
-        return False, reg.aliases(name).get(PRODUCTION), "too much contention on production"
