@@ -78,7 +78,7 @@ def test_a_killed_cluster_gives_store_unavailable_and_503_json(outage_app, clien
         publish_iris(reg)
 
     body = _json_503(infer(client, "iris", X[:1]))
-    assert "the document store failed: Couchbase is unavailable" in body["error"]
+    assert "the document store is unavailable: Couchbase is unavailable" in body["error"]
     body = _json_503(
         admin_client.post(
             "/api/models/iris/aliases/production", {"version": 1}, content_type="application/json"
