@@ -1,6 +1,6 @@
 """What every OIP transport (HTTP, the WSGI fast path, gRPC) shares around ``predict.infer``.
 
-``run`` predicts and counts the request in ``inference.stats``; ``status_of`` maps the
+``run`` predicts and counts the request in ``inference.stats``; ``inference.statuses`` maps the
 exceptions a request can raise to an HTTP status and message (the gRPC server turns the
 status into a gRPC code), so every transport answers the same error the same way.
 """
@@ -10,11 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
-
-from catalog.domain.registry import InvalidName, ModelNotFound, Registry, RegistryError
-from catalog.onnxdoc import DocumentError
-from catalog.store import StoreError
+from catalog.domain.registry import Registry
 from inference import predict, stats, warm
 from inference.oip import InferRequest, ProtocolError
 from inference.predict import InferenceFailed
@@ -64,20 +60,3 @@ def response_head(prediction: Prediction) -> dict[str, Any]:
     if prediction.prediction_id is not None:
         head["parameters"] = {"prediction_id": prediction.prediction_id}
     return head
-
-
-def status_of(exc: BaseException) -> tuple[int, str] | None:
-    """Return the HTTP status and message of a request error, or None for a server bug."""
-    if isinstance(exc, (ModelNotFound, InvalidName)):
-        return 404, str(exc)
-    if isinstance(exc, (ProtocolError, RegistryError)):
-        return 400, str(exc)
-    if isinstance(exc, InferenceFailed):
-        return exc.status, str(exc)
-    if isinstance(exc, RequestDataTooBig):
-        return 413, "the request body is too large"
-    if isinstance(exc, StoreError):
-        return 503, f"the document store failed: {exc}"
-    if isinstance(exc, DocumentError):  # the server's data is broken, not the request
-        return 500, f"the stored model is damaged: {exc}"
-    return None

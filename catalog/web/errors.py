@@ -12,113 +12,30 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
 
-from catalog.domain.jsonbody import JsonBodyError
-from catalog.domain.model_input import ModelInputError
-from catalog.domain.queries import InvalidCursor
-from catalog.domain.registry import (
-    AliasInUse,
-    InvalidName,
-    ModelNotFound,
-    ModelTooLarge,
-    RegistryError,
-)
-from catalog.onnxdoc import DocumentError
-from catalog.sqlpp.slots import StatementsBusy
-from catalog.store import (
-    Conflict,
-    InvalidArgument,
-    NotFound,
-    QueryError,
-    SearchError,
-    StoreError,
-    StoreUnavailable,
-)
 from catalog.web.responses import error_response, is_api
 from catalog.web.uploads import UploadTooLarge
-from inference.learning import AlreadyLearning, DuplicateBatch, NoLearningState
-from inference.oip import ProtocolError
-from inference.predict import InferenceFailed
-from inference.prediction_log import PredictionNotFound
-from inference.state import UntrustedState
+from inference import statuses
 
 log = logging.getLogger(__name__)
 View = Callable[..., HttpResponse]
 
-# Exception class -> HTTP status. The first class of an exception's MRO found here wins,
-# so a subclass listed on its own (NoLearningState) beats its base (RegistryError).
-# None: the exception carries its own ``status`` (InferenceFailed: 400, 503, ...).
-STATUS_OF: dict[type[BaseException], int | None] = {
-    # the thing asked for does not exist
-    ModelNotFound: 404,
-    InvalidName: 404,  # no model can have that name, so there is no such page
-    PredictionNotFound: 404,
-    NoLearningState: 404,
-    NotFound: 404,
-    # someone else changed it first, or it is in use
-    AliasInUse: 409,
-    Conflict: 409,
-    DuplicateBatch: 409,
-    AlreadyLearning: 409,
-    # over a limit
-    RequestDataTooBig: 413,
-    ModelTooLarge: 413,
-    # the request is wrong
-    JsonBodyError: 400,
-    InvalidCursor: 400,
-    ProtocolError: 400,
-    RegistryError: 400,  # LearningError, PolicyError, InvalidModel, ...
-    QueryError: 400,
-    SearchError: 400,
-    InvalidArgument: 400,
-    ModelInputError: 400,
-    # the server's own data is broken: a handled 500 that says what is wrong
-    DocumentError: 500,
-    UntrustedState: 500,
-    # too many statements at once: try again shortly
-    StatementsBusy: 429,
-    # the store does not answer
-    StoreUnavailable: 503,
-    StoreError: 503,
-    InferenceFailed: None,
-}
-
-# Exception class -> how its message is written ("{}" is the exception's text).
-MESSAGE_OF: dict[type[BaseException], str] = {
-    UploadTooLarge: "{}",
-    RequestDataTooBig: "the request body is too large",
-    DocumentError: "the stored document is damaged: {}",
-    StoreUnavailable: "the document store is unavailable: {}",
-    StoreError: "the document store failed: {}",
-}
-
-
-def _first_known(exc: BaseException, table: dict[type[BaseException], Any]) -> Any:
-    for cls in type(exc).__mro__:
-        if cls in table:
-            return cls
-    return None
+# The shared table, plus what exists only on the web.
+STATUS_OF: dict[type[BaseException], int | None] = {**statuses.STATUS_OF, UploadTooLarge: 413}
+MESSAGE_OF: dict[type[BaseException], str] = {**statuses.MESSAGE_OF, UploadTooLarge: "{}"}
 
 
 def status_of(exc: BaseException) -> int | None:
     """Return the HTTP status of a domain error, or None for an unexpected exception."""
-    cls = _first_known(exc, STATUS_OF)
-    if cls is None:
-        return None
-    status = STATUS_OF[cls]
-    return int(getattr(exc, "status", 500)) if status is None else status
+    return statuses.status_of(exc, STATUS_OF)
 
 
 def message_of(exc: BaseException) -> str:
     """Return the message a client sees for a domain error."""
-    cls = _first_known(exc, MESSAGE_OF)
-    text = str(exc) or type(exc).__name__
-    return MESSAGE_OF[cls].format(text) if cls is not None else text
+    return statuses.message_of(exc, MESSAGE_OF)
 
 
 def domain_error_response(request: HttpRequest, exc: BaseException) -> HttpResponse | None:

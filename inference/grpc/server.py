@@ -21,7 +21,7 @@ from django.conf import settings
 
 from catalog.domain.registry import get_registry
 from catalog.store import StoreError
-from inference import oip_config, serving, stats
+from inference import oip_config, serving, stats, statuses
 from inference.grpc import protocol
 from inference.grpc.convert import (
     infer_request,
@@ -81,7 +81,7 @@ def _rpc(handler: Callable[[Any, grpc.ServicerContext], Any], *, guarded: bool =
         except Unauthenticated as e:
             context.abort(grpc.StatusCode.UNAUTHENTICATED, str(e))
         except Exception as e:
-            mapped = serving.status_of(e)
+            mapped = statuses.status_and_message(e)
             if mapped is None:
                 logger.exception("gRPC %s failed", handler.__name__)
                 context.abort(grpc.StatusCode.INTERNAL, "internal server error")

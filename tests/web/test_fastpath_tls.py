@@ -37,7 +37,7 @@ def call(application, **extra: str) -> tuple[str, dict[str, str], bytes]:
     return answer["status"], answer["headers"], body
 
 
-def test_plain_http_infer_is_redirected_when_tls_is_on(catalog_store, settings):
+def test_plain_http_infer_is_redirected_when_tls_is_on(catalog_store, settings, db):
     get_registry().publish("mm", matmul_model(4, 2))
     plain = fastpath.wrap(get_wsgi_application(), warm_sessions=False)
     assert call(plain)[0].startswith("200")

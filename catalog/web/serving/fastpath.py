@@ -31,7 +31,7 @@ from catalog.domain import limits
 from catalog.domain.registry import get_registry
 from catalog.web import security
 from catalog.web.serving import infer_http
-from inference import oip_binary, serving, warm
+from inference import oip_binary, statuses, warm
 
 INFER_PATH = re.compile(r"/v2/models/([^/]+)(?:/versions/([^/]+))?/infer")
 # The headers SecurityHeadersMiddleware gives an API response (not under /netron/).
@@ -91,7 +91,7 @@ class InferFastPath:
                 )
                 status = 200
         except Exception as exc:
-            mapped = serving.status_of(exc)
+            mapped = statuses.status_and_message(exc)
             if mapped is None or mapped[0] >= 500:
                 logger.error(
                     "Internal Server Error: %s",
