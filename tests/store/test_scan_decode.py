@@ -124,3 +124,21 @@ def test_binary_values_still_come_back_as_bytes(store):
     assert [v for _, v, _ in store.scan("ml.catalog.tensors")] == [
         b"1234567890123456789012\x00\xff"
     ]
+
+
+def outcome(fn: Any, text: str) -> tuple[str, str]:
+    try:
+        return "value", repr(fn(text))
+    except RecursionError:
+        return "recursion", ""
+    except json.JSONDecodeError as e:
+        return "error", str(e)
+
+
+def test_edge_texts_get_json_loads_outcome():
+    texts = ["\ufeff{}", " \t\n\r[1]\r\n", "\u00a0[1]", "1.", ".5", "+1", "-", "nan", "True"]
+    texts += ['"\\x41"', '"\\u00"', "1e", "-0e0", "1.5E+3", '"\t"', '["\\/"]', "{,}", '{"a":1,}']
+    texts += ['"\\ud800\\ud800"', '"\\udc00\\ud800"', "1" * 400, "0." + "1" * 400, "-" + "9" * 19]
+    texts += ["[" * 5000 + "]" * 5000, "[" * 500 + "]" * 500, '{"a":' * 2000 + "1" + "}" * 2000]
+    for text in texts:
+        assert outcome(decode.loads, text) == outcome(json.loads, text), text[:40]
