@@ -2,6 +2,10 @@
 # The two quick-start commands:
 #   ./dev.sh serve   set up, create a demo catalog, serve it on http://127.0.0.1:8000
 #   ./dev.sh test    set up, run every test
+#   ./dev.sh fuzz    random-seed exploration (SQL++ against cbq-engine, hypothesis fuzzers)
+# and for the Couchbase backend:
+#   ./dev.sh test-couchbase   its tests only, on gocaves (../shared/caves), or on the cluster
+#                             named by COUCHBASE_CONNSTR; the tests start and stop gocaves
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -35,6 +39,25 @@ case "${1:-}" in
     shift
     exec "$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-2}" "$@"
     ;;
+  test-couchbase)
+    setup
+    shift
+    exec "$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-2}" -rs \
+      tests/store/test_store_couchbase.py tests/couchbase "$@"
+    ;;
+  fuzz)
+    # Random exploration: ./dev.sh fuzz [MINUTES]. The SQL++ corpus against cbq-engine with
+    # random seeds (every difference appended to var/fuzz/sqlpp-differences.py as a ready
+    # regression case), then the hypothesis fuzz tests with random seeds (profile "fuzz").
+    setup
+    minutes=${2:-10}
+    mkdir -p var/fuzz
+    "$VENV/bin/python" -m tests.sqlpp_reference.run --minutes "$minutes" \
+      --out var/fuzz/sqlpp-differences.py || true
+    HYPOTHESIS_PROFILE=fuzz exec "$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-2}" -m fuzz \
+      --hypothesis-show-statistics tests/sqlpp/test_fuzz_sqlpp.py tests/web/test_fuzz_api.py \
+      tests/onnxdoc/test_fuzz_onnxdoc.py
+    ;;
   mutate)
     # Mutation testing of the security and wiring modules ([tool.mutmut] in pyproject.toml);
     # optional arguments select mutants by name, e.g. 'catalog.web.permissions*'.
@@ -45,7 +68,8 @@ case "${1:-}" in
     exec "$VENV/bin/mutmut" results
     ;;
   *)
-    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args] | ./dev.sh mutate [mutant glob]" >&2
+    echo "usage: ./dev.sh serve | ./dev.sh test [pytest args] | ./dev.sh test-couchbase" \
+      "| ./dev.sh fuzz [MINUTES] | ./dev.sh mutate [mutant glob]" >&2
     exit 2
     ;;
 esac

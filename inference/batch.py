@@ -76,7 +76,11 @@ def read_table(model: LoadedModel, data: bytes) -> tuple[list[str], list[list[st
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ProtocolError("the CSV is not UTF-8 text") from None
-    reader = csv.reader(io.StringIO(text))
+    try:  # the text is already in memory (bounded by the upload limit)
+        table = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as e:
+        raise ProtocolError(f"the CSV cannot be read: {e}") from None
+    reader = iter(table)
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
         raise ProtocolError("the CSV is empty; it needs a header row with the feature names")

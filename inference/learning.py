@@ -43,6 +43,14 @@ from inference.learning_input import (
     coerce_labels,
     parse_csv,
 )
+from inference.learning_refit import (
+    REFIT,
+    batch_labels,
+    first_entry,
+    fit_first,
+    mode_of,
+    train_batch,
+)
 from inference.policy import HIGHER_IS_BETTER, Always, Never, Policy, policy_from_spec
 from inference.state import check_learner, dump_state, learner_of, load_state
 from inference.trainable import (
@@ -67,6 +75,7 @@ MAX_BATCH_ID = 200
 DEFAULT_METRIC = {"classification": "accuracy", "regression": "r2", "clustering": "inertia"}
 
 __all__ = [
+    "AlreadyLearning",
     "DuplicateBatch",
     "LearningError",
     "NoLearningState",
@@ -83,8 +92,21 @@ class NoLearningState(LearningError):
     """The model has no learning state (start it with start_learning)."""
 
 
+NO_STATE = (
+    "model {name!r} has no learning state; start it with"
+    " `catalog learn start {name} --estimator ... --label ... first.csv`,"
+    " POST /api/models/{name}/learning, or start_learning()"
+)
+
+
 class DuplicateBatch(LearningError):
     """A batch id already learned from (HTTP 409): the batch is not counted twice."""
+
+
+class AlreadyLearning(LearningError):
+    """Learning was started for a model that already learns (HTTP 409)."""
+
+    status = 409
 
 
 @dataclass
@@ -174,6 +196,8 @@ def start_learning(
     format: str = "json",
     user: str | None = None,
     production: bool = True,
+    window: int | None = None,
+    spec: dict[str, Any] | None = None,
 ) -> StepResult:
     """Create the learning state of ``name`` from a first batch and publish its version.
 
@@ -181,15 +205,36 @@ def start_learning(
     ``classes``, default: those in y0); a fitted one is kept as it is, X0 counting as the
     rows it has seen. ``holdout`` = (X, y) is kept with the model to evaluate every version.
     ``production``: point production at the first version (there is nothing to compare it
-    with; later versions move it as ``policy`` says).
+    with; later versions move it as ``policy`` says). Estimators without partial_fit (SVC,
+    ...) learn by refit: their rows are kept in ``datasets`` and every step fits on all of
+    them, or on the last ``window`` rows. ``spec``: the estimator specification it was
+    started from (``inference.estimators``), kept in the head.
     """
     started = time.perf_counter()
     check_name(name)
     check_learner(estimator)
     X = as_matrix(X0)
     policy_obj = policy_from_spec(policy)
+    with contextlib.suppress(NotFound):
+        reg.store.get(reg.ks.states, name)
+        raise AlreadyLearning(f"model {name!r} is already learning; send it batches instead")
+    mode = mode_of(estimator)
+    if mode != REFIT and window is not None:
+        raise LearningError("a window applies to refit estimators only")
     fresh = not is_fitted(estimator)
-    if fresh:
+    y = np.zeros(0)
+    if mode == REFIT:
+        if y0 is None:
+            raise LearningError("the first batch needs labels")
+        if task_of(estimator) == "classification":
+            y = np.asarray(np.asarray(y0).tolist())
+        else:
+            y = first_labels(y0, task_of(estimator), None)
+        if len(y) != len(X):
+            raise LearningError(f"{len(X)} rows but {len(y)} labels")
+        if fresh:
+            fit_first(estimator, X, y)
+    elif fresh:
         task = task_of(estimator)
         if task == "classification":
             if y0 is None:
@@ -219,12 +264,16 @@ def start_learning(
     hold = _holdout_doc(holdout, X.shape[1], task, classes)
     metrics = evaluate(proto, hold, task)
     data = dump_state(estimator)
+    spec = dict(spec or {})
+    refit: dict[str, Any] = {}
+    if mode == REFIT:
+        refit = {"window": window, "trainedOn": [], "trainingRows": int(X.shape[0])}
 
     state_key = _new_state_key(name)
     head = {
         "type": "learningState",
         "name": name,
-        "estimator": type(estimator).__name__,
+        "estimator": (spec or {}).get("estimator") or type(estimator).__name__,
         "task": task,
         "generation": 1,
         "stateKey": state_key,
@@ -242,17 +291,23 @@ def start_learning(
         "description": description,
         "recentBatches": [batch_id],
         "feedbackCursor": None,
+        "mode": mode,
+        "spec": spec or None,
+        "scalerLearns": mode != REFIT and spec.get("scaler") == "standard",
+        **refit,
         "createdAt": now_iso(),
         "updatedAt": now_iso(),
     }
+    if mode == REFIT:
+        head["trainedOn"] = [first_entry(reg, X, y, batch_id)]
     reg.store.upsert(reg.ks.states, _holdout_key(name), hold)
     reg.store.insert(reg.ks.states, state_key, data)
     try:
         reg.store.insert(reg.ks.states, name, head)
     except Conflict:
         _discard(reg, state_key)
-        raise LearningError(
-            f"model {name!r} is already learning; send batches to learn()"
+        raise AlreadyLearning(
+            f"model {name!r} is already learning; send it batches instead"
         ) from None
     batch = Batch(X, np.zeros(0), batch_id)
     first = Always() if production else Never()
@@ -303,7 +358,7 @@ def learn(
             raise LearningError(
                 f"the batch has {matrix.shape[1]} features, the model takes {head['nFeatures']}"
             )
-        y_arr = coerce_labels(labels, head["task"], head.get("classes"))
+        y_arr = batch_labels(labels, head)
         if head["task"] != "clustering" and len(y_arr) != len(matrix):
             raise LearningError(f"{len(matrix)} rows but {len(y_arr)} labels")
         return Batch(matrix, y_arr, bid)
@@ -354,6 +409,7 @@ def learn_csv_bytes(
 ) -> StepResult:
     """Learn from CSV text with a header row (the API's and the CLI's path)."""
     head = learning_head(reg, name)
+    label = label or (head.get("spec") or {}).get("label")  # the one it was started with
     if label is None and head["task"] != "clustering":
         raise LearningError("missing label: name the label column")
     raw = parse_csv(data, label, head.get("featureNames"), head["nFeatures"])
@@ -365,9 +421,7 @@ def learning_head(reg: Registry, name: str) -> dict[str, Any]:
     try:
         head, _ = reg.store.get(reg.ks.states, check_name(name))
     except NotFound:
-        raise NoLearningState(
-            f"model {name!r} has no learning state; start it with start_learning"
-        ) from None
+        raise NoLearningState(NO_STATE.format(name=name)) from None
     return head
 
 
@@ -383,6 +437,7 @@ def run_step(
     check_name(name)
     override = None if policy is None else policy_from_spec(policy)  # refuse a bad one early
     holdout: dict[str, Any] | None = None
+    rows_cache: dict[str, Any] = {}  # refit: dataset chunks already read
     attempts = 0
 
     def attempt() -> StepResult:
@@ -391,9 +446,7 @@ def run_step(
         try:
             head, head_cas = reg.store.get(reg.ks.states, name)
         except NotFound:
-            raise NoLearningState(
-                f"model {name!r} has no learning state; start it with start_learning"
-            ) from None
+            raise NoLearningState(NO_STATE.format(name=name)) from None
         batch = make_batch(head)
         if batch.batch_id in head.get("recentBatches", []):
             raise DuplicateBatch(f"batch {batch.batch_id!r} was already learned by {name!r}")
@@ -401,13 +454,9 @@ def run_step(
             blob, _ = reg.store.get(reg.ks.states, head["stateKey"])
         except NotFound:  # a learner committed after we read the head and removed that state
             raise cas.Retry("the learning state moved on") from None
-        estimator = load_state(blob)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                partial_fit(estimator, batch.X, batch.y)
-        except ValueError as e:
-            raise LearningError(f"partial_fit refused the batch: {e}") from None
+        estimator, trained = train_batch(
+            reg, head, load_state(blob), batch.X, batch.y, batch.batch_id, rows_cache
+        )
         proto, derived = convert(estimator, batch.X)
         if holdout is None:
             holdout = _get_holdout(reg, name)
@@ -416,6 +465,7 @@ def run_step(
         new_head = {
             **head,
             **batch.head_updates,
+            **trained,
             "generation": head["generation"] + 1,
             "stateKey": _new_state_key(name),
             "stateSha256": hashlib.sha256(data).hexdigest(),
@@ -481,6 +531,9 @@ def _publish(
         "rowsSeen": head["rowsSeen"],
         "metric": metric,
     }
+    if head.get("mode") == REFIT:
+        lineage["trainedOn"] = head.get("trainedOn", [])
+        lineage["trainingRows"] = head.get("trainingRows")
     metadata = {
         **derived,
         "metrics": metrics,

@@ -45,7 +45,7 @@ def parse_csv(
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise LearningError("the CSV is not UTF-8 text") from None
-    reader = csv.reader(io.StringIO(data))
+    reader = csv.reader(io.StringIO(data, newline=""))
     try:
         header = next(reader)
     except StopIteration:
@@ -251,3 +251,21 @@ def as_matrix(X: Any, n_features: int | None = None) -> np.ndarray:
     if array.shape[0] > MAX_BATCH_ROWS:
         raise LearningError(f"more than {MAX_BATCH_ROWS} rows in one batch")
     return array
+
+
+def parse_first_csv(data: bytes | str, label: str | None) -> tuple[RawBatch, list[str]]:
+    """Return a first batch and its feature names: every column but ``label``, in order."""
+    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
+    try:
+        header = next(csv.reader(io.StringIO(text, newline="")))
+    except StopIteration:
+        raise LearningError("the CSV is empty: send a header row, then data rows") from None
+    except csv.Error as e:
+        raise LearningError(f"malformed CSV: {e}") from None
+    header = [h.strip() for h in header]
+    if label is not None and label not in header:
+        raise LearningError(f"no label column {label!r} in the CSV header ({', '.join(header)})")
+    names = [h for h in header if h != label]
+    if not names:
+        raise LearningError("the CSV has no feature columns")
+    return parse_csv(data, label, names, len(names)), names

@@ -11,12 +11,13 @@ Decisions the protocol leaves open:
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+from catalog.domain.jsonbody import JsonBodyError, decode_json
 
 # OIP datatype -> numpy dtype.
 NUMPY_TYPES: dict[str, np.dtype] = {
@@ -35,6 +36,8 @@ NUMPY_TYPES: dict[str, np.dtype] = {
     "BYTES": np.dtype(object),
 }
 DATATYPES = tuple(NUMPY_TYPES)
+# numpy dtype -> OIP datatype (one dict lookup per output on the hot path).
+_DATATYPE_OF_DTYPE = {dtype: name for name, dtype in NUMPY_TYPES.items() if name != "BYTES"}
 
 # onnxruntime's type strings -> OIP datatype.
 ORT_TYPES: dict[str, str] = {
@@ -94,9 +97,9 @@ def parse_json(body: bytes) -> Any:
     if not body:
         raise ProtocolError("the request body is empty; send a JSON object")
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ProtocolError(f"malformed JSON: {e}") from None
+        return decode_json(body)
+    except JsonBodyError as e:
+        raise ProtocolError(str(e)) from None
 
 
 def parse_infer_request(value: Any) -> InferRequest:
@@ -170,6 +173,8 @@ def to_array(tensor: InputTensor) -> np.ndarray:
     """Return the tensor's data as a numpy array of its datatype and shape, or raise."""
     name, dtype = tensor.name, NUMPY_TYPES[tensor.datatype]
     data = tensor.data
+    if isinstance(data, np.ndarray):  # decoded from binary tensor data (oip_binary)
+        return data
     if not isinstance(data, list):
         raise ProtocolError(f"input {name!r}: 'data' must be a (flat or nested) list", name)
     try:
@@ -251,10 +256,10 @@ def datatype_of(array: np.ndarray) -> str:
     """Return the OIP datatype of a numpy array."""
     if array.dtype.kind in "OUS":
         return "BYTES"
-    for datatype, dtype in NUMPY_TYPES.items():
-        if dtype == array.dtype:
-            return datatype
-    raise ValueError(f"no OIP datatype for {array.dtype}")
+    datatype = _DATATYPE_OF_DTYPE.get(array.dtype)
+    if datatype is None:
+        raise ValueError(f"no OIP datatype for {array.dtype}")
+    return datatype
 
 
 def flat_data(array: np.ndarray) -> list[Any]:

@@ -37,6 +37,20 @@ LEARNERS = frozenset(
         "sklearn.cluster._kmeans.MiniBatchKMeans",
     }
 )
+# Estimators without partial_fit: refit on the rows kept in ``datasets`` at every step.
+REFITTERS = frozenset(
+    {
+        "sklearn.svm._classes.SVC",
+        "sklearn.linear_model._logistic.LogisticRegression",
+        "sklearn.linear_model._ridge.Ridge",
+        "sklearn.ensemble._forest.RandomForestClassifier",
+        "sklearn.ensemble._forest.RandomForestRegressor",
+        "sklearn.ensemble._gb.GradientBoostingClassifier",
+        "sklearn.ensemble._gb.GradientBoostingRegressor",
+        "sklearn.neighbors._classification.KNeighborsClassifier",
+        "sklearn.neighbors._regression.KNeighborsRegressor",
+    }
+)
 # Fitted-once transformers a Pipeline may put before its learner.
 TRANSFORMERS = frozenset(
     {
@@ -90,7 +104,29 @@ INTERNALS = frozenset(
         "sklearn._loss._loss.CyHuberLoss",
     }
 )
-ALLOWED_TYPES = LEARNERS | TRANSFORMERS | INTERNALS
+# What the refit estimators keep (their skops schemas, walked for every one of REFITTERS
+# with its default parameters, alone and behind a StandardScaler): trees, boosting's
+# losses, links and initial estimator, nearest neighbours' search trees and distance.
+REFIT_INTERNALS = frozenset(
+    {
+        "sklearn.tree._classes.DecisionTreeClassifier",
+        "sklearn.tree._classes.DecisionTreeRegressor",
+        "sklearn.tree._tree.Tree",
+        "sklearn.dummy.DummyClassifier",
+        "sklearn.dummy.DummyRegressor",
+        "sklearn._loss.loss.HalfBinomialLoss",
+        "sklearn._loss.loss.HalfMultinomialLoss",
+        "sklearn._loss.loss.HalfSquaredError",
+        "sklearn._loss.link.IdentityLink",
+        "sklearn._loss.link.LogitLink",
+        "sklearn._loss.link.MultinomialLogit",
+        "sklearn._loss.link.Interval",
+        "sklearn.neighbors._kd_tree.KDTree",
+        "sklearn.neighbors._ball_tree.BallTree",
+        "sklearn.metrics._dist_metrics.EuclideanDistance64",
+    }
+)
+ALLOWED_TYPES = LEARNERS | REFITTERS | TRANSFORMERS | INTERNALS | REFIT_INTERNALS
 
 
 class UntrustedState(RegistryError):
@@ -112,8 +148,8 @@ def learner_of(estimator: Any) -> Any:
 def check_learner(estimator: Any) -> None:
     """Raise UntrustedState unless the estimator is one online learning supports."""
     learner = learner_of(estimator)
-    if type_name(learner) not in LEARNERS:
-        supported = ", ".join(sorted(n.rsplit(".", 1)[1] for n in LEARNERS))
+    if type_name(learner) not in LEARNERS | REFITTERS:
+        supported = ", ".join(sorted(n.rsplit(".", 1)[1] for n in LEARNERS | REFITTERS))
         raise UntrustedState(
             f"{type(learner).__name__} is not supported for online learning; use one of"
             f" {supported} (alone or as the last step of a Pipeline)"

@@ -53,10 +53,18 @@ def fit_transformers(estimator: Any, X: np.ndarray) -> None:
 
 
 def partial_fit(
-    estimator: Any, X: np.ndarray, y: np.ndarray, classes: list[Any] | None = None
+    estimator: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    classes: list[Any] | None = None,
+    *,
+    update_transformers: bool = False,
 ) -> None:
+    """partial_fit the learner; ``update_transformers``: its scalers partial_fit first."""
     learner = learner_of(estimator)
     for _, step in getattr(estimator, "steps", [])[:-1]:
+        if update_transformers and hasattr(step, "partial_fit"):
+            step.partial_fit(X)
         X = step.transform(X)
     task = task_of(estimator)
     if task == "clustering":

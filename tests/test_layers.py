@@ -25,25 +25,6 @@ FLOORS: list[tuple[str, ...]] = [
 ]
 
 
-# Being removed on their own branches (engines and store); this list may only shrink.
-KNOWN_AGAINST = {
-    "catalog.search.definition -> catalog.store.base",
-    "catalog.search.engine -> catalog.store.base",
-    "catalog.search.querystring -> catalog.store.base",
-    "catalog.search.terms -> catalog.store.base",
-}
-KNOWN_CIRCLES = [
-    ["catalog.search.embedded", "catalog.search.engine"],
-    [
-        "catalog.sqlpp.compiler",
-        "catalog.sqlpp.compiler_collections",
-        "catalog.sqlpp.executor",
-        "catalog.sqlpp.from_terms",
-    ],
-    ["catalog.store.couchbase", "catalog.store.couchbase_init"],
-]
-
-
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -121,9 +102,7 @@ def test_imports_run_one_way():
             t_floor, t_room = room_of(target)
             if t_room != room and t_floor <= floor:
                 against.append(f"{name} -> {target}")
-    assert set(against) == KNOWN_AGAINST, "imports against the layers:\n" + "\n".join(
-        sorted(set(against) ^ KNOWN_AGAINST)
-    )
+    assert against == [], "imports against the layers:\n" + "\n".join(sorted(against))
 
 
 def test_no_circles_between_modules():
@@ -160,7 +139,7 @@ def test_no_circles_between_modules():
     for v in sorted(g):
         if v not in index:
             visit(v)
-    assert sorted(circles) == sorted(KNOWN_CIRCLES), f"import circles: {circles}"
+    assert circles == [], f"import circles: {circles}"
 
 
 def test_the_checker_sees_an_import_against_the_layers(tmp_path):

@@ -236,9 +236,11 @@ def demo_items() -> Iterator[tuple[str, Callable[[Registry], None]]]:
             yield name, publish_light
 
     yield ONLINE_NAME, publish_online
+    yield IRIS_ONLINE_NAME, publish_iris_online
 
 
 ONLINE_NAME = "breast-cancer-online"
+IRIS_ONLINE_NAME = "iris-svm-online"
 
 
 def publish_online(reg: Registry, steps: int = 6) -> None:
@@ -273,6 +275,48 @@ def publish_online(reg: Registry, steps: int = 6) -> None:
     for step in range(1, steps):
         rows = slice(step * batch, (step + 1) * batch)
         learn(reg, ONLINE_NAME, X_train[rows], y_train[rows], batch_id=f"demo-{step}")
+
+
+def publish_iris_online(reg: Registry, steps: int = 4, batch: int = 20) -> None:
+    """Publish the source article's iris SVM learning by refit: 30 rows, then a batch a step.
+
+    SVC has no partial_fit: the catalog keeps every row it learned from (``datasets``) and
+    refits on all of them at each step; each version's lineage names the batches it saw.
+    """
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    from inference.learning import learn, start_learning
+
+    data = load_iris()
+    X = data.data.astype(np.float32)
+    y = np.asarray([str(data.target_names[t]) for t in data.target])
+    X_train, X_hold, y_train, y_hold = train_test_split(
+        X, y, test_size=0.3, random_state=SEED, stratify=y
+    )
+    first = 30
+    start_learning(
+        reg,
+        IRIS_ONLINE_NAME,
+        make_pipeline(StandardScaler(), SVC(kernel="rbf", C=1.0)),
+        X_train[:first],
+        y_train[:first],
+        holdout=(X_hold, y_hold),
+        feature_names=[str(n) for n in data.feature_names],
+        description="The source article's worked example learning online: an SVM on the"
+        " iris flowers, first trained on 30 rows, then refit on every row seen after each"
+        " batch of 20 (SVC has no partial_fit; the rows are kept in the datasets collection).",
+        tags=["iris", "svm", "online", "refit", "tabular"],
+        policy="no-worse",
+        batch_id="demo-iris-0",
+        spec={"estimator": "SVC", "params": {"C": 1.0}, "scaler": "standard", "label": "species"},
+    )
+    for step in range(1, steps):
+        rows = slice(first + (step - 1) * batch, first + step * batch)
+        learn(reg, IRIS_ONLINE_NAME, X_train[rows], y_train[rows], batch_id=f"demo-iris-{step}")
 
 
 def publish_demo(reg: Registry, progress: Callable[[str], None] | None = None) -> list[str]:

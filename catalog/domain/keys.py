@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from catalog.store.indexes import COLLECTIONS
+
 
 @dataclass(frozen=True)
 class Collections:
@@ -13,7 +15,7 @@ class Collections:
     scope: str = "catalog"
 
     def __getattr__(self, name: str) -> str:
-        if name in ("models", "tensors", "aliases", "binaries", "states", "predictions", "audit"):
+        if name in COLLECTIONS:
             return f"{self.bucket}.{self.scope}.{name}"
         raise AttributeError(name)
 
@@ -22,8 +24,7 @@ class Collections:
         return f"{self.bucket}.{self.scope}"
 
     def all(self) -> list[str]:
-        names = ("models", "tensors", "aliases", "binaries", "states", "predictions", "audit")
-        return [getattr(self, n) for n in names]
+        return [getattr(self, n) for n in COLLECTIONS]
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,23 @@ LABELLED_PREDICTIONS = Query(
     "logged predictions that got a feedback label since a cursor (learning from feedback)",
 )
 
-ALL: tuple[Query, ...] = (VERSION_NUMBERS, VERSION_LINEAGE, ALIAS_HISTORY, LABELLED_PREDICTIONS)
+VERSIONS_TRAINED_ON = Query(
+    "versions_trained_on",
+    "SELECT RAW m.version FROM models m WHERE m.name = $name"
+    " AND ANY b IN m.lineage.trainedOn SATISFIES b.batchId = $batch OR $batch IN b.chunks END"
+    " ORDER BY m.version",
+    {"name": "iris-svm-online", "batch": "demo-iris-1"},
+    "idx_models_name_version",
+    "the versions of a refit-learning model trained on a batch (id or datasets chunk key)",
+)
+
+ALL: tuple[Query, ...] = (
+    VERSION_NUMBERS,
+    VERSION_LINEAGE,
+    ALIAS_HISTORY,
+    LABELLED_PREDICTIONS,
+    VERSIONS_TRAINED_ON,
+)
 
 
 @dataclass

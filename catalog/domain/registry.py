@@ -357,12 +357,16 @@ class Registry:
             raise onnxdoc.DocumentError(f"chunk {key} is not a binary document")
         return value
 
-    def list_models(self) -> list[dict[str, Any]]:
-        """Return one summary per model (its latest version's details), sorted by name."""
+    def list_models(self, on_damaged: OnDamaged | None = None) -> list[dict[str, Any]]:
+        """Return one summary per model (its latest version's details), sorted by name.
+
+        A document that cannot be listed (``listing_problem``) is left out and passed to
+        ``on_damaged(key, problem)``.
+        """
         latest: dict[str, dict[str, Any]] = {}
         counts: dict[str, int] = {}
-        for _, doc, _ in self.store.scan(self.ks.models):
-            if not isinstance(doc, dict) or "name" not in doc:
+        for key, doc, _ in self.store.scan(self.ks.models):
+            if _damaged(key, doc, on_damaged):
                 continue
             name = doc["name"]
             counts[name] = counts.get(name, 0) + 1
@@ -374,11 +378,16 @@ class Registry:
             out.append(version_info(doc) | {"versions": counts[name]})
         return out
 
-    def list_versions(self, name: str) -> list[dict[str, Any]]:
-        """Return every version of a model, newest first, with the aliases pointing at it."""
+    def list_versions(self, name: str, on_damaged: OnDamaged | None = None) -> list[dict[str, Any]]:
+        """Return every version of a model, newest first, with the aliases pointing at it.
+
+        A document that cannot be listed is left out and passed to ``on_damaged``.
+        """
         check_name(name)
         aliases = self.aliases(name)
-        rows = [doc for _, doc, _ in self._scan_versions(name)]
+        rows = [
+            doc for key, doc, _ in self._scan_versions(name) if not _damaged(key, doc, on_damaged)
+        ]
         rows.sort(key=lambda d: -d.get("version", 0))
         by_version: dict[int, list[str]] = {}
         for alias, v in aliases.items():
@@ -498,6 +507,66 @@ def version_info(doc: dict[str, Any]) -> dict[str, Any]:
         "paramCount": summary.get("paramCount"),
         "sizeBytes": summary.get("sizeBytes"),
     }
+
+
+# Deepest nesting of metadata or lineage a listed document may have (pages walk them).
+MAX_LISTED_DEPTH = 32
+_TEXT_FIELDS = ("description", "task", "framework")
+OnDamaged = Callable[[str, str], None]
+
+
+def listing_problem(doc: Any) -> str | None:
+    """Return why a version document cannot be listed on a page, or None if it can."""
+    if not isinstance(doc, dict):
+        return "the document is not a JSON object"
+    try:
+        check_name(doc.get("name"))  # type: ignore[arg-type]
+    except InvalidName as e:
+        return str(e)
+    version = doc.get("version")
+    if type(version) is not int or version < 1:
+        return f"version {version!r} is not a positive integer"
+    for field in ("metadata", "summary", "lineage"):
+        if not isinstance(doc.get(field) or {}, dict):
+            return f"{field} is not a JSON object"
+    meta, summary = doc.get("metadata") or {}, doc.get("summary") or {}
+    tags = meta.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        return "metadata.tags is not a list of strings"
+    for field in _TEXT_FIELDS:
+        if meta.get(field) is not None and not isinstance(meta[field], str):
+            return f"metadata.{field} is not a string"
+    ops = summary.get("opTypes", [])
+    if not isinstance(ops, list) or not all(isinstance(op, str) for op in ops):
+        return "summary.opTypes is not a list of strings"
+    for field in ("paramCount", "sizeBytes"):
+        value = summary.get(field)
+        if value is not None and (type(value) not in (int, float)):
+            return f"summary.{field} is not a number"
+    for field in ("metadata", "lineage"):
+        if nesting_over(doc.get(field), MAX_LISTED_DEPTH):
+            return f"{field} is nested deeper than {MAX_LISTED_DEPTH} levels"
+    return None
+
+
+def nesting_over(value: Any, limit: int) -> bool:
+    """Return True if lists and objects in ``value`` nest deeper than ``limit`` (no recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _damaged(key: str, doc: Any, on_damaged: OnDamaged | None) -> bool:
+    problem = listing_problem(doc)
+    if problem is not None and on_damaged is not None:
+        on_damaged(key, problem)
+    return problem is not None
 
 
 def _chunk_keys(doc: Any) -> set[str]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from catalog.store.base import SearchError
+from catalog.search.results import SearchError
 
 DEFINITION_PATH = Path(__file__).with_name("index.json")
 # The collection the index covers, in every bucket.scope.

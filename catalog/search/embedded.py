@@ -23,12 +23,13 @@ from typing import Any
 
 from catalog.search import definition
 from catalog.search.definition import Field
-from catalog.search.terms import TOKENIZERS
+from catalog.search.querystring import parse_date
+from catalog.search.terms import ARRAY_GAP, TOKENIZERS, joined, match_terms
 
 # Bump when the layout below changes: stores rebuild their index on open.
-LAYOUT_VERSION = 1
-# Joins the values of a multi-valued text field (a separator for every tokenizer).
-VALUE_SEPARATOR = " \u00b7 "
+LAYOUT_VERSION = 4
+# Joins the values of a multi-valued text field: a token of its own, so no phrase spans two.
+VALUE_SEPARATOR = f" {ARRAY_GAP} "
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,10 @@ def _layout() -> list[str]:
         " value REAL NOT NULL)",
         "CREATE INDEX IF NOT EXISTS fts_nums_value ON fts_nums (field, value, doc)",
         "CREATE INDEX IF NOT EXISTS fts_nums_doc ON fts_nums (doc)",
+        # tokens per text or keyword field after analysis (and "_all"): bleve's field norms
+        "CREATE TABLE IF NOT EXISTS fts_lengths (doc INTEGER NOT NULL, field TEXT NOT NULL,"
+        " length INTEGER NOT NULL, PRIMARY KEY (field, doc)) WITHOUT ROWID",
+        "CREATE INDEX IF NOT EXISTS fts_lengths_doc ON fts_lengths (doc)",
     ]
     for table, fields in text_tables().items():
         analyzer = fields[0].analyzer
@@ -84,6 +89,10 @@ def _layout() -> list[str]:
         )
         statements.append(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {table}_vocab USING fts5vocab({table}, 'col')"
+        )
+        statements.append(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {table}_instance"
+            f" USING fts5vocab({table}, 'instance')"
         )
     return statements
 
@@ -104,7 +113,7 @@ def _drop_all(conn: sqlite3.Connection) -> None:
         found = [
             n for n, sql in rows if (sql or "").upper().startswith("CREATE VIRTUAL") == virtual
         ]
-        return sorted(found, key=lambda n: not n.endswith("_vocab"))
+        return sorted(found, key=lambda n: not n.endswith(("_vocab", "_instance")))
 
     for name in names(virtual=True):
         conn.execute(f"DROP TABLE IF EXISTS {name}")
@@ -134,8 +143,6 @@ def _name_version(key: str, value: dict[str, Any]) -> tuple[str, int]:
 
 
 def _epoch(value: Any) -> float | None:
-    from catalog.search.querystring import parse_date
-
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if isinstance(value, str):
@@ -189,7 +196,7 @@ class SearchHook:
 
     def rebuild(self, conn: sqlite3.Connection) -> None:
         """Index every live document of every models collection again."""
-        for statement in ("fts_docs", "fts_terms", "fts_nums", *text_tables()):
+        for statement in ("fts_docs", "fts_terms", "fts_nums", "fts_lengths", *text_tables()):
             conn.execute(f"DELETE FROM {statement}")
         has_docs = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'docs'"
@@ -222,6 +229,7 @@ class SearchHook:
         keyword_rows: set[tuple[str, str]] = set()
         number_rows: list[tuple[str, float]] = []
         texts: dict[str, str] = {}
+        lengths: dict[str, int] = {}
         for f in definition.fields():
             found = definition.values(value, f.path)
             if not found:
@@ -235,8 +243,15 @@ class SearchHook:
                 kept = _texts(found)
                 if f.is_keyword:
                     keyword_rows.update((f.name, v) for v in kept)
+                    lengths[f.name] = len(set(kept))
                 else:
-                    texts[f.name] = VALUE_SEPARATOR.join(kept)
+                    join = f.analyzer == "standard"
+                    texts[f.name] = VALUE_SEPARATOR.join(joined(v) if join else v for v in kept)
+                    lengths[f.name] = sum(len(match_terms(v, join)) for v in kept)
+                    if f.include_in_all:
+                        lengths[definition.ALL_FIELD] = (
+                            lengths.get(definition.ALL_FIELD, 0) + (lengths[f.name])
+                        )
             if f.store and kept and not f.dynamic:
                 stored[f.name] = kept[0] if len(kept) == 1 else kept
         cur = conn.execute(
@@ -251,6 +266,10 @@ class SearchHook:
         conn.executemany(
             "INSERT INTO fts_nums (doc, field, value) VALUES (?, ?, ?)",
             [(doc, field, number) for field, number in number_rows],
+        )
+        conn.executemany(
+            "INSERT INTO fts_lengths (doc, field, length) VALUES (?, ?, ?)",
+            [(doc, field, length) for field, length in lengths.items() if length],
         )
         cols = columns()
         for table, fields in text_tables().items():
@@ -282,6 +301,7 @@ class SearchHook:
         conn.execute("DELETE FROM fts_docs WHERE id = ?", (doc,))
         conn.execute("DELETE FROM fts_terms WHERE doc = ?", (doc,))
         conn.execute("DELETE FROM fts_nums WHERE doc = ?", (doc,))
+        conn.execute("DELETE FROM fts_lengths WHERE doc = ?", (doc,))
         for table in text_tables():
             conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (doc,))
         return name
@@ -331,10 +351,3 @@ class SearchHook:
 def default_hooks() -> list[SearchHook]:
     """Return the write hooks the embedded store installs (the search index)."""
     return [SearchHook()]
-
-
-def search(conn: sqlite3.Connection, index: str, query: Any, **options: Any) -> Any:
-    """Return the SearchResult of a query string on the index named ``index``."""
-    from catalog.search.engine import run
-
-    return run(conn, index, query, **options)

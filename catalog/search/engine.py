@@ -8,38 +8,23 @@ GROUP BY over every match, then only the requested page is highlighted and retur
 
 from __future__ import annotations
 
-import html
 import json
-import math
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from catalog.search import definition, terms
+from catalog.search import definition, scoring, terms
+from catalog.search import page as page_parts
 from catalog.search.definition import Field
 from catalog.search.embedded import columns
 from catalog.search.querystring import Boolean, Leaf, Match, Phrase, Range, Regexp, Wildcard, parse
-from catalog.store.base import FacetResult, SearchError, SearchHit, SearchResult
+from catalog.search.resolution import effective, facet_specs, leaf_fields
+from catalog.search.results import SearchError, SearchHit, SearchResult
 
 # Largest page a caller may ask for.
 MAX_LIMIT = 1000
-# Words around a match in a highlighted fragment (FTS5 snippet() allows at most 64).
-FRAGMENT_TOKENS = 24
-# Stored fields a hit carries unless the caller names others ("*": all stored fields).
-DEFAULT_FIELDS = (
-    "name",
-    "version",
-    "createdAt",
-    "format",
-    "metadata.description",
-    "metadata.tags",
-    "metadata.framework",
-    "metadata.task",
-    "summary.opTypes",
-)
-_OPEN, _CLOSE, _ELLIPSIS = "\x01", "\x02", "\x03"
 _OPTIONS = {
     "limit",
     "offset",
@@ -49,7 +34,11 @@ _OPTIONS = {
     "all_versions",
     "filters",
     "fields",
+    "timeout",
+    "max_expansions",
 }
+# SQLite virtual machine steps between two looks at the search's deadline.
+_PROGRESS_STEPS = 20_000
 
 _vocab = terms.VocabCache()
 
@@ -64,21 +53,22 @@ def _add(into: Scores, more: Mapping[int, float]) -> None:
 class _Evaluator:
     """Turns leaves into {doc: score}, remembering what to highlight."""
 
-    def __init__(self, conn: sqlite3.Connection, scope_docs: int):
+    def __init__(self, conn: sqlite3.Connection, scope_docs: set[int], budget: terms.Budget):
         self.conn = conn
-        self.n_docs = max(scope_docs, 1)
+        self.budget = budget
+        self.stats = scoring.TermStats(conn, scope_docs)
         self.columns = columns()
         self.collect = True
         self.text_highlights: dict[str, list[str]] = {}
         self.keyword_highlights: dict[str, set[str] | None] = {}
+        self.gapped: dict[int, list[tuple[int, str]]] = {}  # phrase -> (offset, word)
 
     def leaf(self, q: Leaf) -> Scores:
-        fields = definition.resolve(q.field or definition.ALL_FIELD)
+        self.budget.check()
+        fields = leaf_fields(q)
         out: Scores = {}
         tables: dict[str, list[Field]] = {}
         for f in fields:
-            if isinstance(q, Range) and (not f.is_numeric or q.dates != (f.type == "datetime")):
-                raise SearchError(_range_error(q, f))
             if f.is_keyword:
                 _add(out, self.keyword(q, f))
             elif f.is_numeric:
@@ -87,8 +77,10 @@ class _Evaluator:
                 tables.setdefault(self.columns[f.name].table, []).append(f)
         for table, table_fields in tables.items():
             _add(out, self.text(q, table, table_fields))
-        if q.boost != 1.0:
-            out = {doc: score * q.boost for doc, score in out.items()}
+        # bleve reads a number as "the text or the number": one of two clauses matches
+        factor = q.boost * (0.5 if isinstance(q, Match) and q.number is not None else 1.0)
+        if factor != 1.0:
+            out = {doc: score * factor for doc, score in out.items()}
         return out
 
     # -- keyword fields: exact terms in fts_terms ------------------------------------------
@@ -97,15 +89,16 @@ class _Evaluator:
         sql = "SELECT doc, term FROM fts_terms WHERE field = ?"
         if isinstance(q, Wildcard) and set(q.pattern) == {"*"}:
             rows = self.conn.execute(sql, (f.name,)).fetchall()
-        elif isinstance(q, Wildcard):
-            rows = self.conn.execute(
-                sql + " AND term GLOB ?", (f.name, terms.glob_pattern(q.pattern))
-            ).fetchall()
         else:
+            vocab = self._keyword_terms if isinstance(q, (Match, Wildcard, Regexp)) else None
             if isinstance(q, Match) and q.fuzziness:
-                wanted = terms.expand(self._keyword_terms(f), fuzzy=(q.text, q.fuzziness))
+                wanted = terms.expand(vocab(f), fuzzy=(q.text, q.fuzziness), budget=self.budget)
+            elif isinstance(q, Wildcard):
+                regex = terms.wildcard_regex(q.pattern)
+                wanted = terms.expand(vocab(f), regex=regex, budget=self.budget)
             elif isinstance(q, Regexp):
-                wanted = terms.expand(self._keyword_terms(f), regex=terms.user_regex(q.pattern))
+                regex = terms.user_regex(q.pattern)
+                wanted = terms.expand(vocab(f), regex=regex, budget=self.budget)
             elif isinstance(q, (Match, Phrase)):
                 wanted = [q.text]
             else:
@@ -115,9 +108,16 @@ class _Evaluator:
             marks = ",".join("?" * len(wanted))
             rows = self.conn.execute(sql + f" AND term IN ({marks})", (f.name, *wanted)).fetchall()
         df = Counter(term for _, term in rows)
-        out: Scores = {}
-        for doc, term in rows:
-            out[doc] = out.get(doc, 0.0) + 1.0 + math.log(self.n_docs / df[term])
+        if isinstance(q, Wildcard) and set(q.pattern) == {"*"}:
+            out: Scores = {doc: 1.0 for doc, _ in rows}
+        else:
+            postings: dict[str, dict[int, int]] = {}
+            for doc, term in rows:
+                if doc in self.stats.docs:
+                    postings.setdefault(term, {})[doc] = 1
+            term_scores = {t: self.stats.term_scores(p, f.name) for t, p in postings.items()}
+            scored = scoring.plan_scores([list(wanted)], term_scores)
+            out = {doc: scored.get(doc, 0.0) for doc, _ in rows}
         if self.collect and rows:
             if isinstance(q, Wildcard) and set(q.pattern) == {"*"}:
                 self.keyword_highlights[f.name] = None
@@ -132,21 +132,17 @@ class _Evaluator:
     # -- numbers and dates: fts_nums ----------------------------------------------------------
 
     def numeric(self, q: Leaf, f: Field) -> Scores:
-        sql = "SELECT DISTINCT doc FROM fts_nums WHERE field = ?"
         if isinstance(q, Match) and q.number is not None and f.type == "number":
-            rows = self.conn.execute(sql + " AND value = ?", (f.name, q.number))
+            bounds = (q.number, q.number, True, True)
         elif isinstance(q, Range):
-            conditions, args = [], [f.name]
-            if q.low is not None:
-                conditions.append("value >= ?" if q.low_inclusive else "value > ?")
-                args.append(q.low)
-            if q.high is not None:
-                conditions.append("value <= ?" if q.high_inclusive else "value < ?")
-                args.append(q.high)
-            rows = self.conn.execute(sql + "".join(f" AND {c}" for c in conditions), args)
+            bounds = (q.low, q.high, q.low_inclusive, q.high_inclusive)
         else:
             return {}  # text on a number field matches nothing, as in bleve
-        return {r[0]: 1.0 for r in rows}
+        rows = self.conn.execute("SELECT doc, value FROM fts_nums WHERE field = ?", (f.name,))
+        values = [(doc, value) for doc, value in rows if doc in self.stats.docs]
+        return scoring.range_scores(
+            values, *bounds, dates=f.type == "datetime", total=self.stats.total
+        )
 
     # -- text fields: FTS5 ------------------------------------------------------------------------
 
@@ -156,45 +152,134 @@ class _Evaluator:
             present = " OR ".join(f"{c} != ''" for c in cols)
             rows = self.conn.execute(f"SELECT rowid FROM {table} WHERE {present}").fetchall()
             return {r[0]: 1.0 for r in rows}
-        expression = self._expression(q, table, cols)
+        expression, plan = self._expression(q, table, cols)
         if not expression:
             return {}
         match = "{" + " ".join(cols) + "} : (" + expression + ")"
         try:
-            rows = self.conn.execute(
-                f"SELECT rowid, bm25({table}) FROM {table} WHERE {table} MATCH ?", (match,)
-            ).fetchall()
+            docs = [
+                r[0]
+                for r in self.conn.execute(
+                    f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (match,)
+                ).fetchall()
+            ]
         except sqlite3.OperationalError as e:
+            self.budget.check()
             raise SearchError(f"search failed on {match!r}: {e}") from None
-        if self.collect and rows:
+        if isinstance(q, Phrase) and id(q) in self.gapped and docs:
+            holding = self._gaps_hold(table, cols, self.gapped[id(q)], docs)
+            docs = [doc for doc in docs if doc in holding]
+        if self.collect and docs:
             self.text_highlights.setdefault(table, []).append(match)
-        return {doc: -score for doc, score in rows}
+        scores = self._text_scores(q, table, fields, plan)
+        return {doc: scores.get(doc, 0.0) for doc in docs}
 
-    def _expression(self, q: Leaf, table: str, cols: list[str]) -> str:
+    def _text_scores(self, q: Leaf, table: str, fields: list[Field], plan: scoring.Plan) -> Scores:
+        """Return bleve's scores of a clause on text fields (one field, or ``_all`` as one)."""
+        if q.field is None:
+            groups = [([self.columns[f.name].name for f in fields], definition.ALL_FIELD)]
+        else:
+            groups = [([self.columns[f.name].name], f.name) for f in fields]
+        wanted = {t for part in plan for t in part}
+        per_field = []
+        for cols, length_field in groups:
+            postings = self.stats.text_postings(table, cols, wanted)
+            term_scores = {t: self.stats.term_scores(p, length_field) for t, p in postings.items()}
+            per_field.append(scoring.plan_scores(plan, term_scores, phrase=isinstance(q, Phrase)))
+        return scoring.disjunction(per_field)
+
+    def _gaps_hold(
+        self, table: str, cols: list[str], words: list[tuple[int, str]], docs: list[int]
+    ) -> set[int]:
+        """Return the docs where the words stand at their offsets from one another."""
         stemmed = table.endswith("_en")
+        where: dict[tuple[int, str], list[set[int]]] = {}
+        marks = ",".join("?" * len(docs))
+        for n, (_, word) in enumerate(words):
+            term = (terms.porter(self.conn, word) or [word])[0] if stemmed else word
+            rows = self.conn.execute(
+                f"SELECT doc, col, offset FROM {table}_instance WHERE term = ?"
+                f" AND doc IN ({marks})",
+                (term, *docs),
+            )
+            for doc, col, offset in rows:
+                if col in cols:
+                    where.setdefault((doc, col), [set() for _ in words])[n].add(offset)
+        gaps: dict[tuple[int, str], set[int]] = {}  # where array values meet: never crossed
+        rows = self.conn.execute(
+            f"SELECT doc, col, offset FROM {table}_instance WHERE term = ? AND doc IN ({marks})",
+            (terms.ARRAY_GAP, *docs),
+        )
+        for doc, col, offset in rows:
+            gaps.setdefault((doc, col), set()).add(offset)
+        span = words[-1][0]
+        out: set[int] = set()
+        for key, offsets in where.items():
+            (first_offset, _), rest = words[0], list(enumerate(words))[1:]
+            crossed = gaps.get(key, set())
+            for start in offsets[0]:
+                base = start - first_offset
+                if all(base + off in offsets[n] for n, (off, _) in rest) and not any(
+                    base < g < base + span for g in crossed
+                ):
+                    out.add(key[0])
+                    break
+        return out
+
+    def _expression(self, q: Leaf, table: str, cols: list[str]) -> tuple[str, scoring.Plan]:
+        """Return the FTS5 expression of a clause and the terms each of its parts scores."""
+        stemmed = table.endswith("_en")
+        join = not stemmed  # the standard analyzer's UAX #29 joins (terms.joined)
+
+        def analysed(word: str) -> list[str]:
+            return terms.porter(self.conn, word) if stemmed else [word]
+
         if isinstance(q, Phrase):
-            words = terms.words(q.text)
-            return terms.quote(" ".join(words)) if words else ""
+            expression = self._phrase(q, join)
+            kept = [w for w in terms.words(q.text, join) if not terms.is_stop(w)]
+            return expression, [analysed(w)[:1] for w in kept]
         if isinstance(q, Match) and not q.fuzziness:
-            return " OR ".join(terms.quote(t) for t in dict.fromkeys(terms.match_terms(q.text)))
+            words = terms.match_terms(q.text, join)
+            expression = " OR ".join(terms.quote(t) for t in dict.fromkeys(words))
+            return expression, [analysed(w)[:1] for w in words]
+        # bleve's index has no stop words: expansions never reach them
+        vocab = terms.indexed(_vocab.terms(self.conn, table, cols))
+        plan: scoring.Plan = []
         if isinstance(q, Match):
-            vocab = _vocab.terms(self.conn, table, cols)
-            found: dict[str, None] = {}
-            for word in terms.match_terms(q.text):
-                for base in terms.porter(self.conn, word) if stemmed else [word]:
-                    found.update(dict.fromkeys(terms.expand(vocab, fuzzy=(base, q.fuzziness))))
-            return " OR ".join(terms.quote(t) for t in found)
-        if isinstance(q, Wildcard) and terms.is_prefix(q.pattern.lower()):
-            return terms.quote(q.pattern[:-1].lower()) + " *"
-        if isinstance(q, (Wildcard, Regexp)):
+            for word in terms.match_terms(q.text, join):
+                part: dict[str, None] = {}
+                for base in analysed(word):
+                    expanded = terms.expand(vocab, fuzzy=(base, q.fuzziness), budget=self.budget)
+                    part.update(dict.fromkeys(expanded))
+                plan.append(list(part))
+        elif isinstance(q, (Wildcard, Regexp)):
             regex = (
                 terms.wildcard_regex(q.pattern.lower())
                 if isinstance(q, Wildcard)
                 else terms.user_regex(q.pattern)
             )
-            vocab = _vocab.terms(self.conn, table, cols)
-            return " OR ".join(terms.quote(t) for t in sorted(terms.expand(vocab, regex=regex)))
-        return ""
+            by_text = {terms.shown(t): t for t in vocab}  # patterns see the marks as typed
+            expanded = terms.expand(by_text, regex=regex, budget=self.budget)
+            plan.append(sorted(by_text[t] for t in expanded))
+        found = dict.fromkeys(t for part in plan for t in part)
+        return " OR ".join(terms.quote(t) for t in found), plan
+
+    def _phrase(self, q: Phrase, join: bool) -> str:
+        """Return the FTS5 expression of a phrase; a phrase with inner stop words is a NEAR.
+
+        bleve drops stop words but keeps their positions: "set of data" is "set", any one
+        word, "data". Such phrases are checked word by word in ``_gaps_hold``.
+        """
+        words = terms.words(q.text, join)
+        kept = [(i, w) for i, w in enumerate(words) if not terms.is_stop(w)]
+        if not kept:
+            return ""
+        first, last = kept[0][0], kept[-1][0]
+        if len(kept) == last - first + 1:
+            return terms.quote(" ".join(w for _, w in kept))
+        self.gapped[id(q)] = [(i - first, w) for i, w in kept]
+        quoted = " ".join(terms.quote(w) for _, w in kept)
+        return f"NEAR({quoted}, {last - first + 1 - len(kept)})"
 
     # -- the boolean query ----------------------------------------------------------------------
 
@@ -230,151 +315,6 @@ class _Evaluator:
         return scores
 
 
-def _range_error(q: Range, f: Field) -> str:
-    if f.type == "datetime":
-        return f'{q.field} is a date: compare it with a quoted date, e.g. {q.field}:>"2026-01-01"'
-    if f.is_numeric:
-        return f"{q.field} is a number: compare it with a number, e.g. {q.field}:>10"
-    return f"{q.field} is not a number or a date field, so it has no ranges"
-
-
-def facet_specs(facets: Any, size: int) -> dict[str, tuple[str, int]]:
-    """Return {facet name: (keyword field, size)} from a facets option."""
-    if facets is None:
-        return {name: (f, size) for name, f in definition.DEFAULT_FACETS.items()}
-    if isinstance(facets, str):
-        facets = [facets]
-    specs: dict[str, tuple[str, int]] = {}
-    items = facets.items() if isinstance(facets, Mapping) else ((n, n) for n in facets or ())
-    for name, spec in items:
-        spec_field, spec_size = spec, size
-        if isinstance(spec, Mapping):
-            spec_field, spec_size = spec.get("field", name), int(spec.get("size", size))
-        resolved = definition.resolve(str(spec_field))
-        if len(resolved) != 1 or not resolved[0].is_keyword:
-            raise SearchError(
-                f"facet {name!r}: field {spec_field!r} is not a keyword field; facet on one of"
-                f" {', '.join(f.name for f in definition.fields() if f.is_keyword)}"
-            )
-        specs[str(name)] = (resolved[0].name, max(spec_size, 0))
-    return specs
-
-
-def _filter_docs(conn: sqlite3.Connection, filters: Mapping[str, Any]) -> set[int] | None:
-    """Return the docs that pass every facet filter (any of the values of each field)."""
-    allowed: set[int] | None = None
-    for name, wanted in filters.items():
-        values = [wanted] if isinstance(wanted, (str, int, float)) else list(wanted or ())
-        if not values:
-            continue
-        resolved = definition.resolve(name)
-        if len(resolved) != 1 or not (resolved[0].is_keyword or resolved[0].is_numeric):
-            raise SearchError(f"cannot filter on {name!r}: not a keyword or number field")
-        f = resolved[0]
-        table = "fts_nums" if f.is_numeric else "fts_terms"
-        column = "value" if f.is_numeric else "term"
-        if f.is_numeric:
-            try:
-                values = [float(v) for v in values]
-            except ValueError:
-                raise SearchError(f"filter {name!r} needs numbers") from None
-        marks = ",".join("?" * len(values))
-        docs = {
-            r[0]
-            for r in conn.execute(
-                f"SELECT doc FROM {table} WHERE field = ? AND {column} IN ({marks})",
-                (f.name, *map(lambda v: v if f.is_numeric else str(v), values)),
-            )
-        }
-        allowed = docs if allowed is None else allowed & docs
-    return allowed
-
-
-def _facets(
-    conn: sqlite3.Connection, specs: dict[str, tuple[str, int]], ids: Sequence[int]
-) -> dict[str, FacetResult]:
-    out: dict[str, FacetResult] = {}
-    ids_json = json.dumps(list(ids))
-    for name, (field, size) in specs.items():
-        rows = conn.execute(
-            "SELECT term, COUNT(*) FROM fts_terms WHERE field = ?"
-            " AND doc IN (SELECT value FROM json_each(?)) GROUP BY term",
-            (field, ids_json),
-        ).fetchall()
-        with_field = conn.execute(
-            "SELECT COUNT(DISTINCT doc) FROM fts_terms WHERE field = ?"
-            " AND doc IN (SELECT value FROM json_each(?))",
-            (field, ids_json),
-        ).fetchone()[0]
-        rows.sort(key=lambda r: (-r[1], r[0]))
-        top = [(term, count) for term, count in rows[:size]]
-        total = sum(count for _, count in rows)
-        out[name] = FacetResult(
-            name=name,
-            field=field,
-            total=total,
-            missing=len(ids) - with_field,
-            other=total - sum(count for _, count in top),
-            terms=top,
-        )
-    return out
-
-
-def _fragment(text: str) -> str:
-    escaped = html.escape(text, quote=False)
-    return escaped.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>").replace(_ELLIPSIS, "…")
-
-
-def _highlights(
-    conn: sqlite3.Connection, ev: _Evaluator, page: list[int]
-) -> dict[int, dict[str, list[str]]]:
-    out: dict[int, dict[str, list[str]]] = {doc: {} for doc in page}
-    if not page:
-        return out
-    marks = ",".join("?" * len(page))
-    by_column = {(c.table, c.index): name for name, c in ev.columns.items()}
-    for table, matches in ev.text_highlights.items():
-        count = sum(1 for t, _ in by_column if t == table)
-        snippets = ", ".join(
-            f"snippet({table}, {i}, '{_OPEN}', '{_CLOSE}', '{_ELLIPSIS}', {FRAGMENT_TOKENS})"
-            for i in range(count)
-        )
-        expression = " OR ".join(f"({m})" for m in dict.fromkeys(matches))
-        rows = conn.execute(
-            f"SELECT rowid, {snippets} FROM {table} WHERE {table} MATCH ? AND rowid IN ({marks})",
-            (expression, *page),
-        ).fetchall()
-        for doc, *texts in rows:
-            for i, text in enumerate(texts):
-                if text and _OPEN in text:
-                    out[doc][by_column[(table, i)]] = [_fragment(text)]
-    if ev.keyword_highlights:
-        fields = list(ev.keyword_highlights)
-        rows = conn.execute(
-            f"SELECT doc, field, term FROM fts_terms WHERE doc IN ({marks})"
-            f" AND field IN ({','.join('?' * len(fields))}) ORDER BY rowid",
-            (*page, *fields),
-        ).fetchall()
-        for doc, field, term in rows:
-            wanted = ev.keyword_highlights[field]
-            if wanted is None or term in wanted:
-                mark = f"<mark>{html.escape(term, quote=False)}</mark>"
-                out[doc].setdefault(field, []).append(mark)
-    return out
-
-
-def _fields(stored: dict[str, Any], wanted: Iterable[str] | None) -> dict[str, Any]:
-    if wanted is None:
-        wanted = DEFAULT_FIELDS
-    wanted = list(wanted)
-    if "*" in wanted:
-        return stored
-    names: list[str] = []
-    for name in wanted:
-        names += [f.name for f in definition.resolve(name)]
-    return {n: stored[n] for n in names if n in stored}
-
-
 def _int_option(value: Any, name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise SearchError(f"{name} must be an integer from {low} to {high}, not {value!r}")
@@ -388,12 +328,42 @@ def run(conn: sqlite3.Connection, index: str, query: str | Boolean, **options: A
     default tags, framework, task, opTypes), facet_size (10), highlight (True),
     all_versions (False: only the latest version of each model), filters ({field: value
     or values}: a version must hold one of the values of every field), fields (stored
-    fields to return; "*" for all).
+    fields to return; "*" for all), timeout (seconds, default ``terms.SEARCH_TIMEOUT_S``),
+    max_expansions (terms all fuzzy, wildcard and regexp clauses may expand to, together;
+    default ``terms.MAX_QUERY_EXPANSION``). Going over either raises SearchLimitExceeded.
     """
     started = time.perf_counter()
     unknown = set(options) - _OPTIONS
     if unknown:
         raise SearchError(f"unknown search option(s): {', '.join(sorted(unknown))}")
+    timeout = options.get("timeout", terms.SEARCH_TIMEOUT_S)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise SearchError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    budget = terms.Budget(
+        float(timeout),
+        _int_option(
+            options.get("max_expansions", terms.MAX_QUERY_EXPANSION), "max_expansions", 0, 10**7
+        ),
+    )
+    # SQLite calls this every few thousand steps: a long statement stops at the deadline.
+    conn.set_progress_handler(budget.expired, _PROGRESS_STEPS)
+    try:
+        return _run(conn, index, query, budget, started, options)
+    except sqlite3.OperationalError:
+        budget.check()
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
+
+
+def _run(
+    conn: sqlite3.Connection,
+    index: str,
+    query: str | Boolean,
+    budget: terms.Budget,
+    started: float,
+    options: Mapping[str, Any],
+) -> SearchResult:
     scope = definition.parse_index_name(index)
     limit = _int_option(options.get("limit", 10), "limit", 0, MAX_LIMIT)
     offset = _int_option(options.get("offset", 0), "offset", 0, 10**9)
@@ -402,6 +372,7 @@ def run(conn: sqlite3.Connection, index: str, query: str | Boolean, **options: A
     tree = parse(query) if isinstance(query, str) else query
     if not isinstance(tree, Boolean):
         raise SearchError(f"query must be a query string, not {type(query).__name__}")
+    tree = effective(tree)
 
     rows = conn.execute(
         "SELECT id, key FROM fts_docs WHERE scope = ?"
@@ -412,17 +383,18 @@ def run(conn: sqlite3.Connection, index: str, query: str | Boolean, **options: A
     filters = options.get("filters") or {}
     if not isinstance(filters, Mapping):
         raise SearchError("filters must be a mapping of field to value(s)")
-    allowed = _filter_docs(conn, filters)
+    allowed = page_parts.filter_docs(conn, filters)
     if allowed is not None:
         universe &= allowed
 
-    ev = _Evaluator(conn, len(rows))
+    scope_docs = {r[0] for r in conn.execute("SELECT id FROM fts_docs WHERE scope = ?", (scope,))}
+    ev = _Evaluator(conn, scope_docs, budget)
     scores = ev.boolean(tree, universe)
     keys = {r[0]: r[1] for r in rows}
     ranked = sorted(scores, key=lambda doc: (-scores[doc], keys[doc]))
     page = ranked[offset : offset + limit]
-    facets = _facets(conn, specs, ranked) if specs else {}
-    fragments = _highlights(conn, ev, page) if options.get("highlight", True) else {}
+    facets = page_parts.facets(conn, specs, ranked) if specs else {}
+    fragments = page_parts.highlights(conn, ev, page) if options.get("highlight", True) else {}
     marks = ",".join("?" * len(page))
     stored = dict(conn.execute(f"SELECT id, stored FROM fts_docs WHERE id IN ({marks})", page))
     wanted = options.get("fields")
@@ -430,7 +402,7 @@ def run(conn: sqlite3.Connection, index: str, query: str | Boolean, **options: A
         SearchHit(
             id=keys[doc],
             score=scores[doc],
-            fields=_fields(json.loads(stored[doc]), wanted),
+            fields=page_parts.stored_fields(json.loads(stored[doc]), wanted),
             fragments=fragments.get(doc, {}),
         )
         for doc in page

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from catalog.store.base import SearchError
+from catalog.search.results import SearchError
 
 # Characters a backslash escapes; before any other character the backslash stays.
 RESERVED = set('+-=&|><!(){}[]^"~*?:\\/ ')
@@ -141,7 +141,10 @@ def tokenize(text: str) -> list[Token]:
             j = i
             while j < n and not text[j].isspace():
                 j += 1
-            tokens.append(Token("BOOST" if ch == "^" else "TILDE", text[i:j], start))
+            value = text[i:j]
+            if j == n and value.endswith("\\"):  # bleve drops a backslash that ends the input
+                value = value[:-1]
+            tokens.append(Token("BOOST" if ch == "^" else "TILDE", value, start))
             i = j
         else:
             start, buf, number, dot = i, [], True, False
@@ -152,6 +155,9 @@ def tokenize(text: str) -> list[Token]:
                     number = False
                     i += 2
                     continue
+                if c == "\\":  # bleve drops a backslash that ends the input
+                    i += 1
+                    continue
                 if c == "." and not dot:
                     dot = True
                 elif not c.isdigit():
@@ -160,7 +166,8 @@ def tokenize(text: str) -> list[Token]:
                 i += 1
             word = "".join(buf)
             kind = "NUMBER" if number and text[start].isdigit() else "STRING"
-            tokens.append(Token(kind, word, start))
+            if word:
+                tokens.append(Token(kind, word, start))
     return tokens
 
 
@@ -231,7 +238,7 @@ class _Parser:
             value = float(token.text or "1")
         except ValueError:
             value = math.nan
-        if not math.isfinite(value) or value < 0:
+        if not math.isfinite(value):  # bleve takes negative boosts too (negative scores)
             raise _fail(f"invalid boost {token.text!r}: use ^ and a number, e.g. ^2", token.pos)
         return value
 
@@ -274,6 +281,8 @@ class _Parser:
         tilde = self.take("TILDE")
         if tilde is not None:
             return Match(text, name, fuzziness=self.fuzziness(tilde))
+        if text == "/":
+            raise _fail("a lone / starts a regular expression that never ends", token.pos)
         if len(text) >= 2 and text.startswith("/") and text.endswith("/"):
             return Regexp(text[1:-1], name)
         if "*" in text or "?" in text:
@@ -322,4 +331,7 @@ def parse(text: str) -> Boolean:
     """Return the query tree of a Couchbase FTS query string; raise SearchError if malformed."""
     if not isinstance(text, str):
         raise SearchError(f"query string must be a string, not {type(text).__name__}")
-    return _Parser(tokenize(text), text).parse()
+    tokens = tokenize(text)
+    if text and not tokens:  # bleve's parser refuses blanks ("" alone matches nothing)
+        raise _fail("the query has nothing to search for", 0)
+    return _Parser(tokens, text).parse()

@@ -4,43 +4,91 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Iterable
+from typing import Any
 
-from catalog.store.base import SearchError
+import re2
 
+from catalog.search.results import SearchError, SearchLimitExceeded
+
+# bleve's Unicode word rules (UAX #29) keep "package's", "model.onnx" and "1,000.5" whole,
+# where FTS5 would cut them: standard-analysed text is indexed with such a joining mark
+# replaced by a private character FTS5 keeps inside words, and put back for display.
+_JOINERS = {".": "\ue000", ":": "\ue001", "'": "\ue002", "\u2019": "\ue003", ",": "\ue004"}
+_JOINERS[";"] = "\ue005"
+# Stands between the values of an array in an FTS5 column: a token no phrase crosses.
+ARRAY_GAP = "\ue00f"
+_SHOWN = str.maketrans({v: k for k, v in _JOINERS.items()} | {ARRAY_GAP: "\u00b7"})
+_BETWEEN_LETTERS = re.compile(r"(?<=[^\W\d_])([.:'\u2019])(?=[^\W\d_])")
+_BETWEEN_DIGITS = re.compile(r"(?<=\d)([.,;'\u2019])(?=\d)")
+_KEPT = "_" + "".join(_JOINERS.values()) + ARRAY_GAP
 # FTS5 tokenizers standing in for Couchbase's analyzers ("keyword" does not tokenize).
 # bleve's unicode tokenizer keeps "conv_1" whole (UAX #29), hence tokenchars '_'.
 TOKENIZERS = {
-    "standard": "unicode61 remove_diacritics 0 tokenchars '_'",
-    "en": "porter unicode61 remove_diacritics 0 tokenchars '_'",
+    "standard": f"unicode61 remove_diacritics 0 tokenchars '{_KEPT}'",
+    "en": f"porter unicode61 remove_diacritics 0 tokenchars '_{ARRAY_GAP}'",
 }
 # bleve stops a query from expanding past this many terms (Couchbase: bleveMaxClauseCount).
 MAX_EXPANSION = 1024
+# Terms all the fuzzy, wildcard and regexp clauses of one query may expand to, together.
+MAX_QUERY_EXPANSION = 4096
+# Time limit of one search, in seconds.
+SEARCH_TIMEOUT_S = 5.0
+# Candidates compared between two looks at the clock.
+_CHECK_EVERY = 256
 # How many vocabularies stay cached (one per connection state).
 VOCAB_CACHE_SIZE = 8
 
-_WORD = re.compile(r"\w+")
+_WORD = re.compile(r"[\w\ue000-\ue00f]+")
 
-# bleve's stop_en token filter (the Snowball English list), applied by "standard" and "en".
-_STOP_EN = """a about above after again against all am an and any are as at be because been before
-    being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i if in into is it
-    its itself just me more most my myself no nor not now of off on once only or other ought our
-    ours ourselves out over own same she should so some such than that the their theirs them
-    themselves then there these they this those through to too under until up very was we were
-    what when where which while who whom why will with would you your yours yourself
-    yourselves"""
+# bleve's stop_en token filter: the Snowball English list, applied by "standard" and "en".
+_STOP_EN = """i me my myself we our ours ourselves you your yours yourself yourselves he him his
+    himself she her hers herself it its itself they them their theirs themselves what which who
+    whom this that these those am is are was were be been being have has had having do does did
+    doing would should could ought i'm you're he's she's it's we're they're i've you've we've
+    they've i'd you'd he'd she'd we'd they'd i'll you'll he'll she'll we'll they'll isn't aren't
+    wasn't weren't hasn't haven't hadn't doesn't don't didn't won't wouldn't shan't shouldn't
+    can't cannot couldn't mustn't let's that's who's what's here's there's when's where's why's
+    how's a an the and but if or because as until while of at by for with about against between
+    into through during before after above below to from up down in out on off over under again
+    further then once here there when where why how all any both each few more most other some
+    such no nor not only own same so than too very"""
 STOP_WORDS = frozenset(_STOP_EN.split())
 
 
-def words(text: str) -> list[str]:
-    """Return the lower-cased tokens of ``text`` as the FTS5 tokenizers cut them."""
-    return _WORD.findall(text.lower())
+def joined(text: str) -> str:
+    """Return ``text`` with the marks UAX #29 keeps inside a word made FTS5 word characters."""
+    text = _BETWEEN_LETTERS.sub(lambda m: _JOINERS[m.group(1)], text)
+    return _BETWEEN_DIGITS.sub(lambda m: _JOINERS[m.group(1)], text)
 
 
-def match_terms(text: str) -> list[str]:
+def shown(text: str) -> str:
+    """Return indexed text (or a term) as the user wrote it."""
+    return text.translate(_SHOWN)
+
+
+def is_stop(term: str) -> bool:
+    """Return whether bleve's stop filter drops a term."""
+    return shown(term) in STOP_WORDS
+
+
+def words(text: str, join: bool = True) -> list[str]:
+    """Return the lower-cased tokens of ``text`` as the FTS5 tokenizers cut them.
+
+    ``join``: as the standard analyzer (UAX #29 joins); the ``en`` tables do not join.
+    """
+    return _WORD.findall((joined(text) if join else text).lower())
+
+
+def match_terms(text: str, join: bool = True) -> list[str]:
     """Return the tokens a match query searches (stop words dropped, as bleve does)."""
-    return [w for w in words(text) if w not in STOP_WORDS]
+    return [w for w in words(text, join) if not is_stop(w)]
+
+
+def indexed(vocabulary: Iterable[str]) -> set[str]:
+    """Return the terms of an FTS5 vocabulary that bleve's index holds (no stop words)."""
+    return {t for t in vocabulary if t != ARRAY_GAP and not is_stop(t)}
 
 
 def quote(term: str) -> str:
@@ -49,7 +97,11 @@ def quote(term: str) -> str:
 
 
 def within(a: str, b: str, distance: int) -> bool:
-    """Return whether the Levenshtein distance between ``a`` and ``b`` is at most ``distance``."""
+    """Return whether ``a`` and ``b`` are at most ``distance`` edits apart.
+
+    An edit is an insertion, a deletion, a substitution or the transposition of two
+    neighbours, as bleve's Levenshtein automaton counts them (``lael~2`` finds "real").
+    """
     if abs(len(a) - len(b)) > distance:
         return False
     if a == b:
@@ -58,67 +110,128 @@ def within(a: str, b: str, distance: int) -> bool:
         return False
     if distance == 1:
         if len(a) == len(b):
-            return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+            diffs = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+            return len(diffs) == 1 or (
+                len(diffs) == 2
+                and diffs[1] == diffs[0] + 1
+                and a[diffs[0]] == b[diffs[1]]
+                and a[diffs[1]] == b[diffs[0]]
+            )
         short, long = (a, b) if len(a) < len(b) else (b, a)
         i = 0
         while i < len(short) and short[i] == long[i]:
             i += 1
         return short[i:] == long[i + 1 :]
+    before: list[int] | None = None
     previous = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
         current = [i]
         for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if before is not None and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, before[j - 2] + 1)
+            current.append(cost)
         if min(current) > distance:
             return False
-        previous = current
+        before, previous = previous, current
     return previous[-1] <= distance
 
 
-def wildcard_regex(pattern: str) -> re.Pattern[str]:
-    """Return a regex for a bleve wildcard pattern (``*`` any run, ``?`` one character)."""
-    parts = ("." if c == "?" else ".*" if c == "*" else re.escape(c) for c in pattern)
-    return re.compile("".join(parts), re.DOTALL)
+class Budget:
+    """What one query may still spend: time before its deadline, terms its expansions add."""
+
+    def __init__(
+        self, timeout_s: float = SEARCH_TIMEOUT_S, max_terms: int = MAX_QUERY_EXPANSION
+    ) -> None:
+        self.timeout_s, self.max_terms = timeout_s, max_terms
+        self.deadline = time.monotonic() + timeout_s
+        self.terms_left = max_terms
+
+    def expired(self) -> bool:
+        """Return whether the deadline has passed."""
+        return time.monotonic() > self.deadline
+
+    def check(self) -> None:
+        """Raise SearchLimitExceeded once the deadline has passed."""
+        if self.expired():
+            raise SearchLimitExceeded(
+                f"the search ran over its time limit of {self.timeout_s:g} s;"
+                " use fewer fuzzy, wildcard or regexp terms"
+            )
+
+    def spend(self, count: int) -> None:
+        """Count ``count`` expanded terms; raise SearchLimitExceeded past the query's budget."""
+        self.terms_left -= count
+        if self.terms_left < 0:
+            raise SearchLimitExceeded(
+                f"the query's fuzzy, wildcard and regexp terms expand to more than"
+                f" {self.max_terms} terms in all; make them more specific or use fewer"
+            )
 
 
-def user_regex(pattern: str) -> re.Pattern[str]:
-    """Return the compiled regexp of a ``/.../`` query, or raise SearchError."""
+def _re2_options() -> Any:
+    options = re2.Options()
+    options.log_errors = False
+    return options
+
+
+_RE2_OPTIONS = _re2_options()
+
+
+def wildcard_regex(pattern: str) -> Any:
+    """Return an RE2 regex for a bleve wildcard (``*`` any run, ``?`` one character)."""
+    parts = (
+        "." if c == "?" else ".*" if c == "*" else c if c.isalnum() else f"\\x{{{ord(c):x}}}"
+        for c in pattern
+    )
+    return re2.compile("(?s)" + "".join(parts), _RE2_OPTIONS)
+
+
+def user_regex(pattern: str) -> Any:
+    """Return the RE2 regex of a ``/.../`` query (linear time, Go's syntax), or raise SearchError."""
     try:
-        return re.compile(pattern)
-    except re.error as e:
-        raise SearchError(f"invalid regular expression /{pattern}/: {e}") from None
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as e:
+        detail = e.args[0].decode() if e.args and isinstance(e.args[0], bytes) else str(e)
+        raise SearchError(f"invalid regular expression /{pattern}/: {detail}") from None
 
 
 def expand(
     candidates: Iterable[str],
     *,
     fuzzy: tuple[str, int] | None = None,
-    regex: re.Pattern[str] | None = None,
+    regex: Any = None,
+    budget: Budget | None = None,
 ) -> list[str]:
     """Return the candidate terms within an edit distance of a term, or matching a regex."""
     if fuzzy is not None:
         term, distance = fuzzy
-        out = [t for t in candidates if within(term, t, distance)]
+
+        def keep(t: str) -> bool:
+            return within(term, t, distance)
     elif regex is not None:
-        out = [t for t in candidates if regex.fullmatch(t)]
+
+        def keep(t: str) -> bool:
+            return regex.fullmatch(t) is not None
     else:
-        out = list(candidates)
+
+        def keep(t: str) -> bool:
+            return True
+
+    out: list[str] = []
+    for i, candidate in enumerate(candidates):
+        if budget is not None and i % _CHECK_EVERY == 0:
+            budget.check()
+        if keep(candidate):
+            out.append(candidate)
     if len(out) > MAX_EXPANSION:
         raise SearchError(
             f"the query expands to {len(out)} terms, over the limit of {MAX_EXPANSION};"
             " make the wildcard, regexp or fuzzy term more specific"
         )
+    if budget is not None:
+        budget.spend(len(out))
     return out
-
-
-def glob_pattern(pattern: str) -> str:
-    """Return a SQLite GLOB pattern for a bleve wildcard (brackets taken literally)."""
-    return pattern.replace("[", "[[]")
-
-
-def is_prefix(pattern: str) -> bool:
-    """Return whether a wildcard is a plain prefix (``abc*``), which FTS5 answers directly."""
-    return pattern.endswith("*") and len(pattern) > 1 and not any(c in "*?" for c in pattern[:-1])
 
 
 class VocabCache:

@@ -124,6 +124,13 @@ CATALOG_PREDICT_TIMEOUT_S = envint("CATALOG_PREDICT_TIMEOUT_S", 30)
 # onnxruntime intra-op threads per session (0: onnxruntime's default, a pool per session).
 CATALOG_ORT_THREADS = envint("CATALOG_ORT_THREADS", 1)
 
+# --- serving: warm-up and gRPC (inference/warm.py, inference/grpc/) -------------------
+# Models whose sessions each worker builds before taking requests ("name" or "name:ref"),
+# besides the most recently served ones (remembered in VAR_DIR/recent-models.json).
+CATALOG_WARM_MODELS = envlist("CATALOG_WARM_MODELS", "")
+# Most seconds a worker spends warming sessions at start-up.
+CATALOG_WARM_SECONDS = envint("CATALOG_WARM_SECONDS", 10)
+
 # --- access ------------------------------------------------------------------------
 # Reads are public unless CATALOG_PUBLIC_READS=0 (then a login or an API token is needed).
 # Writes always need a staff user or the catalog.publish permission (session or token).
@@ -157,3 +164,33 @@ if CATALOG_PRODUCTION:
     from catalog.web.security import check_production_settings
 
     check_production_settings(globals())
+
+# --- web: one error mapping, request hardening, TLS (catalog/web/errors.py, security.py) ---
+# Domain errors -> {"error", "status"} JSON or the error page; bare 405s the same way.
+MIDDLEWARE += ["catalog.web.errors.ErrorMiddleware"]
+# Deepest nesting of arrays/objects in a JSON body or field (catalog/domain/jsonbody.py).
+CATALOG_MAX_JSON_DEPTH = envint("CATALOG_MAX_JSON_DEPTH", 64)
+# Largest file in a multipart form other than a model upload (CSV, .npy), in MB; uploads
+# over it (or over CATALOG_MAX_UPLOAD_MB for models) are refused while they stream in.
+CATALOG_MAX_FILE_UPLOAD_MB = envint("CATALOG_MAX_FILE_UPLOAD_MB", 32)
+FILE_UPLOAD_HANDLERS = [
+    "catalog.web.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# Behind TLS (a proxy that terminates HTTPS and sets X-Forwarded-Proto), CATALOG_TLS=1 turns
+# on secure cookies, HSTS and the HTTPS redirect together; each can be set on its own too.
+CATALOG_TLS = envbool("CATALOG_TLS", False)
+SECURE_SSL_REDIRECT = envbool("SECURE_SSL_REDIRECT", CATALOG_TLS)
+SESSION_COOKIE_SECURE = envbool("SESSION_COOKIE_SECURE", CATALOG_TLS)
+CSRF_COOKIE_SECURE = envbool("CSRF_COOKIE_SECURE", CATALOG_TLS)
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 365 * 24 * 3600 if CATALOG_TLS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("SECURE_HSTS_INCLUDE_SUBDOMAINS", CATALOG_TLS)
+# "preload" only allows submitting the domain to browsers' preload list; it enrols nothing.
+SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", CATALOG_TLS)
+if envbool("CATALOG_BEHIND_PROXY", CATALOG_TLS):
+    # Trust the proxy's X-Forwarded-Proto (only when every request comes through it).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Health probes come over plain HTTP from inside the network: never redirect them.
+SECURE_REDIRECT_EXEMPT = [r"^v2/health/"]
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")

@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from catalog.web import aliases, browse, graph, netron, search, tensors, upload, versions, workbench
-from catalog.web.serving import learning_api
+from catalog.web.serving import learning_api, learning_pages
 
 handler400 = "catalog.web.errors.bad_request"
 handler403 = "catalog.web.errors.permission_denied"
@@ -48,5 +48,13 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="home"), name="logout"),
     path("api/models/<str:name>/learn", learning_api.api_learn, name="api-learn"),
+    path("learning/new", learning_pages.new_model, name="learning-new"),
+    path("models/<str:name>/learn", learning_pages.learn_page, name="model-learn"),
+    path("models/<str:name>/learn/batch", learning_pages.learn_batch, name="model-learn-batch"),
+    path(
+        "api/models/<str:name>/learning",
+        learning_api.api_start_learning,
+        name="api-start-learning",
+    ),
     path("", include("catalog.web.serving.urls")),
 ]

@@ -5,4 +5,9 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.shell.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+from catalog.web.serving import fastpath  # noqa: E402  (needs the settings configured)
+
+# OIP infer requests that need no session or token skip Django's middleware (fastpath.py).
+application = fastpath.wrap(django_application)

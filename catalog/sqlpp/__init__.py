@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from catalog.sqlpp import ast
+from catalog.sqlpp.budget import Budget, active
 from catalog.sqlpp.errors import (
     SqlppError,
     SqlppLimitExceeded,
@@ -21,8 +22,12 @@ from catalog.sqlpp.errors import (
     SqlppSyntaxError,
     SqlppTimeout,
 )
+from catalog.sqlpp.executor import compile_select
 from catalog.sqlpp.parser import NON_SELECT, statement_keyword
 from catalog.sqlpp.parser import parse as _parse
+from catalog.sqlpp.projection import integral_as_int
+from catalog.sqlpp.scope import Context
+from catalog.sqlpp.values import MISSING, sanitize
 
 __all__ = [
     "Source",
@@ -71,16 +76,12 @@ def execute(
     deadline: float | None = None,
     memory_mb: float | None = None,
 ) -> list[Any]:
-    """Run one SQL++ statement; return the result rows (JSON-able values, MISSING omitted).
+    """Run one SQL++ statement; return the result rows (JSON-able values; a MISSING raw
+    value is null, as Couchbase answers).
 
     ``deadline`` is a ``time.monotonic()`` instant, ``memory_mb`` the statement's memory
     quota in MiB (None or 0: none); over either raises SqlppLimitExceeded.
     """
-    from catalog.sqlpp.budget import Budget, active
-    from catalog.sqlpp.compiler import Context
-    from catalog.sqlpp.executor import compile_select
-    from catalog.sqlpp.values import MISSING, sanitize
-
     if not isinstance(statement, str):
         raise SqlppError("statement must be a string")
     kw = statement_keyword(statement)
@@ -92,11 +93,11 @@ def execute(
         raise SqlppError("params must be a dict ($name) or a list ($1, ?)")
     try:
         q = parse(statement)
-        ctx = Context(params, source, query_context, deadline)
+        ctx = Context(params, source, query_context, deadline, compile_select)
         with active(Budget(deadline, memory_mb)) as budget:
             rows = compile_select(q, ctx)({})
             budget.charge_result(rows)
-        return [sanitize(r) for r in rows if r is not MISSING]
+        return [integral_as_int(sanitize(r)) for r in rows if r is not MISSING]
     except SqlppError:
         raise
     except MemoryError:

@@ -157,8 +157,30 @@ class Call(Node):
     distinct: bool = False
     star: bool = False
     filter: Node | None = None
-    over: bool = False
+    over: Window | None = None
     pos: int = 0
+    from_last: bool = False  # NTH_VALUE ... FROM LAST
+    ignore_nulls: bool = False  # ... IGNORE NULLS
+
+
+@dataclass(slots=True)
+class Frame:
+    """A window frame: ROWS, RANGE or GROUPS between two bounds, and its EXCLUDE option."""
+
+    unit: str  # rows, range, groups
+    start: tuple[str, Node | None]  # (unbounded preceding|preceding|current|following|...)
+    end: tuple[str, Node | None]
+    exclude: str = "no others"  # or current row, group, ties
+
+
+@dataclass(slots=True)
+class Window:
+    """OVER (...): an optional named window it refines, PARTITION BY, ORDER BY, frame."""
+
+    ref: str | None = None
+    partition: list[Node] = field(default_factory=list)
+    order: list[OrderTerm] = field(default_factory=list)
+    frame: Frame | None = None
 
 
 @dataclass(slots=True)
@@ -220,6 +242,7 @@ class SubSelect:
     group_as: str | None = None
     letting: list[tuple[str, Node]] = field(default_factory=list)
     having: Node | None = None
+    windows: dict[str, Window] = field(default_factory=dict)  # WINDOW name AS (...)
 
 
 @dataclass(slots=True)
@@ -244,3 +267,15 @@ class Select:
     order: list[OrderTerm] = field(default_factory=list)
     limit: Node | None = None
     offset: Node | None = None
+
+
+@dataclass(slots=True)
+class RecursiveWith(Node):
+    """WITH RECURSIVE name AS (anchor UNION [ALL] step) [CYCLE exprs RESTRICT] [OPTIONS {...}]."""
+
+    name: str
+    anchor: SubSelect | Select | SetOp
+    step: SubSelect | Select
+    union_all: bool
+    cycle: list[Node] = field(default_factory=list)
+    options: Node | None = None

@@ -1,109 +1,31 @@
-"""Compile expression trees into Python closures that evaluate against a row environment.
-
-A row environment is a plain dict: variable names (FROM aliases, LET, comprehension
-variables) map to values; the special keys below hold the implicit keyspace value, META()
-information and computed aggregates.
-"""
+"""Compile expression trees into Python closures that evaluate against a row environment
+(see ``scope`` for the environment's special keys and the per-execution context)."""
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from typing import Any
 
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.compiler_collections import CollectionsMixin, _descendants
 from catalog.sqlpp.errors import SqlppError, SqlppNotSupported
 from catalog.sqlpp.functions import AGGREGATES, FUNCTIONS, like_regex
+from catalog.sqlpp.scope import (
+    DEFAULT,
+    META_DEFAULT,
+    Context,
+    Env,
+    Fn,
+    agg_key,
+    field,
+    field_ci,
+    idents,
+    lookup,
+    meta_key,
+)
 from catalog.sqlpp.values import MISSING, collate, equals, hkey, is_num, truth
-
-Env = dict
-Fn = Callable[[Env], Any]
-
-DEFAULT = "\x00default"  # value of the implicit (first) FROM term
-META_DEFAULT = "\x00meta"  # META() of the implicit FROM term
-
-
-def meta_key(alias: str) -> tuple[str, str]:
-    """Return the env key holding META() of a FROM alias."""
-    return ("\x00meta", alias)
-
-
-def agg_key(i: int) -> tuple[str, int]:
-    """Return the env key holding the value of aggregate number i."""
-    return ("\x00agg", i)
-
-
-def field(v: Any, name: str) -> Any:
-    """Return v.name, MISSING when v is not an object or lacks the field."""
-    if type(v) is dict:
-        return v.get(name, MISSING)
-    return MISSING
-
-
-def field_ci(v: Any, name: str) -> Any:
-    """Return v.name matched case-insensitively."""
-    if type(v) is dict:
-        if name in v:
-            return v[name]
-        low = name.lower()
-        for k, x in v.items():
-            if k.lower() == low:
-                return x
-    return MISSING
-
-
-def lookup(env: Env, name: str) -> Any:
-    """Return a variable, else the field of the implicit keyspace value."""
-    if name in env:
-        return env[name]
-    d = env.get(DEFAULT, MISSING)
-    if type(d) is dict:
-        if name in d:
-            return d[name]
-        if name.lower() == "self":
-            return d
-        return MISSING
-    if name.lower() == "self" and DEFAULT in env:
-        return d
-    return MISSING
-
-
-def idents(node: Any, from_names: set[str] | None = None) -> set[str]:
-    """Return identifier names used under a node; bare FROM names go to from_names."""
-    out: set[str] = set()
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, A.Ident):
-            out.add(n.name)
-        elif isinstance(n, A.ExprTerm) and isinstance(n.expr, A.Ident):
-            stack.append(n.use_keys)  # a bare name in FROM is usually a keyspace
-            if from_names is not None:
-                from_names.add(n.expr.name)
-        elif isinstance(n, (list, tuple)):
-            stack.extend(n)
-        elif hasattr(type(n), "__slots__") and not isinstance(n, (str, int, float, bool)):
-            for s in type(n).__slots__:
-                v = getattr(n, s, None)
-                if v is not None and not isinstance(v, (str, int, float, bool)):
-                    stack.append(v)
-    return out
-
-
-class Context:
-    """Per-execution state shared by compiled closures."""
-
-    def __init__(self, params: Any, source: Any, query_context: str | None,
-                 deadline: float | None) -> None:  # fmt: skip
-        self.params = params
-        self.source = source
-        self.query_context = query_context
-        self.deadline = deadline
-        self.now: float | None = None
-        self.with_names: set[str] = set()
-        self.keyspace_aliases: set[str] = set()  # FROM names that are a keyspace's own name
+from catalog.sqlpp.window import WINDOW_FUNCTIONS, win_key
 
 
 class Compiler(CollectionsMixin):
@@ -114,6 +36,7 @@ class Compiler(CollectionsMixin):
         self.ctx = ctx
         self.aggs = aggs or {}  # id(Call node) -> aggregate slot
         self.varying = varying  # names whose value changes from row to row
+        self.wins: dict[int, int] = {}  # id(window Call node) -> window slot
 
     def compile(self, n: A.Node) -> Fn:
         m = getattr(self, "c_" + type(n).__name__, None)
@@ -429,10 +352,14 @@ class Compiler(CollectionsMixin):
         return simple
 
     def c_Call(self, n: A.Call) -> Fn:
-        if n.over:
-            raise SqlppNotSupported(
-                f"window functions ({n.name.upper()} ... OVER) are not supported yet"
-            )
+        if n.over is not None:
+            slot = self.wins.get(id(n))
+            if slot is None:
+                raise SqlppError(f"window function {n.name.upper()}() is not allowed here")
+            k = win_key(slot)
+            return lambda env: env.get(k, None)
+        if n.name in WINDOW_FUNCTIONS:
+            raise SqlppError(f"{n.name.upper()}() needs an OVER clause")
         if n.name in AGGREGATES:
             slot = self.aggs.get(id(n))
             if slot is None:
@@ -503,4 +430,13 @@ def _arith(op: str, left: Fn, right: Fn) -> Fn:
     return f
 
 
-__all__ = ["Compiler", "Context", "DEFAULT", "META_DEFAULT", "hkey", "meta_key", "agg_key"]
+__all__ = [
+    "Compiler",
+    "Context",
+    "DEFAULT",
+    "META_DEFAULT",
+    "hkey",
+    "idents",
+    "meta_key",
+    "agg_key",
+]

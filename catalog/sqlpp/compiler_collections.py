@@ -9,6 +9,7 @@ from typing import Any
 from catalog.sqlpp import ast as A
 from catalog.sqlpp import budget
 from catalog.sqlpp.errors import SqlppError
+from catalog.sqlpp.scope import DEFAULT, idents
 from catalog.sqlpp.values import MISSING, truth
 
 Env = dict
@@ -173,11 +174,7 @@ class CollectionsMixin:
         return f
 
     def c_Subquery(self, n: A.Subquery) -> Fn:
-        from catalog.sqlpp.executor import compile_select
-
-        run = compile_select(n.query, self.ctx, self.varying)
-        from catalog.sqlpp.compiler import DEFAULT, idents
-
+        run = self.ctx.compile_select(n.query, self.ctx, self.varying)
         from_names: set[str] = set()
         correlated = (
             bool(idents(n.query, from_names) & self.varying)

@@ -3,21 +3,24 @@ ORDER BY, LIMIT/OFFSET, WITH and set operators."""
 
 from __future__ import annotations
 
-import heapq
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from functools import cmp_to_key
 from typing import Any
 
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.aggregates import AGGREGATES, Accumulator
 from catalog.sqlpp.budget import tick
-from catalog.sqlpp.compiler import DEFAULT, META_DEFAULT, Compiler, Context, agg_key
+from catalog.sqlpp.compiler import Compiler
 from catalog.sqlpp.errors import SqlppError, SqlppTimeout
 from catalog.sqlpp.from_terms import FromPlan
+from catalog.sqlpp.ordering import sort_keyed
 from catalog.sqlpp.parser import implicit_name
-from catalog.sqlpp.values import MISSING, T_NULL, collate, hkey, is_num, rank, truth
+from catalog.sqlpp.projection import apply_exclude
+from catalog.sqlpp.recursive import RecursivePlan
+from catalog.sqlpp.scope import DEFAULT, META_DEFAULT, Context, agg_key
+from catalog.sqlpp.values import MISSING, hkey, is_num, truth
+from catalog.sqlpp.window import WindowPlan, collect_windows
 
 Env = dict
 Run = Callable[[Env], list[Any]]
@@ -43,7 +46,17 @@ class SelectPlan:
         ctx.with_names.update(name for name, _ in q.with_)
         for name, e in q.with_:
             c = Compiler(ctx, varying=varying)
-            self.with_.append((name, c.compile(e)))
+            if isinstance(e, A.RecursiveWith):
+                inner = varying | {name}
+                plan = RecursivePlan(
+                    name, _plan_term(e.anchor, ctx, varying).run,
+                    _plan_term(e.step, ctx, inner).run, e.union_all,
+                    [c.compile(x) for x in e.cycle],
+                    c.compile(e.options) if e.options is not None else None, ctx,
+                )  # fmt: skip
+                self.with_.append((name, plan.run))
+            else:
+                self.with_.append((name, c.compile(e)))
             varying = varying | {name}
         self.q = q
         self.body: Any
@@ -149,35 +162,6 @@ def limits(offset: Any, limit: Any, env: Env) -> tuple[int, int | None]:
     return lo, hi
 
 
-def _cmp_keys(order: list[tuple[Any, bool, bool | None]]) -> Callable[[Any, Any], int]:
-    spec = [(desc, nf) for _, desc, nf in order]
-
-    def cmp(x: Any, y: Any) -> int:
-        tick()
-        for (desc, nf), a, b in zip(spec, x[0], y[0], strict=False):
-            if nf is not None:
-                ua, ub = rank(a) <= T_NULL, rank(b) <= T_NULL
-                if ua != ub:
-                    c = -1 if ua else 1
-                    if not nf:
-                        c = -c
-                    return c
-            c = collate(a, b)
-            if c:
-                return -c if desc else c
-        return 0
-
-    return cmp
-
-
-def sort_keyed(items: list[Any], order: list[Any], top: int | None = None) -> list[Any]:
-    """Sort (keys, payload) pairs by ORDER BY terms; keep the first `top` only if given."""
-    key = cmp_to_key(_cmp_keys(order))
-    if top is not None and top < len(items) // 4:
-        return heapq.nsmallest(top, items, key=key)
-    return sorted(items, key=key)
-
-
 def _collect_aggs(nodes: Iterable[Any]) -> list[A.Call]:
     """Return aggregate calls under nodes, not descending into subqueries or aggregates."""
     out: list[A.Call] = []
@@ -239,9 +223,14 @@ class SubSelectPlan:
                 raise SqlppError(f"aggregate {a.name.upper()}() takes one argument")
         self.letting = [(n, post.compile(e)) for n, e in s.letting]
         self.having = post.compile(s.having) if s.having is not None else None
-        self.proj = self._projection(post)
         self.exclude = [post.compile(e) for e in s.exclude]
         self.exclude_nodes = s.exclude
+        wins = collect_windows([t.expr for t in s.terms] + [o.expr for o in order])
+        self.windows = (
+            WindowPlan(wins, Compiler(ctx, slots, self.varying), s.windows) if wins else None
+        )
+        post.wins = {id(c): i for i, c in enumerate(wins)}
+        self.proj = self._projection(post)
         self.order = [(post.compile(o.expr), o.desc, o.nulls_first) for o in order]
 
     def _projection(self, c: Compiler) -> Callable[[Env], Any]:
@@ -345,6 +334,8 @@ class SubSelectPlan:
         envs = self.grouped(env) if self.aggregating else self.rows(env)
         if not self.aggregating and (self.letting or self.having is not None):
             envs = self._post_filter(envs)
+        if self.windows is not None:
+            envs = self.windows.apply(list(envs))
         lo, hi = limits(self.offset, self.limit, env)
         proj, raw, order = self.proj, self.s.raw, self.order
         exclude = self.exclude
@@ -355,7 +346,7 @@ class SubSelectPlan:
             for e in envs:
                 v = proj(e)
                 if raw and v is MISSING:
-                    continue
+                    v = None  # Couchbase returns a MISSING raw value as null
                 if lo:
                     lo -= 1
                     continue
@@ -368,7 +359,7 @@ class SubSelectPlan:
         for e in envs:
             v = proj(e)
             if raw and v is MISSING:
-                continue
+                v = None
             if exclude:
                 v = self._exclude(v, e)
             if seen is not None:
@@ -404,8 +395,6 @@ class SubSelectPlan:
             yield e
 
     def _exclude(self, v: Any, env: Env) -> Any:
-        from catalog.sqlpp.projection import apply_exclude
-
         return apply_exclude(v, self.exclude_nodes, self.exclude, env)
 
 

@@ -8,8 +8,9 @@ from typing import Any
 
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.budget import tick
-from catalog.sqlpp.compiler import DEFAULT, META_DEFAULT, Compiler, Context, idents, meta_key
+from catalog.sqlpp.compiler import Compiler
 from catalog.sqlpp.errors import SqlppError, SqlppTimeout
+from catalog.sqlpp.scope import DEFAULT, META_DEFAULT, Context, idents, meta_key
 from catalog.sqlpp.values import MISSING, hkey, truth
 
 Env = dict

@@ -377,7 +377,11 @@ def array_except(a: Any, b: Any) -> Any:
 
 @fn("array_star", lo=1)
 def array_star(a: Any) -> Any:
-    return a
+    """An array of objects as one object of arrays (null where an element lacks the field)."""
+    if a is MISSING or type(a) is not list:
+        return MISSING if a is MISSING else None
+    names = sorted({k for x in a if type(x) is dict for k in x})
+    return {k: [x.get(k, None) if type(x) is dict else None for x in a] for k in names}
 
 
 @fn("array_binary_search", lo=2)

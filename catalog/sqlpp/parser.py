@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from catalog.sqlpp import ast as A
+from catalog.sqlpp.aggregates import AGGREGATES
 from catalog.sqlpp.errors import SqlppError, SqlppNotSupported
 from catalog.sqlpp.lexer import Token, tokenize
 from catalog.sqlpp.parser_expr import (
@@ -16,6 +17,7 @@ from catalog.sqlpp.parser_expr import (
     _default_alias,
     implicit_name,
 )
+from catalog.sqlpp.scope import idents
 
 
 def statement_keyword(text: str) -> str:
@@ -79,13 +81,26 @@ class Parser(ExprParser):
         self.enter()
         with_: list[tuple[str, A.Node]] = []
         if self.accept_kw("WITH"):
-            if self.is_kw("RECURSIVE"):
-                raise SqlppNotSupported("recursive WITH is not supported yet")
+            recursive = self.accept_kw("RECURSIVE")
             while True:
                 name = self.ident("WITH name")[0]
                 self.expect_kw("AS")
                 self.expect_op("(")
-                with_.append((name, self.paren_body()))
+                body = self.paren_body()
+                cycle: list[A.Node] = []
+                if self.accept_kw("CYCLE"):
+                    cycle.append(self.expr())
+                    while self.accept_op(","):
+                        cycle.append(self.expr())
+                    self.expect_kw("RESTRICT")
+                options = self.expr() if self.accept_kw("OPTIONS") else None
+                if recursive:
+                    body = recursive_with(name, body, cycle, options)
+                elif cycle or options is not None:
+                    self.fail("CYCLE and OPTIONS need WITH RECURSIVE")
+                elif _reads_from(body, name):
+                    raise SqlppError(f"WITH {name} reads from itself: use WITH RECURSIVE")
+                with_.append((name, body))
                 if not self.accept_op(","):
                     break
         body = self.select_term()
@@ -221,6 +236,15 @@ class Parser(ExprParser):
             s.letting = self.bindings()
         if self.accept_kw("HAVING"):
             s.having = self.expr()
+        if self.accept_kw("WINDOW"):
+            while True:
+                name = self.ident("window name")[0]
+                self.expect_kw("AS")
+                if not self.is_op("("):
+                    self.fail("expected '(' after WINDOW name AS")
+                s.windows[name] = self.window_spec()
+                if not self.accept_op(","):
+                    break
 
     def bindings(self) -> list[tuple[str, A.Node]]:
         out = []
@@ -296,3 +320,76 @@ class Parser(ExprParser):
 
 
 __all__ = ["NON_SELECT", "RESERVED", "Parser", "implicit_name", "parse", "parse_expression"]
+
+
+def recursive_with(name: str, body: A.Node, cycle: list[A.Node],
+                   options: A.Node | None) -> A.Node:  # fmt: skip
+    """Return the WITH RECURSIVE term for a body that refers to itself, else the body."""
+    q = body.query if isinstance(body, A.Subquery) else None
+    if q is None:
+        return body
+    if not _refers_to(q, name):
+        if isinstance(q.body, A.SubSelect):
+            _check_step(q.body)
+        return body
+    top = q.body
+    if q.order or q.limit is not None or q.offset is not None:
+        raise SqlppError("recursive_with semantics: Order/Limit/Offset not allowed")
+    if not isinstance(top, A.SetOp):
+        raise SqlppError(f"recursive WITH {name}: anchor UNION [ALL] recursive step expected")
+    if top.op != "union":
+        raise SqlppError(f"recursive WITH {name}: only UNION [ALL] may join anchor and step")
+    if _refers_to(top.left, name):
+        raise SqlppError(
+            f"Anchor Clause cannot have recursive reference in FROM expression: {name}"
+        )
+    step = top.right
+    if isinstance(step, A.Select):
+        if step.order or step.limit is not None or step.offset is not None:
+            raise SqlppError("recursive_with semantics: Order/Limit/Offset not allowed")
+        step = step.body  # type: ignore[assignment]
+    if not isinstance(step, A.SubSelect):
+        raise SqlppError("recursive_with semantics: one SELECT block after the last UNION")
+    _check_step(step)
+    return A.RecursiveWith(name, top.left, step, top.all, cycle, options)
+
+
+def _check_step(step: A.SubSelect) -> None:
+    """Refuse what Couchbase refuses in a recursive WITH's SELECT block."""
+    if step.group_by is not None or step.having is not None:
+        raise SqlppError("recursive_with semantics: Grouping is not allowed")
+    for j in step.joins:
+        if j.kind == "unnest":
+            raise SqlppError("recursive_with_unsupported: UNNEST")
+        if j.outer:
+            raise SqlppError("recursive_with_unsupported: OUTER JOIN")
+    for t in step.terms:
+        if _has_aggregate(t.expr):
+            raise SqlppError(
+                "recursive_with semantics: Aggregates/Window functions are not allowed"
+            )
+
+
+def _reads_from(body: A.Node, name: str) -> bool:
+    from_names: set[str] = set()
+    idents(body, from_names)
+    return name in from_names
+
+
+def _refers_to(node: A.Node | A.SubSelect | A.SetOp | A.Select, name: str) -> bool:
+    from_names: set[str] = set()
+    used = idents(node, from_names)
+    return name in from_names or name in used
+
+
+def _has_aggregate(node: A.Node | None) -> bool:
+    stack: list[object] = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, A.Call) and (n.name in AGGREGATES or n.over is not None):
+            return True
+        if isinstance(n, (list, tuple)):
+            stack.extend(n)
+        elif isinstance(n, A.Node) and not isinstance(n, A.Subquery):
+            stack.extend(getattr(n, f) for f in type(n).__slots__)
+    return False

@@ -4,100 +4,17 @@ from __future__ import annotations
 
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.errors import SqlppError, SqlppSyntaxError
+from catalog.sqlpp.functions import AGGREGATES, FUNCTIONS
+from catalog.sqlpp.keywords import RESERVED, RESERVED_ALIAS, RESERVED_FUNCTION
 from catalog.sqlpp.lexer import Token, tokenize
+from catalog.sqlpp.window import WINDOW_FUNCTIONS
+
+_FRAME_UNITS = ("ROWS", "RANGE", "GROUPS")
 
 # Nesting guards: the parser recurses once per nesting level, the evaluator per tree level.
 MAX_PARSE_DEPTH = 100
 MAX_TREE_DEPTH = 150
 
-RESERVED = frozenset(
-    [
-        "ALL",
-        "AND",
-        "ANY",
-        "ARRAY",
-        "AS",
-        "ASC",
-        "BETWEEN",
-        "BY",
-        "CASE",
-        "CREATE",
-        "DELETE",
-        "DESC",
-        "DISTINCT",
-        "DROP",
-        "ELEMENT",
-        "ELSE",
-        "END",
-        "EVERY",
-        "EXCEPT",
-        "EXCLUDE",
-        "EXISTS",
-        "FALSE",
-        "FIRST",
-        "FLATTEN",
-        "FOR",
-        "FROM",
-        "GRANT",
-        "GROUP",
-        "HAVING",
-        "IN",
-        "INNER",
-        "INSERT",
-        "INTERSECT",
-        "IS",
-        "JOIN",
-        "KEY",
-        "KEYS",
-        "LEFT",
-        "LET",
-        "LETTING",
-        "LIKE",
-        "LIMIT",
-        "MERGE",
-        "MISSING",
-        "NEST",
-        "NOT",
-        "NULL",
-        "OBJECT",
-        "OFFSET",
-        "ON",
-        "OR",
-        "ORDER",
-        "OUTER",
-        "RAW",
-        "RIGHT",
-        "SATISFIES",
-        "SELECT",
-        "SOME",
-        "THEN",
-        "TRUE",
-        "UNION",
-        "UNNEST",
-        "UPDATE",
-        "UPSERT",
-        "USE",
-        "VALUE",
-        "VALUED",
-        "WHEN",
-        "WHERE",
-        "WITH",
-        "WITHIN",
-        "ALTER",
-        "BUILD",
-        "EXPLAIN",
-        "PREPARE",
-        "EXECUTE",
-        "INFER",
-        "REVOKE",
-        "RETURNING",
-        "SET",
-        "UNSET",
-        "UNKNOWN",
-        "KNOWN",
-        "NULLS",
-    ]
-)
 # Keywords that begin a statement other than a query.
 NON_SELECT = frozenset(
     [
@@ -193,7 +110,7 @@ class ExprParser:
         if t.kind == "qid":
             self.i += 1
             return t.value, t.ci
-        if t.kind == "id" and t.upper not in RESERVED:
+        if t.kind == "id" and t.upper not in RESERVED_ALIAS:
             self.i += 1
             return t.value, False
         self.fail(f"expected {what}, found {self.describe(t)}")
@@ -203,7 +120,7 @@ class ExprParser:
         if self.accept_kw("AS"):
             return self.ident("alias")[0]
         t = self.peek()
-        if t.kind == "qid" or (t.kind == "id" and t.upper not in RESERVED):
+        if t.kind == "qid" or (t.kind == "id" and t.upper not in RESERVED_ALIAS):
             return self.ident()[0]
         return None
 
@@ -319,9 +236,11 @@ class ExprParser:
             self.expect_op("]")
             return A.DynField(left, name)
         t = self.peek()
-        if t.kind == "id" or t.kind == "qid":
+        if t.kind == "qid" or (t.kind == "id" and t.upper not in RESERVED):
             self.i += 1
             return A.Field(left, t.value, t.ci)
+        if t.kind == "id":
+            self.fail(f"{t.value} is a reserved word: escape it as `{t.value}` after '.'", t)
         self.fail("expected a field name after '.'")
         raise AssertionError
 
@@ -418,11 +337,15 @@ class ExprParser:
             self.expect_kw("END")
             return A.Comprehension(u.lower(), e, binds, when, key)
         if self.is_op("("):
-            if u in RESERVED and u not in ("LEFT", "RIGHT", "REPLACE", "KEYS"):
+            if u in RESERVED_FUNCTION:
                 self.fail(f"unexpected keyword {t.value}", t)
             return self.call(t)
+        if u == "SELF":
+            return A.Ident(t.value)
         if u in RESERVED:
-            self.fail(f"unexpected keyword {t.value}", t)
+            self.fail(
+                f"unexpected keyword {t.value} (a reserved word: escape it as `{t.value}`)", t
+            )
         return A.Ident(t.value)
 
     def call(self, t: Token) -> A.Node:
@@ -448,15 +371,88 @@ class ExprParser:
         while self.peek().upper in ("RESPECT", "IGNORE", "FROM"):
             if self.peek().upper == "FROM" and not self.is_kw("FIRST", "LAST", k=1):
                 break
-            self.i += 2
-        if self.is_kw("OVER"):
-            self.next()
-            if self.is_op("("):
-                self.skip_parens()
+            word, what = self.next().upper, self.next().upper
+            if word == "FROM":
+                c.from_last = what == "LAST"
             else:
-                self.ident()
-            c.over = True
+                if what != "NULLS":
+                    self.fail(f"expected NULLS after {word}")
+                c.ignore_nulls = word == "IGNORE"
+        if self.accept_kw("OVER"):
+            c.over = self.window_spec()
+        self.check_function(c, t)
         return c
+
+    def window_spec(self) -> A.Window:
+        """Parse what follows OVER: a window name, or ( [name] [PARTITION BY] [ORDER BY] [frame] )."""
+        if not self.is_op("("):
+            return A.Window(ref=self.ident("window name")[0])
+        self.next()
+        w = A.Window()
+        t = self.peek()
+        if t.kind == "qid" or (
+            t.kind == "id" and t.upper not in RESERVED_ALIAS and t.upper not in _FRAME_UNITS
+        ):
+            w.ref = self.ident()[0]
+        if self.accept_kw("PARTITION"):
+            self.expect_kw("BY")
+            w.partition.append(self.expr())
+            while self.accept_op(","):
+                w.partition.append(self.expr())
+        if self.accept_kw("ORDER"):
+            self.expect_kw("BY")
+            w.order = self.order_terms()  # type: ignore[attr-defined]
+        if self.is_kw(*_FRAME_UNITS):
+            unit = self.next().upper.lower()
+            if self.accept_kw("BETWEEN"):
+                start = self.frame_bound()
+                self.expect_kw("AND")
+                end = self.frame_bound()
+            else:
+                start, end = self.frame_bound(), ("current", None)
+            w.frame = A.Frame(unit, start, end)
+            if self.accept_kw("EXCLUDE"):
+                if self.accept_kw("CURRENT"):
+                    self.expect_kw("ROW")
+                    w.frame.exclude = "current row"
+                elif self.accept_kw("GROUP"):
+                    w.frame.exclude = "group"
+                elif self.accept_kw("TIES"):
+                    w.frame.exclude = "ties"
+                else:
+                    self.expect_kw("NO")
+                    self.expect_kw("OTHERS")
+        self.expect_op(")")
+        return w
+
+    def frame_bound(self) -> tuple[str, A.Node | None]:
+        if self.accept_kw("UNBOUNDED"):
+            if self.accept_kw("PRECEDING"):
+                return ("unbounded preceding", None)
+            self.expect_kw("FOLLOWING")
+            return ("unbounded following", None)
+        if self.accept_kw("CURRENT"):
+            self.expect_kw("ROW")
+            return ("current", None)
+        e = self.expr()
+        if self.accept_kw("PRECEDING"):
+            return ("preceding", e)
+        self.expect_kw("FOLLOWING")
+        return ("following", e)
+
+    def check_function(self, c: A.Call, t: Token) -> None:
+        """Refuse an unknown function or a wrong argument count, as Couchbase's parser does."""
+        name = c.name
+        if name in AGGREGATES or name in WINDOW_FUNCTIONS or name == "meta":
+            return
+        spec = FUNCTIONS.get(name)
+        if spec is None:
+            self.fail(f"invalid function {t.value}", t)
+            return
+        _, lo, hi = spec
+        if len(c.args) < lo or (hi is not None and len(c.args) > hi):
+            want = str(lo) if lo == hi else f"{lo} to {hi if hi is not None else 'any'}"
+            self.fail(f"function {name.upper()}() takes {want} arguments, got {len(c.args)}", t)
 
     def for_bindings(self) -> list[A.Binding]:
         out = []

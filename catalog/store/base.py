@@ -9,8 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
+
+# The search package owns its result types; the store protocol names them too.
+from catalog.search.results import (  # noqa: F401
+    FacetResult,
+    SearchError,
+    SearchHit,
+    SearchLimitExceeded,
+    SearchResult,
+)
 
 # Couchbase refuses keys longer than 250 bytes, and 246 in named collections
 # (the collection id takes the rest); we apply the stricter limit everywhere.
@@ -53,10 +62,6 @@ class QueryLimitExceeded(QueryError):
         self.limit = limit
 
 
-class SearchError(StoreError):
-    """A search request was malformed or failed."""
-
-
 class StoreUnavailable(StoreError):
     """The store could not be reached or stayed busy past the time limit."""
 
@@ -93,38 +98,6 @@ def check_key(key: str) -> str:
     if len(key.encode("utf-8")) > MAX_KEY_BYTES:
         raise InvalidArgument(f"document key is longer than {MAX_KEY_BYTES} bytes")
     return key
-
-
-@dataclass
-class SearchHit:
-    """One search result."""
-
-    id: str
-    score: float
-    fields: dict[str, Any] = field(default_factory=dict)
-    fragments: dict[str, list[str]] = field(default_factory=dict)
-
-
-@dataclass
-class FacetResult:
-    """Counts for one facet: ``terms`` is a list of (term, count), most frequent first."""
-
-    name: str
-    field: str
-    total: int
-    missing: int
-    other: int
-    terms: list[tuple[str, int]]
-
-
-@dataclass
-class SearchResult:
-    """Hits of one page, the total number of matches, facets and timing."""
-
-    hits: list[SearchHit]
-    total: int
-    facets: dict[str, FacetResult] = field(default_factory=dict)
-    took_ms: float = 0.0
 
 
 @runtime_checkable

@@ -8,11 +8,13 @@ use, so building a store (and importing this module) never needs a server.
 
 Writes keep the mutation tokens they get back, so ``scan`` and ``count`` (KV range scans,
 Couchbase 7.6+) see this process's own writes; queries run with REQUEST_PLUS and
-searches with request_plus consistency for the same reason.
+searches with request_plus consistency for the same reason. Where the cluster has no KV
+range scan, ``scan`` and ``count`` list keys with SQL++ instead (couchbase_scan.py).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -21,13 +23,20 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from catalog.store.base import (
-    InvalidArgument,
     Keyspace,
+    QueryError,
     SearchError,
+    StoreError,
     StoreUnavailable,
     check_key,
 )
-from catalog.store.couchbase_config import StoreConfig, parse_url
+from catalog.store.couchbase_config import StoreConfig, connect, parse_url
+from catalog.store.couchbase_init import init_couchbase
+from catalog.store.couchbase_scan import (
+    is_range_scan_unavailable,
+    key_listing_query,
+    range_scan_ids,
+)
 from catalog.store.couchbase_support import (
     encode_document,
     error_message,
@@ -43,10 +52,8 @@ from catalog.store.couchbase_support import (
 __all__ = ["CouchbaseStore", "StoreConfig", "init_couchbase", "parse_url"]
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
-# Default time limit of one key-value operation and of one SQL++ statement.
-KV_TIMEOUT_S = 10.0
-QUERY_TIMEOUT_S = 75.0
 # Keys per get_multi call when a scan reads documents back.
 SCAN_BATCH = 500
 # How long ensure_keyspace waits for a new collection to reach the data service.
@@ -73,6 +80,8 @@ class CouchbaseStore:
         self._lock = threading.Lock()
         self._mutations: dict[str, Any] = {}  # bucket -> MutationState of our writes
         self._buckets: set[str] = {config.bucket}
+        # False once the cluster said it has no KV range scan (then scans use SQL++).
+        self._range_scan: bool | None = None
 
     @classmethod
     def from_url(cls, url: str) -> CouchbaseStore:
@@ -88,41 +97,8 @@ class CouchbaseStore:
             return self._cluster
         with self._lock:
             if self._cluster is None:
-                self._cluster = self._connect()
+                self._cluster = connect(self.config, self.url)
         return self._cluster
-
-    def _connect(self) -> Any:
-        from couchbase.auth import PasswordAuthenticator
-        from couchbase.cluster import Cluster
-        from couchbase.diagnostics import ServiceType
-        from couchbase.options import ClusterOptions, ClusterTimeoutOptions, WaitUntilReadyOptions
-
-        options = ClusterOptions(
-            PasswordAuthenticator(self.config.username, self.config.password),
-            timeout_options=ClusterTimeoutOptions(
-                bootstrap_timeout=timedelta(seconds=self.config.connect_timeout),
-                kv_timeout=timedelta(seconds=KV_TIMEOUT_S),
-                query_timeout=timedelta(seconds=QUERY_TIMEOUT_S),
-            ),
-        )
-        try:
-            cluster = Cluster(self.config.connstr, options)
-            cluster.bucket(self.bucket_name)  # opens the bucket: KV is ready only then
-            cluster.wait_until_ready(
-                timedelta(seconds=self.config.connect_timeout),
-                WaitUntilReadyOptions(service_types=[ServiceType.KeyValue, ServiceType.Query]),
-            )
-        except Exception as e:
-            if not _is_sdk_error(e):
-                raise
-            if isinstance(map_error(e), InvalidArgument):
-                raise InvalidArgument(
-                    f"invalid Couchbase connection settings ({self.url}): {error_message(e)}"
-                ) from None
-            raise StoreUnavailable(
-                f"cannot connect to Couchbase at {self.url}: {error_message(e)}"
-            ) from None
-        return cluster
 
     def _call(
         self,
@@ -295,24 +271,41 @@ class CouchbaseStore:
 
     # -- keyspaces and scans --------------------------------------------------------------
 
-    def _scan_ids(self, keyspace: str) -> list[str]:
-        from couchbase.kv_range_scan import RangeScan
-        from couchbase.options import ScanOptions
-
+    def _scan_ids(self, keyspace: str, prefix: str = "") -> list[str]:
+        """Return the keys of a keyspace in order: KV range scan, else SQL++ (module doc)."""
         coll, ks = self._collection(keyspace)
-        kwargs: dict[str, Any] = {"ids_only": True}
-        with self._lock:
-            state = self._mutations.get(Keyspace.parse(ks).bucket)
-            if state is not None:
-                kwargs["consistent_with"] = state
-        return self._call(
-            lambda: sorted(r.id for r in coll.scan(RangeScan(), ScanOptions(**kwargs))),
-            keyspace=ks,
-        )
+        if self._range_scan is not False:
+            with self._lock:
+                state = self._mutations.get(Keyspace.parse(ks).bucket)
+            try:
+                ids = range_scan_ids(coll, prefix, state)
+            except Exception as e:
+                if not _is_sdk_error(e):
+                    raise
+                if not is_range_scan_unavailable(e):
+                    raise map_error(e, keyspace=ks) from None
+                log.debug("scan %s: no KV range scan (%s)", ks, error_message(e))
+                self._range_scan = False
+            else:
+                self._range_scan = True
+                log.debug("scan %s prefix %r: KV range scan, %d keys", ks, prefix, len(ids))
+                return ids
+        statement, params = key_listing_query(ks, prefix)
+        log.debug("scan %s prefix %r: SQL++ over the primary index: %s", ks, prefix, statement)
+        try:
+            return [str(k) for k in self.query(statement, params)]
+        except StoreError as e:
+            raise StoreUnavailable(
+                f"cannot list the keys of {ks}: the cluster has no KV range scan"
+                f" (Couchbase 7.6+) and listing them with SQL++ failed: {e}"
+            ) from None
 
-    def scan(self, keyspace: str) -> Iterator[tuple[str, Any, int]]:
-        """Yield (key, value, cas) of every live document of a keyspace, in key order."""
-        ids = self._scan_ids(keyspace)
+    def scan(self, keyspace: str, prefix: str = "") -> Iterator[tuple[str, Any, int]]:
+        """Yield (key, value, cas) of every live document of a keyspace, in key order.
+
+        With ``prefix``, only the keys that start with it.
+        """
+        ids = self._scan_ids(keyspace, prefix)
         for start in range(0, len(ids), SCAN_BATCH):
             part = ids[start : start + SCAN_BATCH]
             found = self.get_many(keyspace, part)
@@ -387,12 +380,27 @@ class CouchbaseStore:
         timeout: float | None = None,
         memory_mb: float | None = None,
     ) -> list[Any]:
-        """Run a SQL++ statement (REQUEST_PLUS) and return its rows."""
+        """Run a SQL++ statement (REQUEST_PLUS) and return its rows.
+
+        A statement that outlives the ``timeout`` its caller gave raises QueryError, as
+        on the embedded store; without one, a timeout means the cluster did not answer
+        (StoreUnavailable).
+        """
         opts = query_options(
             params, query_context, read_only=read_only, timeout=timeout, memory_mb=memory_mb
         )
         cluster = self.cluster()
-        return self._call(lambda: list(cluster.query(statement, opts).rows()), kind="query")
+        try:
+            return list(cluster.query(statement, opts).rows())
+        except Exception as e:
+            if not _is_sdk_error(e):
+                raise
+            if timeout is not None and "Timeout" in type(e).__name__:
+                raise QueryError(
+                    f"the statement did not finish within its time limit of {timeout:g} s"
+                    f" ({type(e).__name__})"
+                ) from None
+            raise map_error(e, kind="query") from None
 
     def search(self, index: str, query: Any, **options: Any) -> Any:
         """Run a full-text search on a scope-level index; return a base.SearchResult.
@@ -456,18 +464,10 @@ class CouchbaseStore:
         """Close the connection to the cluster (a later call reconnects)."""
         with self._lock:
             cluster, self._cluster = self._cluster, None
+            self._range_scan = None
         if cluster is not None:
             try:
                 cluster.close()
             except Exception as e:
                 if not _is_sdk_error(e):
                     raise
-
-
-def init_couchbase(
-    store: CouchbaseStore, bucket: str, scope: str, fts_definition: Mapping[str, Any] | None
-) -> list[str]:
-    """Create the catalog's collections, GSI and FTS indexes (idempotent); return a log."""
-    from catalog.store.couchbase_init import init_couchbase as run
-
-    return run(store, bucket, scope, fts_definition)

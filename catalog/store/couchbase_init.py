@@ -3,20 +3,33 @@
 Idempotent: run it on every start (``python manage.py catalog init``). Collections that
 exist are kept, indexes that exist are skipped, deferred ones are built and waited for,
 and the FTS index definition is created or updated in place (its UUID carried over).
+A cluster without a query (or search) service gets its collections, and the log says
+that the indexes were not created and why, instead of init failing.
+
+Takes any store with ``ensure_keyspace``, ``query`` and ``cluster`` (the CouchbaseStore):
+this module does not import the store module, which imports it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from catalog.store.base import QueryError, StoreUnavailable
 from catalog.store.couchbase_support import map_error
 from catalog.store.indexes import COLLECTIONS, index_specs
 
-if TYPE_CHECKING:
-    from catalog.store.couchbase import CouchbaseStore
+
+class ClusterStore(Protocol):
+    """What init needs of a store: keyspaces, SQL++ and the SDK cluster."""
+
+    def ensure_keyspace(self, keyspace: str) -> None: ...
+
+    def query(self, statement: str, params: Any = None, query_context: Any = None) -> Any: ...
+
+    def cluster(self) -> Any: ...
+
 
 # How long init waits for the deferred GSI indexes to come online (builds are per
 # collection and cheap on an empty catalog; a large existing one takes longer).
@@ -31,7 +44,7 @@ def _already_exists(error: Exception) -> bool:
 
 
 def init_couchbase(
-    store: CouchbaseStore,
+    store: ClusterStore,
     bucket: str,
     scope: str,
     fts_definition: Mapping[str, Any] | None,
@@ -45,22 +58,28 @@ def init_couchbase(
     log.append(f"collections ready: {bucket}.{scope}.{{{','.join(COLLECTIONS)}}}")
 
     specs = index_specs(bucket, scope)
-    for spec in specs:
-        try:
-            store.query(spec.statement)
-            log.append(f"created index {spec.name} on {spec.collection}")
-        except QueryError as e:
-            if not _already_exists(e):
-                raise
-    _build_and_wait(store, bucket, scope, specs, index_timeout, log)
+    try:
+        for spec in specs:
+            try:
+                store.query(spec.statement)
+                log.append(f"created index {spec.name} on {spec.collection}")
+            except QueryError as e:
+                if not _already_exists(e):
+                    raise
+        _build_and_wait(store, bucket, scope, specs, index_timeout, log)
+    except StoreUnavailable as e:
+        log.append(f"GSI indexes NOT created: the query service is unavailable ({e})")
 
     if fts_definition:
-        log.append(upsert_search_index(store, bucket, scope, fts_definition))
+        try:
+            log.append(upsert_search_index(store, bucket, scope, fts_definition))
+        except StoreUnavailable as e:
+            log.append(f"search index NOT created: the search service is unavailable ({e})")
     return log
 
 
 def _build_and_wait(
-    store: CouchbaseStore,
+    store: ClusterStore,
     bucket: str,
     scope: str,
     specs: list[Any],
@@ -90,7 +109,7 @@ def _build_and_wait(
 
 
 def upsert_search_index(
-    store: CouchbaseStore, bucket: str, scope: str, definition: Mapping[str, Any]
+    store: ClusterStore, bucket: str, scope: str, definition: Mapping[str, Any]
 ) -> str:
     """Create or update the scope-level FTS index described by ``definition`` (Couchbase JSON)."""
     from couchbase.management.search import SearchIndex

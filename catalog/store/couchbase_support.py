@@ -14,6 +14,9 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
+from catalog.search import couchbase_request
+from catalog.search.resolution import DEFAULT_FACET_SIZE
+from catalog.search.resolution import facet_specs as search_facet_specs
 from catalog.store.base import (
     MAX_VALUE_BYTES,
     Conflict,
@@ -63,6 +66,8 @@ ERROR_MAP: dict[str, type[StoreError]] = {
 
 # Errors that are about the server, not the statement: a query that hits them did not fail.
 _TRANSIENT = (StoreUnavailable,)
+# HTTP answers meaning "this service is not served here" (Not Implemented, Service Unavailable).
+_NOT_SERVED = (501, 503)
 
 
 def error_message(exc: BaseException) -> str:
@@ -78,7 +83,21 @@ def error_message(exc: BaseException) -> str:
             message = getattr(exc, "message", None)
         except Exception:  # the property reads the C++ base, which may be missing
             message = None
-    return str(message) if message else type(exc).__name__
+    name = type(exc).__name__
+    text = f"{message} ({name})" if message and name not in str(message) else str(message or name)
+    status = http_status(exc)
+    if status:  # an HTTP service answered with an error and no message of its own
+        text += f" (HTTP {status} from {getattr(context, 'path', None) or 'the service'})"
+    return text
+
+
+def http_status(exc: BaseException) -> int | None:
+    """Return the HTTP status a query, search or management service answered, if any."""
+    try:
+        status = getattr(getattr(exc, "_context", None), "response_code", None)
+    except Exception:
+        return None
+    return status if isinstance(status, int) else None
 
 
 def _is_value_too_large(exc: BaseException) -> bool:
@@ -110,8 +129,22 @@ def map_error(
         if names[0] == "DocumentExistsException":
             return Conflict(f"document {key!r} already exists{where}")
         return Conflict(f"document {key!r}{where} has changed (CAS mismatch): {message}")
+    if target is None and http_status(exc) in _NOT_SERVED:
+        # The node advertises the service but does not serve it (gocaves' query and search
+        # listeners answer 501 to everything but ping): the cluster lacks it, as when no
+        # node runs it (ServiceUnavailableException).
+        target = StoreUnavailable
     if target is not None and issubclass(target, _TRANSIENT):
-        return target(f"Couchbase is unavailable: {message}")
+        at = (
+            f" (document {key!r}{where})"
+            if key is not None
+            else f" ({keyspace})"
+            if keyspace
+            else ""
+        )
+        if "Timeout" in names[0]:
+            message = f"no answer within the time limit: {message}"
+        return target(f"Couchbase is unavailable{at}: {message}")
     if kind == "query":
         return QueryError(message)
     if kind == "search":
@@ -253,79 +286,29 @@ def query_options(
 
 # -- search ---------------------------------------------------------------------------------
 
-# Number of terms a facet returns when the caller names only its field.
-DEFAULT_FACET_SIZE = 10
-
 
 def search_query(query: Any) -> Any:
-    """Return the SDK SearchQuery of ``query``: a query string, a raw FTS query dict, or one."""
-    from couchbase.search import MatchAllQuery, QueryStringQuery, RawQuery, SearchQuery
+    """Return the SDK SearchQuery of ``query``: a query string, a raw FTS query dict, or one.
+
+    A query string is parsed and resolved to full field names by catalog.search, the same
+    way the embedded store runs it, and sent as a structured query.
+    """
+    from couchbase.search import RawQuery, SearchQuery
 
     if isinstance(query, SearchQuery):
         return query
     if isinstance(query, Mapping):
         return RawQuery(dict(query))
     if isinstance(query, str):
-        text = query.strip()
-        return MatchAllQuery() if text in ("", "*") else QueryStringQuery(text)
+        return RawQuery(couchbase_request.search_query(query))
     raise SearchError(f"search query must be a string or a dict, not {type(query).__name__}")
 
 
 def facet_specs(
     facets: Mapping[str, Any] | Iterable[str] | str | None, size: int = DEFAULT_FACET_SIZE
 ) -> dict[str, tuple[str, int]]:
-    """Return {name: (field, size)} from the accepted facet shapes.
-
-    ``{"tags": "metadata.tags"}``, ``{"tags": ("metadata.tags", 5)}``,
-    ``{"tags": {"field": "metadata.tags", "size": 5}}`` (Couchbase's JSON), or a list of
-    field names (each facet named after its field).
-    """
-    if not facets:
-        return {}
-    if isinstance(facets, str):
-        facets = [facets]
-    if not isinstance(facets, Mapping):
-        return {f: (f, size) for f in facets}
-    out: dict[str, tuple[str, int]] = {}
-    for name, spec in facets.items():
-        if isinstance(spec, str):
-            out[name] = (spec, size)
-        elif isinstance(spec, Mapping):
-            out[name] = (str(spec.get("field", name)), int(spec.get("size", size)))
-        elif isinstance(spec, (tuple, list)) and len(spec) == 2:
-            out[name] = (str(spec[0]), int(spec[1]))
-        else:
-            raise SearchError(f"invalid facet {name!r}: {spec!r}")
-    return out
-
-
-def _default_facets() -> dict[str, str]:
-    try:
-        from catalog.search.definition import DEFAULT_FACETS
-    except ImportError:
-        return {}
-    return dict(DEFAULT_FACETS)
-
-
-def _filter_query(filters: Mapping[str, Any]) -> list[Any]:
-    """Return one disjunction of exact terms per filtered field (a hit must match each)."""
-    from couchbase.search import DisjunctionQuery, TermQuery
-
-    try:
-        from catalog.search.definition import resolve
-    except ImportError:  # without the definition, filter on the names as given
-
-        def resolve(name: str) -> tuple[Any, ...]:
-            return (type("F", (), {"name": name})(),)
-
-    clauses = []
-    for name, wanted in filters.items():
-        values = wanted if isinstance(wanted, (list, tuple, set)) else [wanted]
-        terms = [TermQuery(str(v), field=f.name) for f in resolve(name) for v in values]
-        if not terms:
-            raise SearchError(f"filter {name!r} has no values")
-        clauses.append(DisjunctionQuery(*terms))
-    return clauses
+    """Return {name: (field, size)} from the accepted facet shapes (none: no facets)."""
+    return search_facet_specs(facets, size) if facets else {}
 
 
 def search_request(query: Any, options: Mapping[str, Any]) -> tuple[Any, Any]:
@@ -336,28 +319,32 @@ def search_request(query: Any, options: Mapping[str, Any]) -> tuple[Any, Any]:
     ({field: value or values}, exact terms), latest_ids (the document keys to search
     in, when only the latest version of each model is wanted; None: every version).
     """
-    from couchbase.search import ConjunctionQuery, DocIdQuery, SearchRequest
+    from couchbase.search import ConjunctionQuery, DocIdQuery, RawQuery, SearchRequest
 
     opts = dict(options)
     opts.pop("all_versions", None)
+    opts.pop("max_expansions", None)  # Couchbase bounds expansions itself (bleveMaxClauseCount)
     latest_ids = opts.pop("latest_ids", None)
     filters = opts.pop("filters", None) or {}
     if "offset" in opts:
         opts["skip"] = opts.pop("offset")
     size = int(opts.pop("facet_size", DEFAULT_FACET_SIZE))
     facets = opts.pop("facets", None)
-    specs = facet_specs(_default_facets() if facets is None else facets, size)
+    specs = search_facet_specs(facets, size)
     opts.setdefault("highlight", True)
     try:
         sdk_options = search_options(facets=specs, **opts)
     except TypeError as e:
         raise SearchError(f"unknown search option: {e}") from None
-    q = search_query(query)
-    clauses = _filter_query(filters) if filters else []
-    if latest_ids is not None:
-        clauses.append(DocIdQuery(list(latest_ids)))
-    if clauses:
-        q = ConjunctionQuery(q, *clauses)
+    if isinstance(query, str):
+        q = RawQuery(couchbase_request.request_query(query, filters, latest_ids))
+    else:
+        q = search_query(query)
+        clauses = [RawQuery(c) for c in couchbase_request.filter_queries(filters)]
+        if latest_ids is not None:
+            clauses.append(DocIdQuery(list(latest_ids)))
+        if clauses:
+            q = ConjunctionQuery(q, *clauses)
     return SearchRequest.create(q), sdk_options
 
 

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from catalog.search import embedded as search_index
+from catalog.search import engine as search_engine
 from catalog.store.base import (
     MAX_VALUE_BYTES,
     Conflict,
@@ -27,6 +29,7 @@ from catalog.store.base import (
     NotFound,
     QueryError,
     QueryLimitExceeded,
+    SearchResult,
     StoreUnavailable,
     ValueTooLarge,
     check_key,
@@ -486,12 +489,10 @@ class EmbeddedStore:
             if own_txn and conn.in_transaction:
                 conn.execute("COMMIT")
 
-    def search(self, index: str, query: Any, **options: Any) -> Any:
+    def search(self, index: str, query: Any, **options: Any) -> SearchResult:
         """Run a full-text search (see catalog.search)."""
-        from catalog.search import embedded as fts
-
         conn = self._conn()
-        return self._retry(lambda: fts.search(conn, index, query, **options))
+        return self._retry(lambda: search_engine.run(conn, index, query, **options))
 
     def check_integrity(self) -> list[str]:
         """Return a list of problems found in the file (empty when it is sound)."""
@@ -541,8 +542,4 @@ def _expiry_time(expiry: float | None) -> float | None:
 
 
 def _default_hooks() -> list[WriteHook]:
-    try:
-        from catalog.search.embedded import default_hooks
-    except ImportError:
-        return []
-    return default_hooks()
+    return list(search_index.default_hooks())

@@ -11,7 +11,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # Every collection of the catalog's scope (docs/design.md, "Where the catalog lives").
-COLLECTIONS = ("models", "tensors", "aliases", "binaries", "states", "predictions", "audit")
+COLLECTIONS = (
+    "models",
+    "tensors",
+    "aliases",
+    "binaries",
+    "states",
+    "datasets",
+    "predictions",
+    "audit",
+)
 
 _DEFER = ' WITH {"defer_build": true}'
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.http import require_http_methods
 
+from catalog.domain.jsonbody import JsonBodyError, decode_json
 from catalog.domain.registry import get_registry
-from catalog.web.errors import catalog_errors
 from catalog.web.forms import AliasMoveForm
 from catalog.web.permissions import api_write
 from catalog.web.responses import error_response, json_response
@@ -16,17 +14,15 @@ from catalog.web.responses import error_response, json_response
 
 def _body(request: HttpRequest) -> QueryDict | dict:
     if request.content_type == "application/json":
-        try:
-            data = json.loads(request.body or b"{}")
-        except ValueError:
-            return {"__invalid__": True}
-        return data if isinstance(data, dict) else {"__invalid__": True}
+        data = decode_json(request.body or b"{}")
+        if not isinstance(data, dict):
+            raise JsonBodyError("send a JSON object {version, expected}")
+        return data
     return request.POST
 
 
 @api_write
 @require_http_methods(["POST", "PUT", "DELETE"])
-@catalog_errors
 def api_alias(request: HttpRequest, name: str, alias: str) -> HttpResponse:
     """Move an alias (POST/PUT {version, expected?}) or remove it (DELETE)."""
     reg = get_registry()
@@ -35,10 +31,6 @@ def api_alias(request: HttpRequest, name: str, alias: str) -> HttpResponse:
         reg.remove_alias(name, alias, user=user)
         return json_response({"name": name, "alias": alias, "version": None})
     data = _body(request)
-    if "__invalid__" in data:
-        return error_response(
-            request, 400, "send a JSON object {version, expected}", force_json=True
-        )
     form = AliasMoveForm(data)
     if not form.is_valid():
         return error_response(request, 400, form.errors.as_text(), force_json=True)

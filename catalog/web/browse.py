@@ -6,14 +6,14 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from catalog.domain.registry import Registry, get_registry, version_info
+from catalog.domain.registry import Registry, get_registry, listing_problem, version_info
+from catalog.onnxdoc import DocumentError
 from catalog.web import jsontree
-from catalog.web.errors import catalog_errors
+from catalog.web.listing import Skipped
 from catalog.web.permissions import can_write, read_access
-from catalog.web.responses import json_response, wants_json
+from catalog.web.twins import Page, twin
 
 # Metadata keys the overview shows in their own places; others go to "More metadata".
 _SHOWN = {
@@ -32,6 +32,9 @@ _SHOWN = {
 def version_context(reg: Registry, name: str, ref: str | int | None) -> dict[str, Any]:
     """Return what every page about one version shows in its header."""
     doc = reg.document(name, ref)
+    problem = listing_problem(doc)
+    if problem is not None:
+        raise DocumentError(problem)
     aliases = reg.aliases(name)
     info = version_info(doc)
     return {
@@ -45,31 +48,34 @@ def version_context(reg: Registry, name: str, ref: str | int | None) -> dict[str
 
 @require_GET
 @read_access
-@catalog_errors
-def model_list(request: HttpRequest) -> HttpResponse:
+@twin
+def model_list(request: HttpRequest) -> Page:
     """Return the list of models, newest version of each."""
-    models = get_registry().list_models()
-    if wants_json(request):
-        return json_response({"models": models})
-    return render(request, "catalog/model_list.html", {"models": models})
+    skipped = Skipped("model list")
+    models = get_registry().list_models(on_damaged=skipped)
+    data = {"models": models, "skipped": skipped.count}
+    return Page("catalog/model_list.html", data, data)
 
 
 @require_GET
 @read_access
-@catalog_errors
-def model_detail(request: HttpRequest, name: str, ref: str = "latest") -> HttpResponse:
+@twin
+def model_detail(request: HttpRequest, name: str, ref: str = "latest") -> Page:
     """Return the overview of one model version (default: latest)."""
     reg = get_registry()
     ctx = version_context(reg, name, ref)
-    versions = reg.list_versions(name)
+    skipped = Skipped(f"versions of {name}")
+    versions = reg.list_versions(name, on_damaged=skipped)
     doc = ctx["doc"]
-    if wants_json(request):
-        document = {k: v for k, v in doc.items() if k != "onnx"}
-        return json_response(
-            {"document": document, "versions": versions, "aliases": ctx["aliases"]}
-        )
-    summary = doc.get("summary", {})
-    metadata = doc.get("metadata", {})
+    document = {k: v for k, v in doc.items() if k != "onnx"}
+    data = {
+        "document": document,
+        "versions": versions,
+        "aliases": ctx["aliases"],
+        "skipped": skipped.count,
+    }
+    summary = doc.get("summary") or {}
+    metadata = doc.get("metadata") or {}
     ctx |= {
         "tab": "overview",
         "summary": summary,
@@ -82,8 +88,9 @@ def model_detail(request: HttpRequest, name: str, ref: str = "latest") -> HttpRe
         "metadata_props": sorted(summary.get("metadataProps", {}).items()),
         "initializer_count": len(summary.get("initializers", [])),
         "can_write": can_write(request.user),
+        "skipped": skipped.count,
     }
-    return render(request, "catalog/model_detail.html", ctx)
+    return Page("catalog/model_detail.html", data, ctx)
 
 
 def _extra_metadata(meta: dict[str, Any]) -> list[tuple[str, str]]:
@@ -96,24 +103,25 @@ def _extra_metadata(meta: dict[str, Any]) -> list[tuple[str, str]]:
 
 @require_GET
 @read_access
-@catalog_errors
-def model_document(request: HttpRequest, name: str, ref: str) -> HttpResponse:
+@twin
+def model_document(request: HttpRequest, name: str, ref: str) -> Page:
     """Return the stored JSON document of a version: a collapsible tree, or the raw JSON."""
     ctx = version_context(get_registry(), name, ref)
     doc = ctx["doc"]
-    if wants_json(request):
-        response = json_response(doc)
-        if request.GET.get("download"):
-            filename = f"{ctx['info']['name']}-v{ctx['info']['version']}.json"
-            response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
-    ctx |= {"tab": "document", "tree": jsontree.render(doc), "key": f"{name}::{ctx['ref']}"}
-    return render(request, "catalog/model_document.html", ctx)
+    headers = {}
+    if request.GET.get("download"):
+        filename = f"{ctx['info']['name']}-v{ctx['info']['version']}.json"
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+
+    def html() -> dict[str, Any]:
+        tree = jsontree.render(doc)
+        return ctx | {"tab": "document", "tree": tree, "key": f"{name}::{ctx['ref']}"}
+
+    return Page("catalog/model_document.html", doc, html, json_headers=headers)
 
 
 @require_GET
 @read_access
-@catalog_errors
 def model_download(request: HttpRequest, name: str, ref: str) -> HttpResponse:
     """Return the version as a .onnx protobuf file."""
     reg = get_registry()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django import forms
 
 from catalog.domain import limits
+from catalog.domain.jsonbody import JsonBodyError, decode_json
 from catalog.web.inspect import SORT_KEYS
 
 # Longest SQL++ statement the workbench accepts, in characters.
@@ -61,9 +61,11 @@ class WorkbenchForm(forms.Form):
         if not text:
             return None
         try:
-            value = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise forms.ValidationError(f"not valid JSON: {e.msg} (column {e.colno})") from None
+            value = decode_json(text)
+        except JsonBodyError as e:
+            raise forms.ValidationError(
+                str(e).replace("malformed JSON", "not valid JSON")
+            ) from None
         if not isinstance(value, (dict, list)):
             raise forms.ValidationError("use a JSON object ($name) or a JSON array ($1, $2)")
         return value

@@ -6,6 +6,7 @@ The rows come from ``inference.learning_history``; this picks which metric to dr
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 # Metrics preferred for the learning curve when a version records several.
@@ -35,3 +36,18 @@ def with_metric(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         r["metricName"] = name
         r["metric"] = value if isinstance(value, (int, float)) else None
     return rows
+
+
+def listable_rows(
+    rows: list[dict[str, Any]], name: str, on_damaged: Callable[[str, str], None]
+) -> list[dict[str, Any]]:
+    """Return the rows whose version is an integer, oldest first; pass the others (damaged
+    documents) to ``on_damaged(key, problem)``."""
+    out = []
+    for row in rows:
+        version = row.get("version")
+        if type(version) is int:
+            out.append(row)
+        else:
+            on_damaged(f"{name}::{version}", f"version {version!r} is not an integer")
+    return sorted(out, key=lambda r: r["version"])

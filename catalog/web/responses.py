@@ -1,4 +1,4 @@
-"""Shared response helpers: JSON twins and friendly error pages."""
+"""Shared response helpers: JSON or HTML, and friendly error pages."""
 
 from __future__ import annotations
 
@@ -15,14 +15,21 @@ TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Too large",
+    429: "Too many requests",
     500: "Something went wrong",
     503: "Store unavailable",
 }
 
 
+def is_api(request: HttpRequest) -> bool:
+    """Return True for the JSON APIs: everything under /api/ and /v2/ (OIP)."""
+    path = request.path
+    return path in ("/api", "/v2") or path.startswith(("/api/", "/v2/"))
+
+
 def wants_json(request: HttpRequest) -> bool:
-    """Return True when the client asked for the JSON twin of a page."""
-    if request.GET.get("format") == "json" or request.path.startswith("/api/"):
+    """Return True for the APIs, and when the client asked for the JSON twin of a page."""
+    if request.GET.get("format") == "json" or is_api(request):
         return True
     accept = request.headers.get("Accept", "")
     return accept.startswith("application/json")

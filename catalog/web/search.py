@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import render
+from django.http import HttpRequest, QueryDict
 from django.views.decorators.http import require_GET
 
+from catalog.domain.registry import InvalidName, check_name
 from catalog.search import search_models
 from catalog.store import SearchError, get_store
-from catalog.web.errors import catalog_errors
 from catalog.web.forms import SEARCH_FILTERS, SearchForm
+from catalog.web.listing import Skipped
 from catalog.web.permissions import read_access
-from catalog.web.responses import error_response, json_response, wants_json
+from catalog.web.twins import Page, twin
 
 # What an empty search box searches: every model, so the home page is never empty.
 MATCH_ALL = "*"
@@ -27,8 +27,8 @@ _PARAM_OF_FACET = {facet: param for param, (facet, _) in SEARCH_FILTERS.items()}
 
 @require_GET
 @read_access
-@catalog_errors
-def search(request: HttpRequest) -> HttpResponse:
+@twin
+def search(request: HttpRequest) -> Page:
     """Return a page of models matching a query string and facet filters."""
     form = SearchForm(request.GET)
     if not form.is_valid():
@@ -49,19 +49,39 @@ def search(request: HttpRequest) -> HttpResponse:
         )
     except SearchError as e:
         return _failed(request, form, str(e))
-    if wants_json(request):
-        return json_response(_as_json(form, result))
-    return render(request, "catalog/search.html", _context(request, form, result))
+    skipped = Skipped("search results")
+    hits = [h for h in result.hits if _showable(h, skipped)]
+    return Page(
+        "catalog/search.html",
+        _as_json(form, result, hits, skipped.count),
+        lambda: _context(request, form, result, hits) | {"skipped": skipped.count},
+    )
 
 
-def _failed(request: HttpRequest, form: SearchForm, message: str) -> HttpResponse:
-    if wants_json(request):
-        return error_response(request, 400, message, force_json=True)
-    ctx = _context(request, form, None) | {"error": message}
-    return render(request, "catalog/search.html", ctx, status=400)
+def _failed(request: HttpRequest, form: SearchForm, message: str) -> Page:
+    return Page(
+        "catalog/search.html",
+        {"error": message, "status": 400},
+        lambda: _context(request, form, None) | {"error": message},
+        status=400,
+    )
 
 
-def _as_json(form: SearchForm, result: Any) -> dict[str, Any]:
+def _showable(hit: Any, skipped: Skipped) -> bool:
+    """Return True if a hit can be shown as a card linking to its version page."""
+    name, version = hit.fields.get("name") or hit.id.split("::")[0], hit.fields.get("version")
+    try:
+        check_name(name)
+    except InvalidName as e:
+        skipped(hit.id, str(e))
+        return False
+    if version is not None and type(version) is not int:
+        skipped(hit.id, f"version {version!r} is not an integer")
+        return False
+    return True
+
+
+def _as_json(form: SearchForm, result: Any, hits: list[Any], skipped: int) -> dict[str, Any]:
     data = form.cleaned_data
     return {
         "query": data["q"],
@@ -71,6 +91,7 @@ def _as_json(form: SearchForm, result: Any) -> dict[str, Any]:
         "limit": data["limit"],
         "total": result.total,
         "tookMs": result.took_ms,
+        "skipped": skipped,
         "hits": [
             {
                 "id": h.id,
@@ -80,7 +101,7 @@ def _as_json(form: SearchForm, result: Any) -> dict[str, Any]:
                 "fields": h.fields,
                 "fragments": h.fragments,
             }
-            for h in result.hits
+            for h in hits
         ],
         "facets": {
             name: {
@@ -164,7 +185,9 @@ def _toggle(query: QueryDict, param: str, value: str) -> str:
     return _url(query, **{param: values, "offset": None})
 
 
-def _context(request: HttpRequest, form: SearchForm, result: Any) -> dict[str, Any]:
+def _context(
+    request: HttpRequest, form: SearchForm, result: Any, hits: list[Any] | None = None
+) -> dict[str, Any]:
     query = request.GET.copy()
     query.pop("format", None)
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
@@ -218,7 +241,7 @@ def _context(request: HttpRequest, form: SearchForm, result: Any) -> dict[str, A
             facets.append({"name": name, "title": title, "param": param, "terms": terms})
     ctx |= {
         "result": result,
-        "cards": [_card(h) for h in result.hits],
+        "cards": [_card(h) for h in (result.hits if hits is None else hits)],
         "facets": facets,
         "first": offset + 1 if result.hits else 0,
         "last": offset + len(result.hits),

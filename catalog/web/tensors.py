@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from catalog.domain.registry import get_registry
 from catalog.web import inspect
 from catalog.web.browse import version_context
-from catalog.web.errors import catalog_errors
 from catalog.web.forms import InitializerTableForm
 from catalog.web.permissions import read_access
-from catalog.web.responses import error_response, json_response, wants_json
+from catalog.web.responses import error_response
+from catalog.web.twins import Page, twin
 
 # Rows per page of the initializer table.
 PAGE_SIZE = 100
@@ -23,8 +24,8 @@ MAX_JSON_VALUES = 10_000
 
 @require_GET
 @read_access
-@catalog_errors
-def initializers(request: HttpRequest, name: str, ref: str) -> HttpResponse:
+@twin
+def initializers(request: HttpRequest, name: str, ref: str) -> HttpResponse | Page:
     """Return the initializer table of a version, sorted by any column."""
     form = InitializerTableForm(request.GET)
     if not form.is_valid():
@@ -39,18 +40,15 @@ def initializers(request: HttpRequest, name: str, ref: str) -> HttpResponse:
         rows = [r for r in rows if q in r["name"].lower()]
     rows = inspect.sort_initializers(rows, sort, order == "desc")
     page = Paginator(rows, PAGE_SIZE).get_page(page_number)
-    if wants_json(request):
-        return json_response(
-            {
-                "name": name,
-                "version": ctx["info"]["version"],
-                "total": total,
-                "matching": len(rows),
-                "page": page.number,
-                "pages": page.paginator.num_pages,
-                "initializers": list(page.object_list),
-            }
-        )
+    data = {
+        "name": name,
+        "version": ctx["info"]["version"],
+        "total": total,
+        "matching": len(rows),
+        "page": page.number,
+        "pages": page.paginator.num_pages,
+        "initializers": list(page.object_list),
+    }
     ctx |= {
         "tab": "initializers",
         "form": form,
@@ -62,7 +60,7 @@ def initializers(request: HttpRequest, name: str, ref: str) -> HttpResponse:
         "matching": len(rows),
         "columns": _columns(sort, order),
     }
-    return render(request, "catalog/initializers.html", ctx)
+    return Page("catalog/initializers.html", data, ctx)
 
 
 _COLUMN_LABELS = [
@@ -100,8 +98,8 @@ def _columns(sort: str, order: str) -> list[dict[str, str]]:
 
 @require_GET
 @read_access
-@catalog_errors
-def tensor(request: HttpRequest, name: str, ref: str, tensor: str) -> HttpResponse:
+@twin
+def tensor(request: HttpRequest, name: str, ref: str, tensor: str) -> HttpResponse | Page:
     """Return one initializer: its statistics, a histogram and a preview of its values."""
     reg = get_registry()
     ctx = version_context(reg, name, ref)
@@ -115,16 +113,16 @@ def tensor(request: HttpRequest, name: str, ref: str, tensor: str) -> HttpRespon
     if values is None:
         return error_response(request, 404, f"initializer {tensor!r} is not in the model")
     hist = inspect.histogram(values)
-    if wants_json(request):
-        bins = [{k: b[k] for k in ("lo", "hi", "count")} for b in hist["bars"]] if hist else []
-        return json_response(
-            {"initializer": entry, "histogram": bins} | inspect.values_json(values, MAX_JSON_VALUES)
-        )
-    ctx |= {
-        "tab": "initializers",
-        "t": entry,
-        "histogram": hist,
-        "preview": inspect.preview(values),
-        "numpy_dtype": str(values.dtype),
-    }
-    return render(request, "catalog/tensor.html", ctx)
+    bins = [{k: b[k] for k in ("lo", "hi", "count")} for b in hist["bars"]] if hist else []
+    data = {"initializer": entry, "histogram": bins} | inspect.values_json(values, MAX_JSON_VALUES)
+
+    def html() -> dict[str, Any]:
+        return ctx | {
+            "tab": "initializers",
+            "t": entry,
+            "histogram": hist,
+            "preview": inspect.preview(values),
+            "numpy_dtype": str(values.dtype),
+        }
+
+    return Page("catalog/tensor.html", data, html)

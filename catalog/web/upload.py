@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from catalog.domain import limits
 from catalog.domain.registry import InvalidName, RegistryError, check_name, get_registry
-from catalog.web.errors import catalog_errors
 from catalog.web.forms import UploadForm, publish_options
 from catalog.web.permissions import api_write, write_access
 from catalog.web.responses import error_response, json_response
+from catalog.web.twins import Page, twin
 
 # Bytes read from a raw request body at a time.
 READ_CHUNK = 1 << 20
@@ -25,8 +27,8 @@ def max_upload_bytes() -> int:
 
 @require_http_methods(["GET", "POST"])
 @write_access
-@catalog_errors
-def upload(request: HttpRequest) -> HttpResponse:
+@twin
+def upload(request: HttpRequest) -> HttpResponse | Page:
     """Return the upload form, or publish the uploaded model and go to its new version."""
     limit = max_upload_bytes()
     if request.method == "GET":
@@ -49,9 +51,13 @@ def upload(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("model-version", args=[ref.name, ref.version]))
 
 
-def _page(request: HttpRequest, form: UploadForm, limit: int, status: int = 200) -> HttpResponse:
+def _page(request: HttpRequest, form: UploadForm, limit: int, status: int = 200) -> Page:
     ctx = {"form": form, "max_mb": limit // 2**20}
-    return render(request, "catalog/upload.html", ctx, status=status)
+    data: dict[str, Any] = {"maxMb": limit // 2**20, "fields": list(form.fields)}
+    if form.errors:
+        errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
+        data = {"error": next(iter(errors.values()))[0], "status": status, "errors": errors}
+    return Page("catalog/upload.html", data, ctx, status=status)
 
 
 def _raw_body(request: HttpRequest, limit: int) -> bytes | None:
@@ -71,7 +77,6 @@ def _raw_body(request: HttpRequest, limit: int) -> bytes | None:
 
 @api_write
 @require_http_methods(["POST"])
-@catalog_errors
 def api_publish(request: HttpRequest, name: str) -> HttpResponse:
     """Publish a version: multipart (file + fields) or a raw .onnx body with query params."""
     try:
@@ -110,7 +115,6 @@ def _too_large(request: HttpRequest, limit: int) -> HttpResponse:
 
 @api_write
 @require_http_methods(["DELETE"])
-@catalog_errors
 def api_delete_version(request: HttpRequest, name: str, version: int) -> HttpResponse:
     """Delete a version (?force=1 also removes the aliases pointing at it)."""
     force = request.GET.get("force") in ("1", "true", "yes")

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
@@ -15,10 +15,11 @@ from catalog.domain.registry import LATEST, Registry, get_registry
 from catalog.store import Conflict
 from catalog.web import charts, history, modeldiff
 from catalog.web.browse import version_context
-from catalog.web.errors import catalog_errors
 from catalog.web.forms import DiffForm, PromoteForm, RollbackForm
+from catalog.web.listing import Skipped
 from catalog.web.permissions import can_write, read_access, write_access
 from catalog.web.responses import error_response, json_response, wants_json
+from catalog.web.twins import Page, twin
 from inference.learning_history import all_history
 
 # Alias moves shown per page of the audit log.
@@ -34,12 +35,13 @@ def _previous(versions: list[int], version: int) -> int | None:
 
 @require_GET
 @read_access
-@catalog_errors
-def versions(request: HttpRequest, name: str) -> HttpResponse:
+@twin
+def versions(request: HttpRequest, name: str) -> Page:
     """Return the history of a model: versions, learning curve, weight drift, audit log."""
     reg = get_registry()
     ctx = version_context(reg, name, LATEST)
-    rows = history.with_metric(all_history(reg, name))
+    skipped = Skipped(f"versions of {name}")
+    rows = history.with_metric(history.listable_rows(all_history(reg, name), name, skipped))
     numbers = [r["version"] for r in rows]
     drift_version = _drift_version(request, numbers, ctx["info"]["version"])
     previous = _previous(numbers, drift_version)
@@ -49,18 +51,16 @@ def versions(request: HttpRequest, name: str) -> HttpResponse:
     audit = reg.alias_history(name, cursor=request.GET.get("audit") or None, limit=AUDIT_PAGE)
     current = ctx["aliases"].get(SERVING_ALIAS)
     target = reg.rollback_target(name, SERVING_ALIAS, current)
-    if wants_json(request):
-        return json_response(
-            {
-                "name": name,
-                "history": rows,
-                "aliases": ctx["aliases"],
-                "drift": {"version": drift_version, "previous": previous, "initializers": drift},
-                "audit": audit.items,
-                "auditNext": audit.next,
-                "rollback": {"alias": SERVING_ALIAS, "from": current, "to": target},
-            }
-        )
+    data = {
+        "name": name,
+        "history": rows,
+        "aliases": ctx["aliases"],
+        "drift": {"version": drift_version, "previous": previous, "initializers": drift},
+        "audit": audit.items,
+        "auditNext": audit.next,
+        "rollback": {"alias": SERVING_ALIAS, "from": current, "to": target},
+        "skipped": skipped.count,
+    }
     metric_names = {r.get("metricName") for r in rows if r.get("metric") is not None}
     ctx |= {
         "tab": "versions",
@@ -80,8 +80,9 @@ def versions(request: HttpRequest, name: str) -> HttpResponse:
         "rollback_to": target,
         "movable_aliases": sorted({SERVING_ALIAS, *ctx["aliases"]} - {LATEST}),
         "can_write": can_write(request.user),
+        "skipped": skipped.count,
     }
-    return render(request, "catalog/versions.html", ctx)
+    return Page("catalog/versions.html", data, ctx)
 
 
 def _drift_version(request: HttpRequest, numbers: list[int], latest: int) -> int:
@@ -108,7 +109,6 @@ def _refused(request: HttpRequest, name: str, status: int, text: str) -> HttpRes
 
 @require_POST
 @write_access
-@catalog_errors
 def promote(request: HttpRequest, name: str) -> HttpResponse:
     """Point an alias at a version, if it still points where the page showed it."""
     form = PromoteForm(request.POST)
@@ -135,7 +135,6 @@ def promote(request: HttpRequest, name: str) -> HttpResponse:
 
 @require_POST
 @write_access
-@catalog_errors
 def rollback(request: HttpRequest, name: str) -> HttpResponse:
     """Point an alias back at the version it had before its last move (from the audit log)."""
     form = RollbackForm(request.POST)
@@ -165,8 +164,8 @@ def _pair(reg: Registry, name: str, form: DiffForm) -> tuple[int, int]:
 
 @require_GET
 @read_access
-@catalog_errors
-def diff(request: HttpRequest, name: str) -> HttpResponse:
+@twin
+def diff(request: HttpRequest, name: str) -> HttpResponse | Page:
     """Return what changed between two versions (?a=old&b=new; default the newest two)."""
     form = DiffForm(request.GET)
     if not form.is_valid():
@@ -175,8 +174,6 @@ def diff(request: HttpRequest, name: str) -> HttpResponse:
     a, b = _pair(reg, name, form)
     old, new = reg.document(name, a), reg.document(name, b)
     changes = modeldiff.compare(reg, name, old, new)
-    if wants_json(request):
-        return json_response({"name": name} | changes)
     ctx = version_context(reg, name, b) | {
         "tab": "diff",
         "a": a,
@@ -186,4 +183,4 @@ def diff(request: HttpRequest, name: str) -> HttpResponse:
         "old": old,
         "new": new,
     }
-    return render(request, "catalog/diff.html", ctx)
+    return Page("catalog/diff.html", {"name": name} | changes, ctx)

@@ -14,11 +14,11 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from catalog.domain import limits
+from catalog.domain.jsonbody import JsonBodyError, decode_json
 from catalog.domain.query_access import QueryRefused, check_query_access
 from catalog.domain.registry import get_registry
 from catalog.sqlpp.slots import StatementsBusy, StatementSlots
@@ -27,6 +27,7 @@ from catalog.store.fenced import FenceLimits, run_fenced
 from catalog.web.forms import WorkbenchForm
 from catalog.web.permissions import read_access
 from catalog.web.responses import json_response
+from catalog.web.twins import Page, twin
 
 # Rows shown at most; one more is read to know whether the result was cut.
 # Seconds a workbench statement may run.
@@ -160,7 +161,8 @@ def run_statement(statement: str, params: dict | list | None, *, staff: bool = F
 
 @require_GET
 @read_access
-def workbench(request: HttpRequest) -> HttpResponse:
+@twin
+def workbench(request: HttpRequest) -> Page:
     """Return the workbench: a statement form, example queries, and the result table."""
     results = None
     if "statement" in request.GET:
@@ -176,8 +178,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
                 form.add_error("statement", str(e))
     else:
         form = WorkbenchForm(initial={"statement": EXAMPLES[0][1]})
-    if request.GET.get("format") == "json":
-        return _json(form, results)
+    data, status = _json_data(form, results)
     ctx = {
         "form": form,
         "results": results,
@@ -186,7 +187,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "timeout": limits.query_timeout_s(),
         "query_context": get_registry().ks.query_context,
     }
-    return render(request, "catalog/workbench.html", ctx)
+    return Page("catalog/workbench.html", data, ctx, json_status=status)
 
 
 @csrf_exempt  # read-only: a forged request could only run a SELECT and not see its result
@@ -197,12 +198,9 @@ def api_query(request: HttpRequest) -> HttpResponse:
     data: Any = request.GET
     if request.method == "POST":
         if request.content_type == "application/json":
-            try:
-                body = json.loads(request.body or b"{}")
-            except ValueError:
-                return json_response({"error": "the body is not valid JSON"}, status=400)
+            body = decode_json(request.body or b"{}")
             if not isinstance(body, dict):
-                return json_response({"error": "send a JSON object"}, status=400)
+                raise JsonBodyError("send a JSON object {statement, params}")
             params = body.get("params")
             data = {
                 "statement": body.get("statement", ""),
@@ -227,10 +225,16 @@ def api_query(request: HttpRequest) -> HttpResponse:
 
 
 def _json(form: WorkbenchForm, results: Results | None) -> HttpResponse:
+    data, status = _json_data(form, results)
+    return json_response(data, status=status)
+
+
+def _json_data(form: WorkbenchForm, results: Results | None) -> tuple[dict[str, Any], int]:
+    """Return the JSON answer to a statement (its rows, or its errors) and its status."""
     if form.errors:
         errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
         first = next(iter(errors.values()))[0]
-        return json_response({"error": first, "errors": errors}, status=400)
+        return {"error": first, "status": 400, "errors": errors}, 400
     if results is None:
-        return json_response({"error": "send a statement"}, status=400)
-    return json_response(results.as_json())
+        return {"error": "send a statement", "status": 400}, 400
+    return results.as_json(), 200

@@ -109,7 +109,7 @@ def test_demo_publishes_a_real_catalog_once(catalog_store):
     out = cli("demo")
     reg = get_registry()
     models = {m["name"]: m for m in reg.list_models()}
-    assert "demo catalog: 21 models published" in out
+    assert "demo catalog: 22 models published" in out
     for name in ["iris-svc", "wine-random-forest", "diabetes-ridge", "resnet50", "vgg19"]:
         assert name in models, name
     svc = reg.document("iris-svc")
@@ -117,11 +117,14 @@ def test_demo_publishes_a_real_catalog_once(catalog_store):
     assert svc["metadata"]["featureNames"][0] == "sepal length (cm)"
     assert svc["metadata"]["classNames"] == ["setosa", "versicolor", "virginica"]
     assert "Conv" in reg.document("resnet50")["summary"]["opTypes"]
-    assert "0 models published, 21 already there" in cli("demo")
-    assert len(reg.list_models()) == 21
+    assert "0 models published, 22 already there" in cli("demo")
+    assert len(reg.list_models()) == 22
     online = reg.list_versions("breast-cancer-online")
     assert [v["version"] for v in online] == [6, 5, 4, 3, 2, 1]
     assert reg.document("breast-cancer-online", 6)["lineage"]["rowsSeen"] == 240
+    svm = reg.document("iris-svm-online", 4)["lineage"]  # the article's SVM, learning by refit
+    assert [b["batchId"] for b in svm["trainedOn"]] == [f"demo-iris-{i}" for i in range(4)]
+    assert svm["trainingRows"] == 90 and svm["metric"]["accuracy"] > 0.85
 
 
 @pytest.mark.django_db

@@ -121,8 +121,11 @@ def test_a_plain_term_finds_the_latest_versions_that_mention_it(store):
     assert found(store, "iris") == {"iris-svc::3", "iris-logreg::1"}
 
 
-def test_a_plain_term_is_analysed_per_field(store):
-    assert found(store, "classifiers") == {"iris-svc::3", "iris-logreg::1"}  # stemmed field
+def test_a_plain_term_is_analysed_with_standard_against_all(store):
+    # as in Couchbase: _all holds standard-analysed text (descriptions have a standard twin)
+    assert found(store, "classifier") == {"iris-svc::3", "iris-logreg::1"}
+    assert found(store, "classifiers") == set()
+    assert found(store, "description:classifiers") == {"iris-svc::3", "iris-logreg::1"}  # en
     assert found(store, "svmclassifier") == {"iris-svc::3"}  # opTypes' text twin
     assert found(store, "grace") == {"resnet-mini::1"}  # metadata props
 
@@ -222,8 +225,9 @@ def test_regexps_match_whole_terms(store):
 
 def test_fuzzy_terms_allow_edits(store):
     assert found(store, "sentimemt~1") == {"sentiment-bert::2"}
-    assert found(store, "sentimnet~1") == set()  # a transposition is two edits
-    assert found(store, "sentimnet~2") == {"sentiment-bert::2"}
+    assert found(store, "sentimnet~1") == {"sentiment-bert::2"}  # a transposition: one edit
+    assert found(store, "snetimnet~1") == set()  # two transpositions
+    assert found(store, "snetimnet~2") == {"sentiment-bert::2"}
     assert found(store, "tags:visoin~2") == {"resnet-mini::1"}
 
 
@@ -380,7 +384,7 @@ def test_fragments_of_keyword_fields_mark_the_matching_values(store):
 
 def test_fragments_escape_html(store):
     store.upsert(KS, "x::1", model_doc("x", 1, description="a <b>bold</b> & risky model"))
-    (hit,) = store.search(INDEX, "risky").hits
+    (hit,) = store.search(INDEX, "description:risky").hits
     assert hit.fragments["metadata.description"] == [
         "a &lt;b&gt;bold&lt;/b&gt; &amp; <mark>risky</mark> model"
     ]

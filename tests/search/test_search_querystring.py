@@ -95,8 +95,20 @@ def test_hyphens_inside_words_are_not_operators():
 
 
 def test_empty_query_has_no_clause():
-    assert parse("").is_empty() and parse("   ").is_empty()
+    assert parse("").is_empty()
     assert isinstance(parse(""), Boolean)
+
+
+def test_blanks_and_lone_marks_are_refused_as_bleve_refuses_them():
+    for query in ("   ", "\\", "/"):  # found by the differential suite's syntax fuzzing
+        with pytest.raises(SearchError, match="invalid query string"):
+            parse(query)
+
+
+def test_a_backslash_that_ends_the_query_is_dropped_as_in_bleve():
+    assert parse("iris\\").should == [Match("iris")]
+    assert parse("iris^2\\").should == [Match("iris", boost=2.0)]
+    assert parse("iris\\\\").should == [Match("iris\\")]  # an escaped backslash stays
 
 
 def test_tokens_carry_positions():
@@ -115,7 +127,7 @@ def test_tokens_carry_positions():
         ('description:"data', "unterminated quote"),
         ("tags:", "'tags:' needs a word"),
         ("iris^x", "invalid boost 'x'"),
-        ("iris^-1", "invalid boost"),
+        ("iris^nan", "invalid boost"),
         ("iris~x", "invalid fuzziness 'x'"),
         ("iris~3", "over the maximum of 2"),
         ('"iris data"~2', "~ applies to a single word"),

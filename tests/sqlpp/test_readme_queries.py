@@ -100,3 +100,19 @@ def test_readme_queries_give_the_expected_answers(catalog):
         1,
         "alice",
     )
+
+
+def test_the_readme_rank_example_ranks_by_its_definition(catalog):
+    """cbq-engine (Community Edition) refuses window functions, so the ranks are checked
+    against RANK's definition: 1 + the number of rows of the model with a higher accuracy."""
+    (statement,) = [q for q in readme_queries() if "RANK() OVER" in q]
+    rows = run(catalog, statement)
+    assert len(rows) == 3
+    for r in rows:
+        better = [o for o in rows if o["name"] == r["name"] and o["accuracy"] > r["accuracy"]]
+        assert r["accuracy_rank"] == 1 + len(better)
+    assert [(r["name"], r["version"], r["accuracy_rank"]) for r in rows] == [
+        ("iris-logreg", 1, 1),
+        ("iris-svc", 2, 1),
+        ("iris-svc", 1, 2),
+    ]

@@ -11,8 +11,8 @@ from catalog.sqlpp import execute
 
 def one(expr: str):
     """Return the value of one expression."""
-    rows = execute(f"SELECT RAW {expr}")
-    return rows[0] if rows else "MISSING"
+    (row,) = execute(f"SELECT ({expr}) AS v")
+    return row.get("v", "MISSING")
 
 
 @pytest.mark.parametrize(

@@ -65,20 +65,8 @@ def test_it_says_dml_is_not_supported():
         execute("DELETE FROM b", source=EmptySource())
 
 
-def test_window_functions_are_not_supported_yet():
-    with pytest.raises(SqlppNotSupported, match="not supported yet"):
-        execute("SELECT SUM(x) OVER (PARTITION BY y) FROM b", source=EmptySource())
-    with pytest.raises(SqlppNotSupported, match="not supported yet"):
-        execute("SELECT ROW_NUMBER() OVER () FROM b", source=EmptySource())
-
-
-def test_recursive_with_is_not_supported_yet():
-    with pytest.raises(SqlppNotSupported, match="not supported yet"):
-        execute("WITH RECURSIVE r AS (SELECT 1 AS n) SELECT r.n FROM r", source=EmptySource())
-
-
 def test_unknown_functions_are_named_in_the_error():
-    with pytest.raises(SqlppError, match="unknown function NO_SUCH_FN"):
+    with pytest.raises(SqlppSyntaxError, match="invalid function NO_SUCH_FN"):
         execute("SELECT NO_SUCH_FN(1)", source=EmptySource())
 
 

@@ -1,13 +1,17 @@
 """Store fixtures shared by the contract tests: every backend, one fresh keyspace per test.
 
 The embedded store always runs (a SQLite file in a temp dir). The Couchbase store runs
-too when ``COUCHBASE_CONNSTR`` is set, e.g.
-``COUCHBASE_CONNSTR='couchbase://localhost?username=Administrator&password=password&bucket=ml'``:
-each test then gets a new collection in scope ``contract`` of that bucket, dropped after.
-Nothing pretends: without the variable the Couchbase cases are not collected at all, and
-``-rs`` shows the skip reason of the module-level marker test in test_store_couchbase.py.
+against ``COUCHBASE_CONNSTR`` when it is set (a live cluster, e.g.
+``couchbase://localhost?username=Administrator&password=password&bucket=ml``), else
+against a gocaves mock cluster the session starts itself (tests/couchbase/caves.py; the
+Couchbase cases skip with the reason when gocaves is not installed). Each test gets a
+new collection in scope ``contract`` of the bucket, dropped after.
 
-Wire it in tests/conftest.py with ``from tests.store.conftest_store import *  # noqa: F403``.
+The cluster is probed once for what it serves: a test needing a service it lacks (KV range
+scan and its SQL++ fallback, a query service over the cluster's own data) skips with that
+reason, e.g. "gocaves serves no KV range scan ...", and is never counted as passed.
+
+Wire it in a test module with ``from tests.store.conftest_store import ...`` (fixtures).
 """
 
 from __future__ import annotations
@@ -16,18 +20,60 @@ import contextlib
 import os
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from catalog.store import open_store
+from catalog.store import StoreUnavailable, open_store
+from tests.couchbase import caves
 
 COUCHBASE_CONNSTR = os.environ.get("COUCHBASE_CONNSTR", "")
 # Scope the contract tests create their collections in (never the catalog's own scope).
 CONTRACT_SCOPE = "contract"
 
-BACKENDS = ["embedded"] + (["couchbase"] if COUCHBASE_CONNSTR else [])
+BACKENDS = ["embedded", "couchbase"]
+# The KV and connect time limits given to gocaves (seconds); the store's defaults are 10
+# and 30, which a mock on a machine shared by many busy processes can miss.
+GOCAVES_TIMEOUT_S = 90
+
+
+@dataclass
+class CouchbaseCluster:
+    """A cluster the tests run on, and what it was found to serve."""
+
+    name: str  # "gocaves" or "the Couchbase cluster at URL"
+    url: str
+    lacks: dict[str, str] = field(default_factory=dict)  # service -> why it is missing
+    caves: Any = None  # the caves.Caves we started, if any
+
+    def require(self, *services: str) -> None:
+        """Skip the test when the cluster lacks one of ``services``."""
+        for service in services:
+            if service in self.lacks:
+                pytest.skip(f"{self.name} serves no {self.lacks[service]}")
+
+
+def probe(store: Any, name: str) -> dict[str, str]:
+    """Return {service: what is missing} for the services ``store``'s cluster lacks."""
+    lacks: dict[str, str] = {}
+    store.cluster()  # a cluster that cannot be reached is an error, not a missing service
+    try:
+        store.query("SELECT RAW 1")
+    except StoreUnavailable as e:
+        lacks["query"] = f"query service (SQL++): {e}"
+    keyspace = f"{store.bucket_name}.{CONTRACT_SCOPE}.probe"
+    store.ensure_keyspace(keyspace)
+    try:
+        list(store.scan(keyspace))
+    except StoreUnavailable as e:
+        lacks["scan"] = f"KV range scan, and no SQL++ to list keys with: {e}"
+    if name == "gocaves":
+        # Even when it advertises cbq-engine, the query service does not see the mock's KV data.
+        lacks.setdefault("query", "query service over its own KV data")
+        lacks.setdefault("scan", "KV range scan, and no query service over its KV data")
+        lacks["search"] = "search service (its search listener answers HTTP 501)"
+    return lacks
 
 
 @dataclass
@@ -40,13 +86,20 @@ class StoreCase:
     bucket: str
     scope: str
     collection: str
+    cluster: CouchbaseCluster | None = None
 
     @property
     def query_context(self) -> str:
         return f"{self.bucket}.{self.scope}"
 
+    def require(self, *services: str) -> None:
+        """Skip when the backend's cluster lacks one of ``services`` (scan, query, search)."""
+        if self.cluster is not None:
+            self.cluster.require(*services)
+
     def prepare_query(self) -> None:
         """Make the keyspace queryable: a primary index on Couchbase, nothing embedded."""
+        self.require("query")
         if self.backend == "couchbase":
             self.store.query(
                 f"CREATE PRIMARY INDEX IF NOT EXISTS ON "
@@ -60,11 +113,32 @@ class StoreCase:
 
 
 @pytest.fixture(scope="session")
-def couchbase_store() -> Iterator[Any]:
-    """Return one connected CouchbaseStore for the session (only when COUCHBASE_CONNSTR)."""
-    if not COUCHBASE_CONNSTR:
-        pytest.skip("COUCHBASE_CONNSTR is not set: no live Couchbase Server")
-    store = open_store(COUCHBASE_CONNSTR)
+def couchbase_cluster() -> Iterator[CouchbaseCluster]:
+    """Return the session's cluster: COUCHBASE_CONNSTR, else a gocaves started here."""
+    started = None
+    if COUCHBASE_CONNSTR:
+        url, name = COUCHBASE_CONNSTR, "the Couchbase cluster at COUCHBASE_CONNSTR"
+    else:
+        started = caves.start_gocaves("ml")
+        # gocaves takes seconds per large value (a 9 MB get ~3 s on a busy 2-core machine):
+        # long time limits keep the mock's slowness from failing the 20 MB tests.
+        url = started.url(kv_timeout=GOCAVES_TIMEOUT_S, connect_timeout=GOCAVES_TIMEOUT_S)
+        name = "gocaves"
+    store = open_store(url)
+    if started is not None:
+        caves.connect(store)
+    try:
+        yield CouchbaseCluster(name, url, probe(store, name), started)
+    finally:
+        store.close()
+        if started is not None:
+            started.stop()
+
+
+@pytest.fixture(scope="session")
+def couchbase_store(couchbase_cluster: CouchbaseCluster) -> Iterator[Any]:
+    """Return one connected CouchbaseStore for the session."""
+    store = open_store(couchbase_cluster.url)
     yield store
     store.close()
 
@@ -97,6 +171,7 @@ def store_case(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[StoreC
         bucket,
         CONTRACT_SCOPE,
         collection,
+        request.getfixturevalue("couchbase_cluster"),
     )
     store.ensure_keyspace(case.keyspace)
     yield case

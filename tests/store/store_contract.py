@@ -1,7 +1,7 @@
 """The store contract: what every DocumentStore backend must do, the same way.
 
 Import these tests into a test module together with the fixtures of
-tests/conftest_store.py; each runs once per backend (embedded always, Couchbase when
+tests/store/conftest_store.py; each runs once per backend (embedded always, Couchbase when
 COUCHBASE_CONNSTR is set).
 """
 
@@ -97,20 +97,35 @@ def test_get_many_returns_only_existing_keys(store, keyspace):
     assert found["a"][0] == {"n": 1} and found["b"][0] == b"\x01\x02"
 
 
-def test_upsert_many_then_scan_in_key_order(store, keyspace):
+def test_upsert_many_writes_json_and_binary_documents(store, keyspace):
     items = {f"t::{i:03d}": {"i": i} for i in range(30)}
     items["t::bin"] = b"chunk"
+    store.upsert_many(keyspace, items)
+    found = store.get_many(keyspace, list(items))
+    assert {k: v for k, (v, _) in found.items()} == items
+    assert all(isinstance(cas, int) and cas > 0 for _, cas in found.values())
+
+
+def test_scan_lists_every_document_in_key_order(store_case: StoreCase):
+    store, keyspace = store_case.store, store_case.keyspace
+    store_case.require("scan")
+    items = {f"t::{i:03d}": {"i": i} for i in range(30)}
+    items["t::bin"] = b"chunk"
+    items["u::1"] = {"other": True}
     store.upsert_many(keyspace, items)
     rows = list(store.scan(keyspace))
     assert [k for k, _, _ in rows] == sorted(items)
     assert {k: v for k, v, _ in rows} == items
     assert all(isinstance(cas, int) and cas > 0 for _, _, cas in rows)
+    assert [k for k, _, _ in store.scan(keyspace, prefix="t::00")] == [
+        f"t::00{i}" for i in range(10)
+    ]
 
 
 def test_remove_many_ignores_missing_keys(store, keyspace):
     store.upsert_many(keyspace, {"a": {}, "b": {}, "c": {}})
     store.remove_many(keyspace, ["a", "c", "missing"])
-    assert [k for k, _, _ in store.scan(keyspace)] == ["b"]
+    assert set(store.get_many(keyspace, ["a", "b", "c", "missing"])) == {"b"}
 
 
 def test_ensure_keyspace_is_idempotent_and_listed(store, keyspace):

@@ -1,5 +1,5 @@
 """The Couchbase backend: offline tests of everything that needs no server, and the store
-contract against a live server when COUCHBASE_CONNSTR is set (else only embedded runs).
+contract on a cluster: COUCHBASE_CONNSTR when set, else gocaves (tests/store/conftest_store.py).
 
 Offline tests build real SDK objects (exceptions, options, search rows and facets) and
 check what we make of them; they never claim that Couchbase Server ran.
@@ -44,7 +44,7 @@ from catalog.store.couchbase_support import (
 )
 from catalog.store.indexes import COLLECTIONS, index_specs, index_statements
 from tests.store.conftest_store import (  # noqa: F401  (fixtures)
-    COUCHBASE_CONNSTR,
+    couchbase_cluster,
     couchbase_store,
     keyspace,
     store,
@@ -54,8 +54,7 @@ from tests.store.store_contract import *  # noqa: F403  (the contract runs here 
 
 ROOT = Path(__file__).resolve().parents[2]
 
-cb_exc = pytest.importorskip("couchbase.exceptions")
-
+import couchbase.exceptions as cb_exc  # noqa: E402
 
 # -- URLs -------------------------------------------------------------------------------------
 
@@ -91,6 +90,9 @@ def test_url_parameters_and_user_info_win(no_settings, monkeypatch):
     config = parse_url("couchbase://h?username=u&password=p&connect_timeout=2.5")
     assert (config.username, config.password, config.connect_timeout) == ("u", "p", 2.5)
     assert config.connstr == "couchbase://h"
+    config = parse_url("couchbase://h?kv_timeout=60&query_timeout=5")
+    assert (config.kv_timeout, config.query_timeout, config.connect_timeout) == (60, 5, 30)
+    assert config.connstr == "couchbase://h"
 
 
 def test_the_environment_fills_what_the_url_leaves_out(no_settings, monkeypatch):
@@ -120,7 +122,14 @@ def test_django_settings_fill_what_the_url_leaves_out(monkeypatch):
 
 @pytest.mark.parametrize(
     "url",
-    ["http://h", "couchbase://", "couchbase://h?bucket=a.b", "couchbase://h?connect_timeout=x"],
+    [
+        "http://h",
+        "couchbase://",
+        "couchbase://h?bucket=a.b",
+        "couchbase://h?connect_timeout=x",
+        "couchbase://h?kv_timeout=0",
+        "couchbase://h?query_timeout=-1",
+    ],
 )
 def test_bad_urls_are_refused(no_settings, url):
     with pytest.raises(InvalidArgument):
@@ -233,6 +242,33 @@ def test_query_errors_carry_the_servers_message():
     assert isinstance(timeout, StoreUnavailable)
 
 
+def test_a_service_answering_not_implemented_is_unavailable_not_a_query_error():
+    context = cb_exc.QueryErrorContext(
+        context_type="QueryErrorContext", first_error_code=0, http_status=501, path="/query/service"
+    )
+    exc = cb_exc.InternalServerFailureException(
+        message="Streaming operation failed", context=context
+    )
+    error = map_error(exc, kind="query")
+    assert isinstance(error, StoreUnavailable)
+    assert "HTTP 501 from /query/service" in str(error)
+
+
+def test_keys_are_listed_in_order_over_the_primary_index():
+    from catalog.store.couchbase_scan import key_listing_query
+
+    assert key_listing_query("ml.catalog.models") == (
+        "SELECT RAW META(d).id FROM `ml`.`catalog`.`models` AS d ORDER BY META(d).id",
+        {},
+    )
+    statement, params = key_listing_query("ml", prefix="iris::")
+    assert statement == (
+        "SELECT RAW META(d).id FROM default:`ml` AS d"
+        " WHERE META(d).id >= $lo AND META(d).id < $hi ORDER BY META(d).id"
+    )
+    assert params == {"lo": "iris::", "hi": "iris::\U0010ffff"}
+
+
 def test_search_errors_become_search_or_not_found_errors():
     assert isinstance(
         map_error(cb_exc.CouchbaseException(message="bad"), kind="search"), SearchError
@@ -313,7 +349,10 @@ def test_search_requests_carry_paging_highlight_fields_and_facets():
         highlight=["metadata.description"],
         facets={"tags": ("metadata.tags", 3), "ops": "summary.opTypes"},
     )
-    assert json.loads(body["query"]) == {"query": "opTypes:SVMClassifier"}
+    # the query string is sent parsed, with the full field name (catalog.search.couchbase_request)
+    assert json.loads(body["query"]) == {
+        "should": {"disjuncts": [{"match": "SVMClassifier", "field": "summary.opTypes"}], "min": 1}
+    }
     assert (body["limit"], body["skip"]) == (5, 10)
     assert body["fields"] == ["name", "version"]
     assert body["highlight_style"] == "html"
@@ -332,7 +371,7 @@ def test_search_queries_accept_strings_raw_dicts_and_match_all():
         "match": "iris",
         "field": "name",
     }
-    assert json.loads(_encoded("*")["query"]) == {"match_all": None}
+    assert json.loads(_encoded("*")["query"]) == {"match_all": {}}
     body = _encoded("iris", highlight=True, consistent=False)
     assert body["highlight_style"] == "html" and "highlight_fields" not in body
     assert "scan_consistency" not in body
@@ -446,7 +485,8 @@ def test_index_statements_parse_with_the_projects_sqlpp_parser_if_it_can():
 
 @pytest.fixture(scope="module")
 def compose():
-    yaml = pytest.importorskip("yaml")
+    import yaml
+
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
@@ -507,12 +547,8 @@ def test_the_dockerfile_and_init_script_are_sound():
 # -- live -------------------------------------------------------------------------------------------
 
 
-def test_a_live_couchbase_server_answers_when_configured():
-    if not COUCHBASE_CONNSTR:
-        pytest.skip(
-            "COUCHBASE_CONNSTR is not set: the contract ran against the embedded store only"
-        )
-    live = open_store(COUCHBASE_CONNSTR)
+def test_the_cluster_answers_a_ping_on_every_service(couchbase_cluster):  # noqa: F811
+    live = open_store(couchbase_cluster.url)
     try:
         assert live.check_integrity() == []
     finally:
@@ -537,8 +573,11 @@ def test_search_takes_the_embedded_engines_options():
     facets = {k: json.loads(v) for k, v in body["facets"].items()}
     assert facets and all(f["size"] == 4 for f in facets.values())
     query = json.loads(body["query"])
-    assert query["conjuncts"][0] == {"query": "svm"}
-    assert query["conjuncts"][1]["disjuncts"][0]["term"] == "sklearn"
+    assert query["conjuncts"][0] == {"should": {"disjuncts": [{"match": "svm"}], "min": 1}}
+    assert query["conjuncts"][1]["disjuncts"][0] == {
+        "term": "sklearn",
+        "field": "metadata.framework",
+    }
     _, no_facets = search_request("svm", {"facets": []})
     assert "facets" not in dict(no_facets)
 
@@ -555,5 +594,5 @@ def test_latest_only_search_restricts_to_the_given_document_ids():
         "ml.catalog.models", request, options
     ).as_encodable()
     query = json.loads(body["query"])
-    assert query["conjuncts"][0] == {"query": "iris"}
+    assert query["conjuncts"][0] == {"should": {"disjuncts": [{"match": "iris"}], "min": 1}}
     assert query["conjuncts"][1] == {"ids": ["a::2", "b::1"]}

@@ -306,3 +306,69 @@ PRIVATE_QUERIES = [
     "SELECT * FROM m.summary.initializers AS t",  # a path is checked as a keyspace
     "SELECT FROM audit",  # cannot be parsed, so cannot be checked
 ]
+
+
+# -- damaged documents that list pages must skip (tests/test_web_damaged.py) -----------------
+
+
+def _nested(depth: int) -> dict[str, Any]:
+    value: dict[str, Any] = {"leaf": 1}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
+
+
+def _with(**changes: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def edit(doc: dict[str, Any]) -> dict[str, Any]:
+        return copy.deepcopy(doc) | changes
+
+    return edit
+
+
+# case -> (key the damaged copy of a good version document is stored under, edit of it).
+# Issue 14's red team: a name "a/b", metadata a list, metadata 950 deep (700 here: see
+# tests/test_web_damaged.py), a version "1x"; plus two shapes the pages read.
+LISTED_DOCUMENT_CASES: dict[str, tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
+    "metadata is a list": ("listmeta::1", _with(name="listmeta", metadata=[1, 2])),
+    "metadata nested 700 deep": ("deep::1", _with(name="deep", metadata=_nested(700))),
+    "a name with a slash": ("a/b::1", _with(name="a/b")),
+    "a version 1x": ("mm::1x", _with(version="1x")),
+    "summary is a string": ("strsum::1", _with(name="strsum", summary="oops")),
+    "tags are a number": (
+        "numtags::1",
+        _with(name="numtags", metadata={"description": "", "tags": 7}),
+    ),
+}
+
+# -- JSON nested past the parser's limit, at every door (tests/test_web_hardening.py) ------
+
+DEEP = 5000
+DEEP_ARRAY = "[" * DEEP + "]" * DEEP
+# case -> (method, path, body, needs a writer's token)
+DEEP_JSON_REQUESTS: dict[str, tuple[str, str, str, bool]] = {
+    "infer": ("post", "/v2/models/mm/infer", '{"inputs": ' + DEEP_ARRAY + "}", False),
+    "infer a version": (
+        "post",
+        "/v2/models/mm/versions/1/infer",
+        '{"inputs": ' + DEEP_ARRAY + "}",
+        False,
+    ),
+    "query": (
+        "post",
+        "/api/query",
+        '{"statement": "SELECT $1", "params": ' + DEEP_ARRAY + "}",
+        False,
+    ),
+    "alias": (
+        "post",
+        "/api/models/mm/aliases/production",
+        '{"version": 1, "expected": ' + DEEP_ARRAY + "}",
+        True,
+    ),
+    "learn": ("post", "/api/models/mm/learn", '{"rows": ' + DEEP_ARRAY + ', "labels": [1]}', True),
+    "feedback": ("post", "/api/predictions/abc/feedback", '{"label": ' + DEEP_ARRAY + "}", True),
+}
+
+# Version references that look like numbers to str.isdigit() but not to int() (found by the
+# API fuzzer: "²" gave a 500 on every route that takes a version).
+ODD_VERSION_REFS = ["\u00b2", "\u0663", "\uff11", "1\u00b2"]

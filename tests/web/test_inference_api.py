@@ -28,7 +28,13 @@ def test_health_and_server_metadata(client, reg):
     assert client.get("/v2/health/live").json() == {"live": True}
     assert client.get("/v2/health/ready").json() == {"ready": True}
     body = client.get("/v2").json()
-    assert body["name"] == "onnx-model-catalog" and body["extensions"] == []
+    assert body["name"] == "onnx-model-catalog"
+    assert body["extensions"] == [
+        "binary_tensor_data",
+        "model_configuration",
+        "model_repository",
+        "statistics",
+    ]
     assert "version" in body
 
 

@@ -160,6 +160,7 @@ ARGS = {
 READ_POSTS = {
     "v2-infer",
     "v2-infer-version",
+    "v2-repository-index",  # Triton's repository index is a read sent as POST
     "api-query",
     "api-predict-csv",
     "api-predict-csv-version",

@@ -1,7 +1,8 @@
 """REST API: Open Inference Protocol v2, batch CSV prediction, prediction feedback.
 
-Errors are ``{"error": "..."}`` with 400 (bad request), 404 (no such model, version,
-alias or prediction), 405 (wrong method, with Allow), 413 (body too large) or 503.
+Errors are ``{"error": "...", "status": N}`` (``catalog.web.errors``): 400 (bad request),
+404 (no such model, version, alias or prediction), 405 (wrong method, with Allow), 413
+(body too large) or 503.
 The JSON API is CSRF-exempt: it is called by programs, not by browser forms. Predicting
 is a read of the catalog (``read_access``: public unless CATALOG_PUBLIC_READS is off, then
 a session or an API token). Feedback labels become training data, so they need write
@@ -11,37 +12,34 @@ access (``api_write``). Health, server metadata and OpenAPI stay open for probes
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from catalog.domain.registry import InvalidName, ModelNotFound, RegistryError, get_registry
-from catalog.onnxdoc import DocumentError
+from catalog.domain.registry import get_registry
 from catalog.store import StoreError
 from catalog.web.permissions import api_write, read_access
-from catalog.web.serving import openapi
-from inference import oip, predict
+from catalog.web.serving import infer_http, openapi
+from inference import oip, oip_binary
 from inference.batch import predict_csv as run_predict_csv
 from inference.oip import ProtocolError
-from inference.predict import InferenceFailed
-from inference.prediction_log import PredictionNotFound, attach_feedback
+from inference.prediction_log import attach_feedback
+from inference.serving import EXTENSIONS, SERVER_NAME, SERVER_VERSION
 from inference.sessions import LoadedModel, load_model
 
-SERVER_NAME = "onnx-model-catalog"
-SERVER_VERSION = "0.1.0"
 
-
-def error(message: str, status: int) -> JsonResponse:
-    """Return an API error response."""
-    return JsonResponse({"error": message}, status=status)
+def error(message: str, status: int) -> HttpResponse:
+    """Return an API error response (the shape of ``catalog.web.responses.error_response``)."""
+    return JsonResponse({"error": message, "status": status}, status=status)
 
 
 def api(*methods: str) -> Callable:
-    """Decorate a JSON API view: allowed methods (405 otherwise), CSRF-exempt, errors as JSON."""
+    """Decorate a JSON API view: allowed methods (405 otherwise), CSRF-exempt.
+
+    Domain errors the view raises are answered by ``catalog.web.errors.ErrorMiddleware``.
+    """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @csrf_exempt
@@ -51,20 +49,7 @@ def api(*methods: str) -> Callable:
                 response = error(f"method {request.method} not allowed", 405)
                 response["Allow"] = ", ".join(methods)
                 return response
-            try:
-                return view(request, *args, **kwargs)
-            except (ModelNotFound, InvalidName, PredictionNotFound) as e:
-                return error(str(e), 404)
-            except (ProtocolError, RegistryError) as e:
-                return error(str(e), 400)
-            except InferenceFailed as e:
-                return error(str(e), e.status)
-            except RequestDataTooBig:
-                return error("the request body is too large", 413)
-            except StoreError as e:
-                return error(f"the document store failed: {e}", 503)
-            except DocumentError as e:  # the server's data is broken, not the request
-                return error(f"the stored model is damaged: {e}", 500)
+            return view(request, *args, **kwargs)
 
         return wrapper
 
@@ -101,7 +86,9 @@ OIP_VERSIONS = 1000
 @api("GET")
 def server_metadata(request: HttpRequest) -> HttpResponse:
     """Return the OIP server metadata."""
-    return JsonResponse({"name": SERVER_NAME, "version": SERVER_VERSION, "extensions": []})
+    return JsonResponse(
+        {"name": SERVER_NAME, "version": SERVER_VERSION, "extensions": list(EXTENSIONS)}
+    )
 
 
 @api("GET")
@@ -145,10 +132,14 @@ def model_ready(request: HttpRequest, name: str, version: str | None = None) -> 
 @api("POST")
 @read_access
 def infer(request: HttpRequest, name: str, version: str | None = None) -> HttpResponse:
-    """Return the OIP inference response for a request body."""
-    body = oip.parse_infer_request(oip.parse_json(request.body))
-    prediction = predict.infer(get_registry(), name, _ref(version), body)
-    return HttpResponse(json.dumps(prediction.response()), content_type="application/json")
+    """Return the OIP inference response for a JSON or binary-tensor request body."""
+    body, header_length = infer_http.infer_body(
+        get_registry(), name, version, request.body, request.headers.get(oip_binary.HEADER)
+    )
+    response = HttpResponse(body, content_type=infer_http.content_type(header_length))
+    if header_length is not None:
+        response[oip_binary.HEADER] = str(header_length)
+    return response
 
 
 @api("POST")

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from typing import Any
 
 import numpy as np
 from django import forms
 
+from catalog.domain.jsonbody import JsonBodyError, decode_json
 from catalog.domain.limits import max_batch
 from inference.sessions import LoadedModel, TensorSpec
 
@@ -180,8 +180,8 @@ def _shape_text(spec: TensorSpec) -> str:
 
 def _read_json(text: str) -> np.ndarray:
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as e:
+        value = decode_json(text)
+    except JsonBodyError as e:
         raise forms.ValidationError(f"Not valid JSON: {e}.") from None
     if not isinstance(value, list):
         raise forms.ValidationError("Enter a JSON array, e.g. [[1, 2, 3]].")
@@ -248,7 +248,7 @@ def read_npy(data: bytes) -> np.ndarray:
 
 def read_csv_numbers(text: str) -> np.ndarray:
     """Return the numbers of a CSV as a 2-D float array (a header row is skipped)."""
-    rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+    rows = [r for r in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in r)]
     if rows and not _numeric_row(rows[0]):
         rows = rows[1:]
     if not rows:

@@ -1,4 +1,12 @@
-"""``POST /api/models/<name>/learn``: one learning step from a CSV or JSON batch.
+"""``POST /api/models/<name>/learning`` starts learning; ``/learn`` is one step from a batch.
+
+Start (``/learning``): an estimator specification (``inference.estimators``) and the
+first rows, as JSON ``{"estimator", "params", "scaler", "label", "holdout", "metric",
+"policy", "window", "rows": [{...}], "holdoutRows": [...]}`` or as a multipart form with a
+``file`` (the first CSV), optional ``holdoutFile``, and the same names as fields.
+Answers 201 with the first step's result; 409 if the model is already learning.
+
+Step (``/learn``):
 
 Bodies:
 - ``text/csv``: a header row, then data rows; ``?label=COLUMN`` names the label column
@@ -14,26 +22,23 @@ contention, 503 the store failed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from catalog.domain.registry import InvalidName, ModelNotFound, RegistryError, get_registry
-from catalog.store import Conflict, StoreError
+from catalog.domain.jsonbody import decode_json
+from catalog.domain.registry import get_registry
 from catalog.web.permissions import api_write
+from inference.estimators import spec_from_mapping
 from inference.learning import (
-    DuplicateBatch,
-    NoLearningState,
     learn,
     learn_csv_bytes,
     learning_head,
 )
 from inference.learning_input import LearningError, parse_json
-from inference.state import UntrustedState
+from inference.learning_start import start_from_csv, start_from_json
 
 CSV_TYPES = ("text/csv", "application/csv", "text/plain")
 
@@ -43,7 +48,7 @@ def _error(message: str, status: int) -> JsonResponse:
 
 
 def _json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Map learning and store errors to JSON responses; allow POST only."""
+    """Allow POST only; domain errors are answered by ``catalog.web.errors.ErrorMiddleware``."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -51,20 +56,7 @@ def _json_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
             response = _error(f"method {request.method} not allowed", 405)
             response["Allow"] = "POST"
             return response
-        try:
-            return view(request, *args, **kwargs)
-        except (ModelNotFound, InvalidName, NoLearningState) as e:
-            return _error(str(e), 404)
-        except (DuplicateBatch, Conflict) as e:
-            return _error(str(e), 409)
-        except UntrustedState as e:
-            return _error(str(e), 500)
-        except RegistryError as e:  # LearningError, PolicyError, InvalidModel
-            return _error(str(e), 400)
-        except RequestDataTooBig:
-            return _error("the request body is too large", 413)
-        except StoreError as e:
-            return _error(f"the document store failed: {e}", 503)
+        return view(request, *args, **kwargs)
 
     return wrapper
 
@@ -110,10 +102,7 @@ def api_learn(request: HttpRequest, name: str) -> HttpResponse:
         raise LearningError(
             "send text/csv (with ?label=COLUMN), a multipart 'file', or application/json"
         )
-    try:
-        body = json.loads(request.body or b"")
-    except (UnicodeDecodeError, ValueError) as e:
-        raise LearningError(f"malformed JSON: {e}") from None
+    body = decode_json(request.body)
     head = learning_head(reg, name)
     raw = parse_json(body, head.get("featureNames"), head["nFeatures"], request.GET.get("label"))
     if raw.labels is None and head["task"] != "clustering":
@@ -123,3 +112,40 @@ def api_learn(request: HttpRequest, name: str) -> HttpResponse:
         raise LearningError("'batchId' must be a non-empty string")
     result = learn(reg, name, raw.X, raw.labels, batch_id, _policy(request, body), user=user)
     return JsonResponse(result.to_dict())
+
+
+# Form fields of a multipart start request that make up the estimator specification.
+SPEC_FIELDS = ("estimator", "params", "scaler", "label", "holdout", "metric", "policy", "window")
+
+
+@api_write
+@_json_errors
+def api_start_learning(request: HttpRequest, name: str) -> HttpResponse:
+    """Start learning ``name`` from a specification and its first rows; return step one."""
+    reg = get_registry()
+    user = request.user.get_username()
+    if request.content_type == "multipart/form-data":
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise LearningError("send the first CSV as a multipart 'file' field")
+        spec = spec_from_mapping({k: request.POST.get(k) for k in SPEC_FIELDS})
+        holdout = request.FILES.get("holdoutFile")
+        result = start_from_csv(
+            reg,
+            name,
+            spec,
+            upload.read(),
+            holdout_csv=holdout.read() if holdout is not None else None,
+            batch_id=request.POST.get("batchId") or None,
+            description=request.POST.get("description") or None,
+            user=user,
+        )
+        return JsonResponse(result.to_dict(), status=201)
+    if request.content_type != "application/json":
+        raise LearningError("send application/json, or a multipart form with a CSV 'file'")
+    body = decode_json(request.body or b"")
+    if not isinstance(body, dict):
+        raise LearningError('send a JSON object: {"estimator": ..., "label": ..., "rows": [...]}')
+    spec = spec_from_mapping({k: body.get(k) for k in SPEC_FIELDS})
+    result = start_from_json(reg, name, spec, body, user=user)
+    return JsonResponse(result.to_dict(), status=201)

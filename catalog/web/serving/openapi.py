@@ -6,6 +6,8 @@ import copy
 from typing import Any
 
 from catalog.web.api_spec import catalog_paths
+from catalog.web.serving import openapi_oip
+from inference.estimators import ESTIMATORS
 from inference.oip import DATATYPES
 
 _ERROR = {"$ref": "#/components/responses/Error"}
@@ -351,6 +353,87 @@ _SCHEMAS: dict[str, Any] = {
 }
 
 
+def _learning_paths() -> dict[str, Any]:
+    """Return the path item of ``POST /api/models/{name}/learning`` (start learning)."""
+    spec_fields: dict[str, Any] = {
+        "estimator": {
+            "type": "string",
+            "enum": list(ESTIMATORS),
+            "description": "Incremental estimators learn with partial_fit; the others"
+            " (SVC, LogisticRegression, forests, boosting, k-NN, Ridge) are refit on every"
+            " row learned so far (or the last `window` rows).",
+        },
+        "params": {
+            "description": "Hyperparameters, checked against the estimator's get_params()"
+            " and its own constraints (an object; in a form, its JSON text).",
+            "oneOf": [{"type": "object"}, {"type": "string"}],
+        },
+        "scaler": {"type": "string", "enum": ["none", "standard"]},
+        "label": {"type": "string", "description": "The label column (field)."},
+        "holdout": {
+            "type": "number",
+            "description": "Fraction of the first rows kept to evaluate every version"
+            " (default 0.2 unless holdoutFile / holdoutRows is sent).",
+        },
+        "metric": {"type": "string", "enum": ["accuracy", "r2", "rmse", "mae", "inertia"]},
+        "policy": {"type": "string", "enum": ["always", "never", "no-worse"]},
+        "window": {"type": "integer", "description": "Refit on the last N rows only."},
+    }
+    json_body = {
+        "type": "object",
+        "required": ["estimator", "rows"],
+        "properties": {
+            **spec_fields,
+            "rows": {"type": "array", "description": "Objects (column: value) or lists."},
+            "labels": {"type": "array"},
+            "featureNames": {"type": "array", "items": {"type": "string"}},
+            "holdoutRows": {"type": "array"},
+            "holdoutLabels": {"type": "array"},
+            "batchId": {"type": "string"},
+            "description": {"type": "string"},
+        },
+    }
+    form_body = {
+        "type": "object",
+        "required": ["estimator", "file"],
+        "properties": {
+            **{k: {"type": "string"} for k in spec_fields},
+            "file": {"type": "string", "format": "binary", "description": "The first CSV."},
+            "holdoutFile": {"type": "string", "format": "binary"},
+            "batchId": {"type": "string"},
+            "description": {"type": "string"},
+        },
+    }
+    return {
+        "/api/models/{name}/learning": {
+            "post": {
+                "summary": "Start online learning from an estimator specification and the"
+                " first rows; publishes version 1. Needs a bearer token or a staff session.",
+                "operationId": "startLearning",
+                "tags": ["learning"],
+                "parameters": [_NAME],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": json_body},
+                        "multipart/form-data": {"schema": form_body},
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "The first step's result (version, metric, production).",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    },
+                    "400": _ERROR,
+                    "401": _ERROR,
+                    "403": _ERROR,
+                    "409": _ERROR,
+                },
+            }
+        }
+    }
+
+
 def spec() -> dict[str, Any]:
     """Return the OpenAPI 3.0 document of the inference API."""
     return {
@@ -363,7 +446,7 @@ def spec() -> dict[str, Any]:
             " and online learning. Errors are"
             ' `{"error": "..."}`.',
         },
-        "paths": {**_paths(), **catalog_paths()},
+        "paths": {**_paths(), **openapi_oip.paths(), **catalog_paths(), **_learning_paths()},
         "components": {
             "schemas": copy.deepcopy(_SCHEMAS),
             "responses": {"Error": _json("Error", "An error.")},

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_http_methods
 
 from catalog.domain.registry import InvalidName, ModelNotFound, Registry, get_registry
 from catalog.web.permissions import read_access
 from catalog.web.serving import present
 from catalog.web.serving.forms import MAX_UPLOAD_BYTES, PredictForm, feature_names
+from catalog.web.twins import Page, twin
 from inference.batch import predict_csv
 from inference.oip import ProtocolError, parse_infer_request
 from inference.predict import InferenceFailed, classifier_outputs, infer
@@ -50,7 +50,8 @@ def _page_context(reg: Registry, model: LoadedModel, ref: str | None) -> dict[st
 
 @require_http_methods(["GET", "POST"])
 @read_access
-def predict_page(request: HttpRequest, name: str, ref: str | None = None) -> HttpResponse:
+@twin
+def predict_page(request: HttpRequest, name: str, ref: str | None = None) -> Page:
     """Return the prediction form of a model version, and the prediction on POST."""
     reg = get_registry()
     model = _model_or_404(reg, name, ref)
@@ -67,13 +68,14 @@ def predict_page(request: HttpRequest, name: str, ref: str | None = None) -> Htt
             form.add_error(form.field_for_input(e.field), str(e))
         except InferenceFailed as e:
             form.add_error(None, str(e))
-    elif request.GET.get("format") == "json":
-        return JsonResponse(_form_json(model))
     ctx["request_json"] = (
         ctx["result"]["request_json"] if ctx["result"] else present.example_request(model)
     )
-    status = 400 if request.method == "POST" and form.errors else 200
-    return render(request, "inference/predict.html", ctx, status=status)
+    if request.method == "POST" and form.errors:
+        errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
+        data = {"error": next(iter(errors.values()))[0], "status": 400, "errors": errors}
+        return Page("inference/predict.html", data, ctx, status=400)
+    return Page("inference/predict.html", _form_json(model), ctx)
 
 
 def _form_json(model: LoadedModel) -> dict[str, Any]:
@@ -94,7 +96,8 @@ def _form_json(model: LoadedModel) -> dict[str, Any]:
 
 @require_http_methods(["GET", "POST"])
 @read_access
-def batch_page(request: HttpRequest, name: str, ref: str | None = None) -> HttpResponse:
+@twin
+def batch_page(request: HttpRequest, name: str, ref: str | None = None) -> HttpResponse | Page:
     """Return the batch form; on POST, the uploaded CSV with prediction columns."""
     reg = get_registry()
     model = _model_or_404(reg, name, ref)
@@ -108,9 +111,11 @@ def batch_page(request: HttpRequest, name: str, ref: str | None = None) -> HttpR
             response = HttpResponse(result.csv, content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
             return response
-    ctx = _page_context(reg, model, ref) | {
-        "form": form,
-        "features": model.metadata.get("featureNames") or feature_names(model),
-    }
-    status = 400 if form.errors else 200
-    return render(request, "inference/batch.html", ctx, status=status)
+    features = model.metadata.get("featureNames") or feature_names(model)
+    ctx = _page_context(reg, model, ref) | {"form": form, "features": features}
+    if form.errors:
+        errors = {k: [str(m) for m in v] for k, v in form.errors.items()}
+        data = {"error": next(iter(errors.values()))[0], "status": 400, "errors": errors}
+        return Page("inference/batch.html", data, ctx, status=400)
+    data = {"name": model.name, "version": model.version, "features": features}
+    return Page("inference/batch.html", data, ctx)

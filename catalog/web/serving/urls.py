@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from catalog.web.serving import api, pages
+from catalog.web.serving import api, oip_routes, pages
 
 urlpatterns = [
     # pages
@@ -19,6 +19,9 @@ urlpatterns = [
     path("v2/models/<str:name>", api.model_metadata, name="v2-model"),
     path("v2/models/<str:name>/ready", api.model_ready, name="v2-model-ready"),
     path("v2/models/<str:name>/infer", api.infer, name="v2-infer"),
+    path("v2/models/<str:name>/config", oip_routes.config, name="v2-model-config"),
+    path("v2/models/<str:name>/stats", oip_routes.statistics, name="v2-model-stats"),
+    path("v2/repository/index", oip_routes.index, name="v2-repository-index"),
     path(
         "v2/models/<str:name>/versions/<str:version>", api.model_metadata, name="v2-model-version"
     ),
@@ -28,6 +31,16 @@ urlpatterns = [
         name="v2-model-version-ready",
     ),
     path("v2/models/<str:name>/versions/<str:version>/infer", api.infer, name="v2-infer-version"),
+    path(
+        "v2/models/<str:name>/versions/<str:version>/config",
+        oip_routes.config,
+        name="v2-model-version-config",
+    ),
+    path(
+        "v2/models/<str:name>/versions/<str:version>/stats",
+        oip_routes.statistics,
+        name="v2-model-version-stats",
+    ),
     # batch, feedback, description
     path("api/models/<str:name>/predict.csv", api.predict_csv, name="api-predict-csv"),
     path(

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from catalog.cli import check_commands
+from catalog.cli.learn_commands import add_learn_arguments, run_learn
 from catalog.domain import transfer
 from catalog.domain.model_input import ModelInputError
 from catalog.domain.registry import InvalidName, RegistryError, get_registry, version_info
@@ -29,6 +30,7 @@ SUBCOMMANDS = [
     "demo",
     "export",
     "import",
+    "learn",
     "check",
 ]
 
@@ -87,23 +89,24 @@ class Command(BaseCommand):
         p = sub.add_parser("import", help="read documents written by export")
         p.add_argument("file", help="input file, or - for standard input")
 
-        p = sub.add_parser("learn", help="learn from a CSV batch (one online learning step)")
-        p.add_argument("name")
-        p.add_argument("path", help="CSV file with a header row")
-        p.add_argument("--label", help="the label column (not needed for clustering)")
-        p.add_argument("--batch-id", help="default: file name + hash of its content")
-        p.add_argument("--policy", choices=["always", "never", "no-worse"])
-        p.add_argument("--json", action="store_true", help="print the step result as JSON")
+        p = sub.add_parser("learn", help="start online learning, learn a CSV batch, or status")
+        add_learn_arguments(p)
 
         p = sub.add_parser("token", help="create an API token for a user (printed once)")
         p.add_argument("username")
         p.add_argument("--name", default="", help="a label to tell tokens apart")
         p.add_argument("--revoke", action="store_true", help="delete every token of the user")
 
+        p = sub.add_parser("serve-grpc", help="serve the OIP gRPC inference API")
+        p.add_argument("--host", default="0.0.0.0")
+        p.add_argument("--port", type=int, default=8001)
+        p.add_argument("--threads", type=int, default=8, help="request threads per process")
+        p.add_argument("--workers", type=int, default=1, help="processes sharing the port")
+
     def handle(self, *args: Any, **opts: Any) -> None:
         name = opts["subcommand"]
         try:
-            getattr(self, f"do_{name}")(opts)
+            getattr(self, f"do_{name.replace('-', '_')}")(opts)
         except (
             RegistryError,
             StoreError,
@@ -279,25 +282,7 @@ class Command(BaseCommand):
         self.stdout.write(f"imported {n} documents")
 
     def do_learn(self, opts: dict[str, Any]) -> None:
-        from inference.learning import learn_from_csv
-
-        result = learn_from_csv(
-            get_registry(),
-            opts["name"],
-            opts["path"],
-            opts["label"],
-            batch_id=opts["batch_id"],
-            policy=opts["policy"],
-            user="cli",
-        )
-        if opts["json"]:
-            self.stdout.write(json.dumps(result.to_dict()))
-            return
-        moved = "production moved" if result.promoted else result.reason
-        self.stdout.write(
-            f"{result.name} version {result.version}: {result.batch_size} rows,"
-            f" {result.rows_seen} seen, {result.metric}; {moved}"
-        )
+        run_learn(self, opts)
 
     def do_token(self, opts: dict[str, Any]) -> None:
         from catalog.domain.tokens import TokenError, create_token, revoke_tokens
@@ -310,6 +295,13 @@ class Command(BaseCommand):
             self.stdout.write(create_token(opts["username"], name=opts["name"]))
         except TokenError as e:
             raise CommandError(str(e)) from None
+
+    def do_serve_grpc(self, opts: dict[str, Any]) -> None:
+        from inference.grpc.serve import serve_forever
+
+        serve_forever(
+            opts["host"], opts["port"], opts["threads"], opts["workers"], self.stdout.write
+        )
 
     # -- output ----------------------------------------------------------------------------
 

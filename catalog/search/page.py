@@ -1,0 +1,153 @@
+"""What a page of search results carries besides its hits: facets, filters, highlights, fields.
+
+Facets are counted with GROUP BY over every match; only the requested page is highlighted.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+from catalog.search import definition, terms
+from catalog.search.results import FacetResult, SearchError
+
+# Words around a match in a highlighted fragment (FTS5 snippet() allows at most 64).
+FRAGMENT_TOKENS = 24
+# Stored fields a hit carries unless the caller names others ("*": all stored fields).
+DEFAULT_FIELDS = (
+    "name",
+    "version",
+    "createdAt",
+    "format",
+    "metadata.description",
+    "metadata.tags",
+    "metadata.framework",
+    "metadata.task",
+    "summary.opTypes",
+)
+_OPEN, _CLOSE, _ELLIPSIS = "\x01", "\x02", "\x03"
+
+
+class Matched(Protocol):
+    """What the evaluator remembers to highlight."""
+
+    text_highlights: dict[str, list[str]]
+    keyword_highlights: dict[str, set[str] | None]
+
+
+def filter_docs(conn: sqlite3.Connection, filters: Mapping[str, Any]) -> set[int] | None:
+    """Return the docs that pass every facet filter (any of the values of each field)."""
+    allowed: set[int] | None = None
+    for name, wanted in filters.items():
+        values = [wanted] if isinstance(wanted, (str, int, float)) else list(wanted or ())
+        if not values:
+            continue
+        resolved = definition.resolve(name)
+        if len(resolved) != 1 or not (resolved[0].is_keyword or resolved[0].is_numeric):
+            raise SearchError(f"cannot filter on {name!r}: not a keyword or number field")
+        f = resolved[0]
+        table = "fts_nums" if f.is_numeric else "fts_terms"
+        column = "value" if f.is_numeric else "term"
+        if f.is_numeric:
+            try:
+                values = [float(v) for v in values]
+            except ValueError:
+                raise SearchError(f"filter {name!r} needs numbers") from None
+        marks = ",".join("?" * len(values))
+        docs = {
+            r[0]
+            for r in conn.execute(
+                f"SELECT doc FROM {table} WHERE field = ? AND {column} IN ({marks})",
+                (f.name, *map(lambda v: v if f.is_numeric else str(v), values)),
+            )
+        }
+        allowed = docs if allowed is None else allowed & docs
+    return allowed
+
+
+def facets(
+    conn: sqlite3.Connection, specs: dict[str, tuple[str, int]], ids: Sequence[int]
+) -> dict[str, FacetResult]:
+    out: dict[str, FacetResult] = {}
+    ids_json = json.dumps(list(ids))
+    for name, (field, size) in specs.items():
+        rows = conn.execute(
+            "SELECT term, COUNT(*) FROM fts_terms WHERE field = ?"
+            " AND doc IN (SELECT value FROM json_each(?)) GROUP BY term",
+            (field, ids_json),
+        ).fetchall()
+        with_field = conn.execute(
+            "SELECT COUNT(DISTINCT doc) FROM fts_terms WHERE field = ?"
+            " AND doc IN (SELECT value FROM json_each(?))",
+            (field, ids_json),
+        ).fetchone()[0]
+        rows.sort(key=lambda r: (-r[1], r[0]))
+        top = [(term, count) for term, count in rows[:size]]
+        total = sum(count for _, count in rows)
+        out[name] = FacetResult(
+            name=name,
+            field=field,
+            total=total,
+            missing=len(ids) - with_field,
+            other=total - sum(count for _, count in top),
+            terms=top,
+        )
+    return out
+
+
+def _fragment(text: str) -> str:
+    escaped = html.escape(terms.shown(text), quote=False)
+    return escaped.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>").replace(_ELLIPSIS, "…")
+
+
+def highlights(
+    conn: sqlite3.Connection, ev: Matched, page: list[int]
+) -> dict[int, dict[str, list[str]]]:
+    out: dict[int, dict[str, list[str]]] = {doc: {} for doc in page}
+    if not page:
+        return out
+    marks = ",".join("?" * len(page))
+    by_column = {(c.table, c.index): name for name, c in ev.columns.items()}
+    for table, matches in ev.text_highlights.items():
+        count = sum(1 for t, _ in by_column if t == table)
+        snippets = ", ".join(
+            f"snippet({table}, {i}, '{_OPEN}', '{_CLOSE}', '{_ELLIPSIS}', {FRAGMENT_TOKENS})"
+            for i in range(count)
+        )
+        expression = " OR ".join(f"({m})" for m in dict.fromkeys(matches))
+        rows = conn.execute(
+            f"SELECT rowid, {snippets} FROM {table} WHERE {table} MATCH ? AND rowid IN ({marks})",
+            (expression, *page),
+        ).fetchall()
+        for doc, *texts in rows:
+            for i, text in enumerate(texts):
+                if text and _OPEN in text:
+                    out[doc][by_column[(table, i)]] = [_fragment(text)]
+    if ev.keyword_highlights:
+        fields = list(ev.keyword_highlights)
+        rows = conn.execute(
+            f"SELECT doc, field, term FROM fts_terms WHERE doc IN ({marks})"
+            f" AND field IN ({','.join('?' * len(fields))}) ORDER BY rowid",
+            (*page, *fields),
+        ).fetchall()
+        for doc, field, term in rows:
+            wanted = ev.keyword_highlights[field]
+            if wanted is None or term in wanted:
+                mark = f"<mark>{html.escape(term, quote=False)}</mark>"
+                out[doc].setdefault(field, []).append(mark)
+    return out
+
+
+def stored_fields(stored: dict[str, Any], wanted: Iterable[str] | None) -> dict[str, Any]:
+    if wanted is None:
+        wanted = DEFAULT_FIELDS
+    wanted = list(wanted)
+    if "*" in wanted:
+        return stored
+    names: list[str] = []
+    for name in wanted:
+        names += [f.name for f in definition.resolve(name)]
+    return {n: stored[n] for n in names if n in stored}

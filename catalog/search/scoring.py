@@ -1,0 +1,228 @@
+"""bleve's tf-idf, so that the embedded store ranks hits in the order Couchbase does.
+
+A term scores ``sqrt(tf) * norm * idf**2 * boost`` in a document, where ``norm`` is
+``1/sqrt(field length)`` kept as a float32 (as scorch stores it), the field length counts
+the tokens left after analysis (stop words dropped) and ``idf = 1 + ln(docs / (df + 1))``
+over every document of the index. A disjunction (a match of several words, the terms a
+wildcard, regexp or fuzzy term expands to, the optional clauses) sums the scores of what
+matched times matched/clauses; a conjunction (a phrase, the required clauses) sums them.
+bleve also multiplies every score by one query norm; it is the same for every hit and is
+left out, so scores compare within one query only.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import math
+import sqlite3
+import struct
+from collections.abc import Iterable, Sequence
+
+Scores = dict[int, float]
+# What a clause searches: the terms of each of its parts (a part: a disjunction of terms).
+Plan = list[list[str]]
+
+
+def float32(value: float) -> float:
+    """Return ``value`` rounded to a float32, as scorch stores a field norm."""
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+@functools.lru_cache(maxsize=4096)
+def _norm(length: int) -> float:
+    return float32(1.0 / math.sqrt(length))
+
+
+def disjunction(parts: Sequence[Scores]) -> Scores:
+    """Return the scores of "any of the parts": summed, times matched parts / parts."""
+    if len(parts) == 1:
+        return dict(parts[0])
+    out: Scores = {}
+    matched: dict[int, int] = {}
+    for part in parts:
+        for doc, score in part.items():
+            out[doc] = out.get(doc, 0.0) + score
+            matched[doc] = matched.get(doc, 0) + 1
+    return {doc: score * matched[doc] / len(parts) for doc, score in out.items()}
+
+
+def conjunction(parts: Sequence[Scores]) -> Scores:
+    """Return the scores of "all of the parts": summed over the docs in every part."""
+    if not parts:
+        return {}
+    docs = set(parts[0]).intersection(*parts[1:])
+    return {doc: sum(part[doc] for part in parts) for doc in docs}
+
+
+class TermStats:
+    """Term frequencies, document frequencies and field lengths of one scope's documents."""
+
+    def __init__(self, conn: sqlite3.Connection, scope_docs: Iterable[int]):
+        self.conn = conn
+        self.docs = set(scope_docs)
+        self.total = max(len(self.docs), 1)
+        self._lengths: dict[str, dict[int, int]] = {}
+
+    def idf(self, df: int) -> float:
+        """Return bleve's inverse document frequency of a term in ``df`` documents."""
+        return 1.0 + math.log(self.total / (df + 1))
+
+    def lengths(self, field: str) -> dict[int, int]:
+        """Return {doc: tokens} of a field (``_all``: the composite field)."""
+        cached = self._lengths.get(field)
+        if cached is None:
+            rows = self.conn.execute(
+                "SELECT doc, length FROM fts_lengths WHERE field = ?", (field,)
+            )
+            cached = self._lengths[field] = dict(rows.fetchall())
+        return cached
+
+    def text_postings(
+        self, table: str, cols: Sequence[str], terms: Iterable[str]
+    ) -> dict[str, dict[int, int]]:
+        """Return {term: {doc: frequency}} in some columns of an FTS5 table, taken together."""
+        wanted = set(cols)
+        out: dict[str, dict[int, int]] = {}
+        for term in terms:  # one lookup a term: fts5vocab uses "term = ?", not "term IN"
+            counts: dict[int, int] = {}
+            rows = self.conn.execute(
+                f"SELECT doc, col FROM {table}_instance WHERE term = ?", (term,)
+            )
+            for doc, col in rows:
+                if col in wanted and doc in self.docs:
+                    counts[doc] = counts.get(doc, 0) + 1
+            out[term] = counts
+        return out
+
+    def keyword_postings(self, field: str, term: str) -> dict[int, int]:
+        """Return {doc: 1} of the documents holding a keyword value."""
+        rows = self.conn.execute(
+            "SELECT doc FROM fts_terms WHERE field = ? AND term = ?", (field, term)
+        )
+        return {doc: 1 for (doc,) in rows if doc in self.docs}
+
+    def term_scores(self, postings: dict[int, int], field: str) -> Scores:
+        """Return the score of one term in each document holding it."""
+        if not postings:
+            return {}
+        weight = self.idf(len(postings)) ** 2
+        lengths = self.lengths(field)
+        return {
+            doc: math.sqrt(tf) * _norm(lengths.get(doc) or 1) * weight
+            for doc, tf in postings.items()
+        }
+
+
+def plan_scores(plan: Plan, term_scores: dict[str, Scores], *, phrase: bool = False) -> Scores:
+    """Return the scores of a clause: each part a disjunction of its terms, parts combined."""
+    parts = [disjunction([term_scores.get(t, {}) for t in part]) for part in plan]
+    if not parts:
+        return {}
+    return conjunction(parts) if phrase else disjunction(parts)
+
+
+# -- numbers and dates: bleve's prefix-coded numeric terms ----------------------------------
+
+# bleve indexes a number as 16 terms: its 64 bits, then with 4, 8, ... 60 low bits dropped.
+PRECISION_STEP = 4
+NUMERIC_TOKENS = 64 // PRECISION_STEP
+
+
+def _i64(value: int) -> int:
+    value &= (1 << 64) - 1
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def sortable(value: float, dates: bool) -> int:
+    """Return the int64 bleve indexes for a number (float bits) or a date (Unix nanoseconds)."""
+    if dates:
+        whole = math.floor(value)
+        return whole * 1_000_000_000 + round((value - whole) * 1e9)
+    bits = struct.unpack(">q", struct.pack(">d", value))[0]
+    return bits ^ 0x7FFFFFFFFFFFFFFF if bits < 0 else bits
+
+
+def _prefix(value: int, shift: int) -> int:
+    return ((value & ((1 << 64) - 1)) ^ (1 << 63)) >> shift
+
+
+def split_range(low: int, high: int) -> list[tuple[int, int, int]]:
+    """Return bleve's (and Lucene's) covering of [low, high]: (low, high, shift) ranges."""
+    out: list[tuple[int, int, int]] = []
+    if low > high:
+        return out
+    shift = 0
+    while True:
+        diff = _i64(1 << (shift + PRECISION_STEP))
+        mask = _i64(((1 << PRECISION_STEP) - 1) << shift)
+        has_lower = (low & mask) != 0
+        has_upper = (high & mask) != mask
+        next_low = _i64((low + diff) & ~mask) if has_lower else _i64(low & ~mask)
+        next_high = _i64((high - diff) & ~mask) if has_upper else _i64(high & ~mask)
+        if (
+            shift + PRECISION_STEP >= 64
+            or next_low > next_high
+            or next_low < low
+            or next_high > high
+        ):
+            out.append((low, high, shift))
+            return out
+        if has_lower:
+            out.append((low, low | mask, shift))
+        if has_upper:
+            out.append((high & ~mask, high, shift))
+        low, high, shift = next_low, next_high, shift + PRECISION_STEP
+
+
+def range_scores(
+    values: Sequence[tuple[int, float]],
+    low: float | None,
+    high: float | None,
+    low_inclusive: bool,
+    high_inclusive: bool,
+    *,
+    dates: bool,
+    total: int,
+) -> Scores:
+    """Return bleve's scores of a numeric or date range over ``values`` (doc, value).
+
+    bleve searches the covering terms the index holds, as one disjunction: a document
+    scores its term's tf-idf (field length 16 per value) over the number of those terms.
+    """
+    lo = sortable(low, dates) if low is not None else sortable(-math.inf, False)
+    hi = sortable(high, dates) if high is not None else sortable(math.inf, False)
+    if low is not None and not low_inclusive:
+        lo += 1
+    if high is None or not high_inclusive:
+        hi -= 1
+    per_doc: dict[int, int] = {}
+    for doc, _ in values:
+        per_doc[doc] = per_doc.get(doc, 0) + 1
+    # the covering ranges partition [lo, hi]: a value's term is that of the range holding it
+    covering = sorted((start, shift) for start, _, shift in split_range(lo, hi))
+    starts = [start for start, _ in covering]
+    holders: dict[tuple[int, int], set[int]] = {}
+    matched: dict[int, list[tuple[int, int]]] = {}
+    for doc, value in values:
+        v = sortable(value, dates)
+        if lo <= v <= hi:
+            shift = covering[bisect.bisect_right(starts, v) - 1][1]
+            term = (shift, _prefix(v, shift))
+            holders.setdefault(term, set()).add(doc)
+            matched.setdefault(doc, []).append(term)
+    if not holders:
+        return {}
+    total = max(total, 1)
+    weights = {term: (1.0 + math.log(total / (len(d) + 1))) ** 2 for term, d in holders.items()}
+    n = len(holders)
+    out: Scores = {}
+    for doc, found in matched.items():
+        norm = _norm(NUMERIC_TOKENS * per_doc[doc])
+        if len(found) == 1:
+            out[doc] = norm * weights[found[0]] / n
+        else:
+            distinct = set(found)
+            score = sum(math.sqrt(found.count(t)) * norm * weights[t] for t in distinct)
+            out[doc] = score * len(distinct) / n
+    return out

@@ -1,0 +1,123 @@
+"""Couchbase's own query engine (cbq-engine) on a directory datastore, as a reference.
+
+The binary comes from ``CBQ_ENGINE`` or ``../shared/cbq/cbq-engine`` beside the repository
+(where ``.ci/run`` makes it present). It runs from a temporary working directory (it may
+leave ``query_ffdc_*`` dumps there) on a free port, over documents laid out as
+``DATA/default/<keyspace>/<key>.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def engine_path() -> Path | None:
+    """Return the cbq-engine binary to use, or None when there is none."""
+    env = os.environ.get("CBQ_ENGINE")
+    path = Path(env) if env else REPO.parent / "shared" / "cbq" / "cbq-engine"
+    return path if path.is_file() and os.access(path, os.X_OK) else None
+
+
+def missing_reason() -> str:
+    """Say why the reference engine is not available."""
+    env = os.environ.get("CBQ_ENGINE")
+    where = env or str(REPO.parent / "shared" / "cbq" / "cbq-engine")
+    return f"cbq-engine not found or not executable at {where} (set CBQ_ENGINE)"
+
+
+@dataclass
+class Answer:
+    """One statement's answer: rows, or Couchbase's first error (code, message)."""
+
+    rows: list[Any] | None
+    code: int | None = None
+    message: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.rows is None
+
+
+def write_documents(data_dir: Path, keyspaces: dict[str, dict[str, Any]]) -> None:
+    """Write {keyspace: {key: document}} as cbq-engine's directory datastore."""
+    for ks, docs in keyspaces.items():
+        folder = data_dir / "default" / ks
+        folder.mkdir(parents=True, exist_ok=True)
+        for key, doc in docs.items():
+            name = urllib.parse.quote(key, safe=":-_.@")
+            (folder / f"{name}.json").write_text(json.dumps(doc))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class CbqEngine:
+    """A running cbq-engine; ``query`` sends one statement over a keep-alive session."""
+
+    def __init__(self, binary: Path, data_dir: Path) -> None:
+        self.workdir = Path(tempfile.mkdtemp(prefix="cbq-work-"))
+        self.port = _free_port()
+        self.log = self.workdir / "cbq-engine.log"
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [str(binary), f"-datastore={data_dir}", f"-http=127.0.0.1:{self.port}",
+                 f"-https=127.0.0.1:{_free_port()}", "-loglevel=error"],
+                cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        self.url = f"http://127.0.0.1:{self.port}/query/service"
+        self.session = requests.Session()
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                self.session.get(f"http://127.0.0.1:{self.port}/admin/ping", timeout=1)
+                break
+            except requests.ConnectionError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(
+                        f"cbq-engine did not start: {self.log.read_text()[-2000:]}"
+                    ) from None
+                time.sleep(0.1)
+
+    def query(self, statement: str, params: dict | list | None = None,
+              timeout_s: float = 20) -> Answer:  # fmt: skip
+        """Run one statement; params as the embedded engine takes them ($name or positional)."""
+        body: dict[str, Any] = {"statement": statement, "timeout": f"{int(timeout_s * 1000)}ms"}
+        if isinstance(params, dict):
+            for k, v in params.items():
+                body["$" + k.lstrip("$")] = v
+        elif isinstance(params, (list, tuple)):
+            body["args"] = list(params)
+        r = self.session.post(self.url, json=body, timeout=timeout_s + 10)
+        answer = r.json()
+        errors = answer.get("errors")
+        if errors:
+            return Answer(None, errors[0].get("code"), errors[0].get("msg", ""))
+        return Answer(answer.get("results", []))
+
+    def stop(self) -> None:
+        """Stop the engine (SIGTERM, then SIGKILL) and close the session."""
+        self.session.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
