@@ -34,6 +34,7 @@ from catalog.store.base import (
     ValueTooLarge,
     check_key,
 )
+from catalog.store.decode import loads
 
 # How long a caller waits, at most, for another process's write to finish.
 BUSY_TIMEOUT_S = 30.0
@@ -90,7 +91,7 @@ def encode_value(value: Any) -> tuple[int, bytes | str]:
 
 def decode_value(is_binary: int, data: bytes | str) -> Any:
     """Return the value a stored row holds."""
-    return bytes(data) if is_binary else json.loads(data)
+    return bytes(data) if is_binary else loads(data)
 
 
 def _next_cas(old: int | None = None) -> int:
@@ -405,7 +406,7 @@ class EmbeddedStore:
             )
         )
         for key, cas, binary, data in cursor:
-            yield key, decode_value(binary, data), cas
+            yield key, bytes(data) if binary else loads(data), cas
 
     def fetch(self, keyspace: str, keys: list[str]) -> list[tuple[str, Any, int]]:
         """Return (key, value, cas) for the keys that exist, in the order asked."""
