@@ -83,7 +83,10 @@ def encode_value(value: Any) -> tuple[int, bytes | str]:
         except (TypeError, ValueError) as e:
             raise InvalidArgument(f"value is not valid JSON: {e}") from None
         binary = 0
-    size = len(data) if binary else len(data.encode("utf-8"))
+    try:
+        size = len(data) if binary else len(data.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800") that JSON text may carry
+        raise InvalidArgument("value holds text that is not valid Unicode") from None
     if size > MAX_VALUE_BYTES:
         raise ValueTooLarge(f"value of {size} bytes is over the {MAX_VALUE_BYTES} byte limit")
     return binary, data

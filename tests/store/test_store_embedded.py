@@ -177,3 +177,11 @@ def test_several_processes_incrementing_with_cas_lose_nothing(tmp_path):
     # A worker that saw "database is locked" would have died with a non-zero exit code.
     assert [w.exitcode for w in workers] == [0, 0, 0, 0]
     assert open_store(url).get("ml.catalog.counters", "c")[0] == {"n": 800}
+
+
+def test_a_lone_surrogate_is_refused_as_invalid(store):
+    from catalog.store import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match="not valid Unicode"):
+        store.upsert("ml.catalog.models", "x", {"name": "\ud800"})
+    assert not store.exists("ml.catalog.models", "x")
