@@ -69,7 +69,7 @@ def test_a_cas_update_keeps_the_expiry_it_is_told_to_keep(store, monkeypatch):
     monkeypatch.setattr(embedded, "time", clock)
     ks = "ml.catalog.predictions"
     store.insert(ks, "p", {"n": 0}, expiry=10)
-    cas.update(store, ks, "p", lambda d: {"n": 1}, expiry=lambda d: 10 - clock.offset)
+    cas.update(store, ks, "p", lambda d: {"n": 1}, expiry=lambda d: 10 - clock.offset - d["n"])
     clock.offset = 9
     assert store.get(ks, "p")[0] == {"n": 1}
     clock.offset = 11
