@@ -47,3 +47,16 @@ def matmul_model(rows: int, cols: int, seed: int = 0, name: str = "W") -> onnx.M
         [numpy_helper.from_array(w, name)],
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+
+
+def publish_iris_svc(reg) -> None:
+    """Publish the iris SVC the page tests look for: tags iris/svm, a description, task."""
+    X, _ = iris()
+    reg.publish(
+        "iris-svc",
+        iris_svc(),
+        sample_input=X[:1],
+        tags=["iris", "svm"],
+        description="SVM on the iris flowers",
+        metadata={"task": "classification", "framework": "scikit-learn"},
+    )

@@ -5,21 +5,14 @@ from __future__ import annotations
 import pytest
 
 from catalog.domain.registry import get_registry
-from tests.models import iris, iris_svc, matmul_model
+from tests.models import iris, matmul_model, publish_iris_svc
 
 
 @pytest.fixture
 def published(catalog_store):
     reg = get_registry()
     X, _ = iris()
-    reg.publish(
-        "iris-svc",
-        iris_svc(),
-        sample_input=X[:1],
-        tags=["iris", "svm"],
-        description="SVM on the iris flowers",
-        metadata={"task": "classification", "framework": "scikit-learn"},
-    )
+    publish_iris_svc(reg)
     reg.publish("matmul", matmul_model(8, 4), tags=["linear"], description="One MatMul")
     reg.publish("matmul", matmul_model(8, 4, seed=1), tags=["linear"], description="Retrained")
     return reg

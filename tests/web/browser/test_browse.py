@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from catalog.domain.registry import get_registry
-from tests.models import iris, iris_svc, matmul_model
+from tests.models import iris, matmul_model, publish_iris_svc
 
 pytestmark = pytest.mark.browser
 
@@ -17,14 +17,7 @@ pytestmark = pytest.mark.browser
 def published(catalog_store):
     reg = get_registry()
     X, _ = iris()
-    reg.publish(
-        "iris-svc",
-        iris_svc(),
-        sample_input=X[:1],
-        tags=["iris", "svm"],
-        description="SVM on the iris flowers",
-        metadata={"task": "classification", "framework": "scikit-learn"},
-    )
+    publish_iris_svc(reg)
     reg.publish("matmul", matmul_model(16, 8), description="One MatMul")
     return reg
 

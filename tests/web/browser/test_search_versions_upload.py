@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from catalog.domain.registry import get_registry
-from tests.models import iris, iris_logreg, iris_svc, matmul_model
+from tests.models import iris, iris_logreg, matmul_model, publish_iris_svc
 
 pytestmark = pytest.mark.browser
 
@@ -33,14 +33,7 @@ def published(catalog_store):
             "classNames": ["setosa", "versicolor", "virginica"],
         },
     )
-    reg.publish(
-        "iris-svc",
-        iris_svc(),
-        sample_input=X[:1],
-        tags=["iris", "svm"],
-        description="SVM on the iris flowers",
-        metadata={"task": "classification", "framework": "scikit-learn"},
-    )
+    publish_iris_svc(reg)
     reg.publish("matmul", matmul_model(8, 4), tags=["linear"], description="One MatMul")
     return reg
 
