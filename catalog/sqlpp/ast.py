@@ -12,6 +12,20 @@ class Node:
     __slots__ = ()
 
 
+_LEAVES = (str, int, float, bool)
+
+
+def children(n: Any) -> list[Any]:
+    """Return what a walk of the tree visits under ``n``: the items of a list or tuple, or
+    the fields of a node that are not empty and not plain values (strings and numbers)."""
+    if isinstance(n, (list, tuple)):
+        return list(n)
+    if isinstance(n, _LEAVES) or not hasattr(type(n), "__slots__"):
+        return []
+    fields = (getattr(n, s, None) for s in type(n).__slots__)
+    return [v for v in fields if v is not None and not isinstance(v, _LEAVES)]
+
+
 @dataclass(slots=True)
 class Lit(Node):
     value: Any

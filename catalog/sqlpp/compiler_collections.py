@@ -200,13 +200,7 @@ def _uses_meta(q: Any) -> bool:
         n = stack.pop()
         if isinstance(n, A.Call) and n.name == "meta":
             return True
-        if isinstance(n, (list, tuple)):
-            stack.extend(n)
-        elif hasattr(type(n), "__slots__") and not isinstance(n, (str, int, float, bool)):
-            for s in type(n).__slots__:
-                v = getattr(n, s, None)
-                if v is not None and not isinstance(v, (str, int, float, bool)):
-                    stack.append(v)
+        stack.extend(A.children(n))
     return False
 
 
@@ -230,11 +224,5 @@ def _has_fromless_block(q: Any) -> bool:
         n = stack.pop()
         if isinstance(n, A.SubSelect) and n.from_ is None:
             return True
-        if isinstance(n, (list, tuple)):
-            stack.extend(n)
-        elif hasattr(type(n), "__slots__") and not isinstance(n, (str, int, float, bool)):
-            for name in type(n).__slots__:
-                v = getattr(n, name, None)
-                if v is not None and not isinstance(v, (str, int, float, bool)):
-                    stack.append(v)
+        stack.extend(A.children(n))
     return False

@@ -173,11 +173,7 @@ def _collect_aggs(nodes: Iterable[Any]) -> list[A.Call]:
         if isinstance(n, A.Call) and n.name in AGGREGATES and not n.over:
             out.append(n)
             continue
-        if isinstance(n, (list, tuple)):
-            stack.extend(n)
-        elif hasattr(type(n), "__slots__"):
-            for s in type(n).__slots__:
-                stack.append(getattr(n, s, None))
+        stack.extend(A.children(n))
     return out
 
 

@@ -303,11 +303,5 @@ def _has_sub(n: Any) -> bool:
         x = stack.pop()
         if isinstance(x, (A.Subquery, A.Call)) and (isinstance(x, A.Subquery) or x.name == "meta"):
             return True
-        if isinstance(x, (list, tuple)):
-            stack.extend(x)
-        elif hasattr(type(x), "__slots__") and not isinstance(x, (str, int, float, bool)):
-            for s in type(x).__slots__:
-                v = getattr(x, s, None)
-                if v is not None and not isinstance(v, (str, int, float, bool)):
-                    stack.append(v)
+        stack.extend(A.children(x))
     return False

@@ -81,13 +81,8 @@ def idents(node: Any, from_names: set[str] | None = None) -> set[str]:
             stack.append(n.use_keys)  # a bare name in FROM is usually a keyspace
             if from_names is not None:
                 from_names.add(n.expr.name)
-        elif isinstance(n, (list, tuple)):
-            stack.extend(n)
-        elif hasattr(type(n), "__slots__") and not isinstance(n, (str, int, float, bool)):
-            for s in type(n).__slots__:
-                v = getattr(n, s, None)
-                if v is not None and not isinstance(v, (str, int, float, bool)):
-                    stack.append(v)
+        else:
+            stack.extend(A.children(n))
     return out
 
 

@@ -42,11 +42,7 @@ def collect_windows(nodes: list[Any]) -> list[A.Call]:
         if isinstance(n, A.Call) and n.over is not None:
             out.append(n)
             continue
-        if isinstance(n, (list, tuple)):
-            stack.extend(n)
-        elif hasattr(type(n), "__slots__"):
-            for s in type(n).__slots__:
-                stack.append(getattr(n, s, None))
+        stack.extend(A.children(n))
     return out
 
 
