@@ -180,9 +180,14 @@ class IndexMaintainer:
         for row in conn.execute(
             "SELECT id, keyspace, name, statement, state FROM index_defs ORDER BY keyspace, name"
         ).fetchall():
-            (entries,) = conn.execute(
-                "SELECT COUNT(*) FROM index_entries WHERE ix = ?", (row[0],)
-            ).fetchone()
+            if parse_create_index(row[3]).primary:  # the documents table is the index
+                (entries,) = conn.execute(
+                    "SELECT COUNT(*) FROM docs WHERE keyspace = ?", (row[1],)
+                ).fetchone()
+            else:
+                (entries,) = conn.execute(
+                    "SELECT COUNT(*) FROM index_entries WHERE ix = ?", (row[0],)
+                ).fetchone()
             out.append(
                 {
                     "keyspace": row[1],

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from catalog import sqlpp
 from catalog.sqlpp.from_terms import resolve_keyspace
-from catalog.sqlpp.index_defs import IndexDef, parse_create_index
+from catalog.sqlpp.index_defs import IndexDef, KeyEvaluator, parse_create_index
 from catalog.store.base import InvalidArgument, NotFound, QueryError, QueryLimitExceeded
 from catalog.store.decode import loads
 from catalog.store.embedded_index import IndexMaintainer, StoredIndex
@@ -113,6 +113,10 @@ class QueryMixin:
         """Return every index: keyspace, name, statement, state and number of entries."""
         return self._retry(lambda: self._indexes.all(self._conn()))
 
+    def check_indexes(self: EmbeddedStore) -> list[str]:
+        """Return how each index's entries differ from its documents (empty: consistent)."""
+        return self._retry(lambda: self._indexes.check(self._conn()))
+
     def has_index(self: EmbeddedStore, keyspace: str, name: str) -> bool:
         """Return whether the keyspace has an index of that name."""
         ks = self._ks(keyspace)
@@ -123,6 +127,7 @@ def _definition(statement: str, query_context: str | None) -> tuple[IndexDef, st
     try:
         d = parse_create_index(statement)
         ks = resolve_keyspace(list(d.path), query_context)
+        KeyEvaluator(d)  # compiles every key: refuse what could not be evaluated
     except sqlpp.SqlppError as e:
         raise InvalidArgument(f"not a valid CREATE INDEX statement: {e}") from None
     return d, ks
