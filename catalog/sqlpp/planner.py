@@ -65,6 +65,7 @@ class IndexPlan:
     covering: list[tuple[str, ...] | None] | None = None
     # COUNT(*) is the number of entries in the spans (every conjunct answered exactly).
     countable: bool = False
+    score: tuple[Any, ...] = ()  # how selective: the planner keeps the highest
 
     def compile(self, compile_fn: Callable[[A.Node], Fn]) -> None:
         self.fns = [[compile_fn(e) for e in s.exprs + s.low + s.high] for s in self.sargs]
@@ -320,9 +321,9 @@ def choose(
         if not sargs and not (d.keys[0].include_missing and plan.ordered):
             continue
         points = sum(1 for x in sargs if x.kind in _POINT)
-        score = (points * 2 + (len(sargs) - points), plan.ordered, -len(d.keys))
-        if best is None or score > best[0]:
-            best = (score, plan)
+        plan.score = (points * 2 + (len(sargs) - points), plan.ordered, -len(d.keys))
+        if best is None or plan.score > best[0]:
+            best = (plan.score, plan)
     return best[1] if best else None
 
 
@@ -406,11 +407,12 @@ def _answers_exactly(d: Any, sargs: list[Sarg], preds: list[A.Node], alias: str,
                      bare: bool) -> bool:  # fmt: skip
     """Return whether the entries in the spans are exactly the rows WHERE keeps (one each).
 
-    True when every conjunct is an equality (or IS NULL) the index answers, on keys that
-    hold one entry per document; the values' types are checked when the statement runs.
+    True when every conjunct is an equality, IS NULL, IS NOT NULL, IS VALUED or IS NOT
+    MISSING the index answers, on keys that hold one entry per document; the values' types
+    are checked when the statement runs.
     """
     if any(k.array and not k.distinct for k in d.keys) or any(
-        x.kind not in ("eq", "isnull") for x in sargs
+        x.kind not in ("eq", "isnull", "notnull", "notmissing") for x in sargs
     ):
         return False
     used = {id(p) for x in sargs for p in x.sources}

@@ -194,6 +194,56 @@ class QuerySource:
         return embedded_index.count(self.conn, index, spans, time.time())
 
 
+    def key_scan(
+        self, keyspace: str, ranges: list[Any] | None, descending: bool, keys_only: bool
+    ) -> Iterator[tuple[str, Any, int]]:
+        """Yield (key, value, cas) of the documents whose keys are in the ranges, in key order
+        (``keys_only``: an empty object for the value, which is never read)."""
+        if ranges is None:
+            ranges = [(None, True, None, True)]
+        for where, args in sorted_ranges(ranges, descending):
+            columns = "key" if keys_only else "key, cas, is_binary, value"
+            order = "DESC" if descending else ""
+            rows = self.conn.execute(
+                f"SELECT {columns} FROM docs WHERE keyspace = ?{where}"
+                f" AND (expiry IS NULL OR expiry > ?) ORDER BY key {order}",
+                (keyspace, *args, time.time()),
+            )
+            for row in rows:
+                if keys_only:
+                    yield row[0], {}, 0
+                else:
+                    key, cas, binary, data = row
+                    yield key, bytes(data) if binary else loads(data), cas
+
+    def key_count(self, keyspace: str, ranges: list[Any]) -> int:
+        """Return the number of documents whose keys are in the ranges."""
+        total = 0
+        for where, args in sorted_ranges(ranges, False):
+            (n,) = self.conn.execute(
+                f"SELECT COUNT(*) FROM docs WHERE keyspace = ?{where}"
+                " AND (expiry IS NULL OR expiry > ?)",
+                (keyspace, *args, time.time()),
+            ).fetchone()
+            total += n
+        return total
+
+
+def sorted_ranges(ranges: list[Any], descending: bool) -> list[tuple[str, tuple[Any, ...]]]:
+    """Return the SQL condition and arguments of each key range, in scan order."""
+    out = []
+    for lo, lo_incl, hi, hi_incl in sorted(ranges, key=lambda r: r[0] or "", reverse=descending):
+        where, args = "", []
+        if lo is not None:
+            where += " AND key >= ?" if lo_incl else " AND key > ?"
+            args.append(lo)
+        if hi is not None:
+            where += " AND key <= ?" if hi_incl else " AND key < ?"
+            args.append(hi)
+        out.append((where, tuple(args)))
+    return out
+
+
 def _seconds(s: float) -> str:
     """Return a duration as Couchbase prints it in its timeout error ("10s", "200ms")."""
     return f"{s:g}s" if s >= 1 else f"{s * 1000:g}ms"

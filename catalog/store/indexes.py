@@ -52,6 +52,10 @@ _SECONDARY: tuple[tuple[str, str, str], ...] = (
     ("idx_models_params", "models", "summary.paramCount INCLUDE MISSING, name, version"),
     # Alias moves of a model, newest first (queries.ALIAS_HISTORY).
     ("idx_audit_name_at", "audit", "name, `at`"),
+    # The last move of one alias of a model (rollback).
+    ("idx_audit_name_alias_at", "audit", "name, alias, `at`"),
+    # Models that have a version (the model count, counted in the index).
+    ("idx_aliases_latest", "aliases", "aliases.`latest`"),
     # Labelled predictions of a model in feedback order (queries.LABELLED_PREDICTIONS).
     ("idx_predictions_model_feedback", "predictions", "model, feedback.`at`, id"),
 )
