@@ -37,7 +37,9 @@ def test_each_statement_runs_on_the_demo_catalog(demo_registry, query):
     rows = queries.run(reg.store, reg.ks.query_context, query, dict(query.example_params))
     assert isinstance(rows, list)
     # The statement is written as users would write it in Couchbase's workbench.
-    assert "FROM " in query.statement and " $" in query.statement
+    assert "FROM " in query.statement
+    # Values reach it as parameters, each named in the example (none glued into the text).
+    assert set(re.findall(r"\$(\w+)", query.statement)) == set(query.example_params)
     assert not re.search(r"\.at\b", query.statement), "AT is reserved in Couchbase: escape it"
 
 
