@@ -203,6 +203,10 @@ class InvalidCursor(ValueError):
     """A cursor that this catalog did not hand out."""
 
 
+class InvalidLimit(InvalidCursor):
+    """A page size that is not a whole number from 1 to MAX_PAGE."""
+
+
 def encode_cursor(key: list[Any]) -> str:
     """Return the opaque cursor of a keyset position."""
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
@@ -216,17 +220,30 @@ def decode_cursor(cursor: str | None, default: list[Any]) -> list[Any]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key = json.loads(raw)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidCursor(f"invalid cursor {cursor[:40]!r}") from None
+        raise InvalidCursor(_bad_cursor(cursor)) from None
     if not isinstance(key, list) or len(key) != len(default):
-        raise InvalidCursor(f"invalid cursor {cursor[:40]!r}")
+        raise InvalidCursor(_bad_cursor(cursor))
     if any(type(k) is not type(d) for k, d in zip(key, default, strict=True)):
-        raise InvalidCursor(f"invalid cursor {cursor[:40]!r}")
+        raise InvalidCursor(_bad_cursor(cursor))
     return key
+
+
+def _bad_cursor(cursor: str) -> str:
+    return f"invalid cursor {cursor[:40]!r}: use the next link a page of this catalog gave"
 
 
 def page_limit(limit: int | None) -> int:
     """Return a page size between 1 and MAX_PAGE."""
     return MAX_PAGE if limit is None else max(1, min(int(limit), MAX_PAGE))
+
+
+def parse_limit(text: str | None, default: int) -> int:
+    """Return the page size a client asked for (``default`` when it did not ask)."""
+    if text is None or text == "":
+        return default
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_PAGE:
+        raise InvalidLimit(f"limit must be a whole number from 1 to {MAX_PAGE}, not {text[:20]!r}")
+    return int(text)
 
 
 def run(store: DocumentStore, query_context: str, query: Query, params: dict[str, Any]) -> list:

@@ -12,6 +12,11 @@ from __future__ import annotations
 
 import logging
 
+from django.http import HttpRequest
+from django.utils.encoding import iri_to_uri
+
+from catalog.domain import queries
+
 log = logging.getLogger("catalog.web")
 
 
@@ -33,3 +38,23 @@ class Skipped:
 
     def __int__(self) -> int:
         return self.count
+
+
+def page_request(
+    request: HttpRequest, default: int, param: str = "cursor"
+) -> tuple[str | None, int]:
+    """Return the cursor (``?cursor=``) and page size (``?limit=``) a list page asks for.
+
+    A limit that is not a whole number from 1 to ``queries.MAX_PAGE`` raises InvalidLimit
+    (400); a cursor is checked by the domain operation that reads it.
+    """
+    return request.GET.get(param) or None, queries.parse_limit(request.GET.get("limit"), default)
+
+
+def next_url(request: HttpRequest, cursor: str | None, param: str = "cursor") -> str | None:
+    """Return the address of the page after this one (same query, the next cursor)."""
+    if cursor is None:
+        return None
+    query = request.GET.copy()
+    query[param] = cursor
+    return iri_to_uri(request.path) + "?" + query.urlencode()
