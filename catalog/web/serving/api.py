@@ -22,7 +22,7 @@ from catalog.domain.registry import get_registry
 from catalog.store import StoreError
 from catalog.web.permissions import api_write, read_access
 from catalog.web.serving import infer_http, openapi
-from inference import oip, oip_binary
+from inference import oip, oip_binary, oip_config
 from inference.batch import predict_csv as run_predict_csv
 from inference.oip import ProtocolError
 from inference.prediction_log import attach_feedback
@@ -79,10 +79,6 @@ def health_ready(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"ready": True})
 
 
-# The OIP model metadata lists the newest versions of a model, at most this many.
-OIP_VERSIONS = 1000
-
-
 @api("GET")
 def server_metadata(request: HttpRequest) -> HttpResponse:
     """Return the OIP server metadata."""
@@ -97,8 +93,7 @@ def model_metadata(request: HttpRequest, name: str, version: str | None = None) 
     """Return the OIP metadata of a model (its latest version, or the one named)."""
     reg = get_registry()
     model = load_model(reg, name, _ref(version))
-    versions = [str(v) for v in reg.version_numbers(name, limit=OIP_VERSIONS)]
-    return JsonResponse(metadata(model, versions))
+    return JsonResponse(metadata(model, oip_config.model_versions(reg, name)))
 
 
 def metadata(model: LoadedModel, versions: list[str]) -> dict[str, Any]:
