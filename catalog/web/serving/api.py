@@ -20,12 +20,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from catalog.domain.registry import get_registry
 from catalog.store import StoreError
+from catalog.web.listing import next_url, page_request
 from catalog.web.permissions import api_write, read_access
 from catalog.web.serving import infer_http, openapi
 from inference import oip, oip_binary, oip_config
 from inference.batch import predict_csv as run_predict_csv
 from inference.oip import ProtocolError
-from inference.prediction_log import attach_feedback
+from inference.prediction_log import attach_feedback, logged_predictions
 from inference.serving import EXTENSIONS, SERVER_NAME, SERVER_VERSION
 from inference.sessions import LoadedModel, load_model
 
@@ -165,6 +166,25 @@ def prediction_feedback(request: HttpRequest, prediction_id: str) -> HttpRespons
         raise ProtocolError("the label must be a string, a number, true/false or a list")
     doc = attach_feedback(get_registry(), prediction_id, body["label"])
     return JsonResponse({"id": prediction_id, "feedback": doc["feedback"]})
+
+
+# Logged predictions per page of ``GET /api/models/NAME/predictions`` (``?limit=`` up to
+# queries.MAX_PAGE).
+PREDICTIONS_PAGE = 50
+
+
+@api("GET")
+@api_write
+def predictions(request: HttpRequest, name: str) -> HttpResponse:
+    """Return a page of a model's logged predictions, newest first (``?cursor=`` continues).
+
+    Writers only: the log holds what other clients sent.
+    """
+    cursor, size = page_request(request, PREDICTIONS_PAGE)
+    page = logged_predictions(get_registry(), name, cursor=cursor, limit=size)
+    return JsonResponse(
+        {"predictions": page.items, "next": page.next, "nextUrl": next_url(request, page.next)}
+    )
 
 
 @api("GET")
