@@ -209,6 +209,11 @@ def test_the_oip_metadata_lists_the_newest_100_versions(client):
     assert body["parameters"] == {"version": str(VERSIONS)}
 
 
+def test_the_prediction_page_of_the_newest_version_is_small(client):
+    page = html(client.get(f"/models/{BIG}/predict"))
+    assert f"v{VERSIONS}" in page
+
+
 # -- bad cursors and page sizes --------------------------------------------------------------
 
 BAD_PAGES = [
