@@ -188,7 +188,7 @@ class SubSelectPlan:
         outer_c = Compiler(ctx, varying=varying)
         self.limit = outer_c.compile(limit) if limit else None
         self.offset = outer_c.compile(offset) if offset else None
-        self.from_plan = FromPlan(s, ctx, varying) if s.from_ else None
+        self.from_plan = FromPlan(s, ctx, varying, order) if s.from_ else None
         names = set(varying)
         if self.from_plan:
             names |= set(self.from_plan.aliases) | {DEFAULT}
@@ -228,6 +228,11 @@ class SubSelectPlan:
         post.wins = {id(c): i for i, c in enumerate(wins)}
         self.proj = self._projection(post)
         self.order = [(post.compile(o.expr), o.desc, o.nulls_first) for o in order]
+        plan = self.from_plan.plan if self.from_plan else None
+        if plan is not None and plan.ordered and not self.aggregating and not self.windows:
+            self.order = []  # the index scan yields rows in ORDER BY's order already
+        elif plan is not None:
+            plan.ordered = False
 
     def _projection(self, c: Compiler) -> Callable[[Env], Any]:
         s = self.s

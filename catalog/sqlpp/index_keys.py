@@ -1,0 +1,96 @@
+"""Index keys as bytes whose byte order is N1QL collation order.
+
+An index entry is the concatenation of its encoded key values; SQLite compares BLOBs with
+memcmp, so a range of entries is a range of bytes. The order is Couchbase's collation:
+MISSING < NULL < FALSE < TRUE < numbers < strings < arrays < objects < binary.
+
+- numbers: a tag and the IEEE-754 double, sign-flipped so that bytes sort like values
+  (NaN first, -0.0 as 0.0; integers beyond 2^53 share the bytes of their nearest double,
+  which only widens a span: rows are always filtered again after the fetch);
+- strings: a tag, the UTF-8 bytes with 0x00 escaped as 0x00 0xFF, and 0x00 0x00 to end
+  (UTF-8 byte order is code point order, as Couchbase compares strings);
+- arrays: a tag, each element, and 0x00 (a shorter array sorts first);
+- objects: a tag, the field count, the sorted names, then the values in name order.
+
+Each encoding is self-delimiting and starts with a tag byte between 0x01 and 0x09, so
+``prefix + b"\\xff"`` is above every entry that starts with ``prefix``.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any
+
+from catalog.sqlpp.values import MISSING
+
+TAG_MISSING = b"\x01"
+TAG_NULL = b"\x02"
+TAG_FALSE = b"\x03"
+TAG_TRUE = b"\x04"
+TAG_NUMBER = b"\x05"
+TAG_STRING = b"\x06"
+TAG_ARRAY = b"\x07"
+TAG_OBJECT = b"\x08"
+TAG_BINARY = b"\x09"
+# Above every encoded value: the exclusive end of "everything that starts with a prefix".
+TOP = b"\xff"
+
+_NAN = TAG_NUMBER + b"\x00" * 8
+
+
+def encode_number(x: float | int) -> bytes:
+    """Return the bytes of a number (see the module docstring)."""
+    try:
+        f = float(x)
+    except OverflowError:
+        f = math.inf if x > 0 else -math.inf
+    if f != f:
+        return _NAN
+    if f == 0.0:
+        f = 0.0  # -0.0 == 0.0 in N1QL
+    (bits,) = struct.unpack(">Q", struct.pack(">d", f))
+    bits = bits ^ 0xFFFFFFFFFFFFFFFF if bits >> 63 else bits | (1 << 63)
+    return TAG_NUMBER + bits.to_bytes(8, "big")
+
+
+def string_body(s: str) -> bytes:
+    """Return the escaped UTF-8 bytes of a string, without its tag and terminator."""
+    return s.encode("utf-8", "surrogatepass").replace(b"\x00", b"\x00\xff")
+
+
+def encode(v: Any) -> bytes:
+    """Return the bytes of one value, ordered as N1QL collates values."""
+    if v is MISSING:
+        return TAG_MISSING
+    if v is None:
+        return TAG_NULL
+    t = type(v)
+    if t is bool:
+        return TAG_TRUE if v else TAG_FALSE
+    if t is int or t is float:
+        return encode_number(v)
+    if t is str:
+        return TAG_STRING + string_body(v) + b"\x00\x00"
+    if t is list or t is tuple:
+        return TAG_ARRAY + b"".join(encode(x) for x in v) + b"\x00"
+    if t is dict:
+        names = sorted(v)
+        return (
+            TAG_OBJECT
+            + len(names).to_bytes(4, "big")
+            + b"".join(encode(n) for n in names)
+            + b"".join(encode(v[n]) for n in names)
+        )
+    if isinstance(v, (bytes, bytearray)):
+        return TAG_BINARY + bytes(v).replace(b"\x00", b"\x00\xff") + b"\x00\x00"
+    if isinstance(v, bool):  # bool subclasses
+        return TAG_TRUE if v else TAG_FALSE
+    if isinstance(v, (int, float)):
+        return encode_number(v)
+    raise TypeError(f"cannot index a value of type {t.__name__}")
+
+
+def encode_tuple(values: list[Any]) -> bytes:
+    """Return the entry bytes of a composite key."""
+    return b"".join(encode(v) for v in values)
