@@ -16,8 +16,10 @@ from catalog.web.listing import Skipped, next_url, page_request
 from catalog.web.permissions import can_write, read_access
 from catalog.web.twins import Page, twin
 
-# Models per page of the model list (``?limit=`` up to queries.MAX_PAGE).
+# Models per page of the model list; ``?limit=`` up to MODELS_HTML_MAX on the page, up to
+# queries.MAX_PAGE in its JSON twin.
 MODELS_PAGE = 50
+MODELS_HTML_MAX = 100
 # Versions the overview of a model lists (the versions page has them all).
 NEWEST_VERSIONS = 10
 # Metadata keys the overview shows in their own places; others go to "More metadata".
@@ -58,7 +60,7 @@ def model_list(request: HttpRequest) -> Page:
     """Return a page of the models by name, newest version of each (``?cursor=`` continues)."""
     reg = get_registry()
     skipped = Skipped("model list")
-    cursor, size = page_request(request, MODELS_PAGE)
+    cursor, size = page_request(request, MODELS_PAGE, html_max=MODELS_HTML_MAX)
     page = reg.models_page(cursor=cursor, limit=size, on_damaged=skipped)
     data = {
         "models": page.items,

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils.encoding import iri_to_uri
 
 from catalog.domain import queries
+from catalog.web.responses import wants_json
 
 log = logging.getLogger("catalog.web")
 
@@ -41,14 +42,18 @@ class Skipped:
 
 
 def page_request(
-    request: HttpRequest, default: int, param: str = "cursor"
+    request: HttpRequest, default: int, html_max: int | None = None, param: str = "cursor"
 ) -> tuple[str | None, int]:
     """Return the cursor (``?cursor=``) and page size (``?limit=``) a list page asks for.
 
     A limit that is not a whole number from 1 to ``queries.MAX_PAGE`` raises InvalidLimit
-    (400); a cursor is checked by the domain operation that reads it.
+    (400); a cursor is checked by the domain operation that reads it. The HTML form of a
+    page shows at most ``html_max`` rows (the JSON twin up to MAX_PAGE), so it stays small.
     """
-    return request.GET.get(param) or None, queries.parse_limit(request.GET.get("limit"), default)
+    size = queries.parse_limit(request.GET.get("limit"), default)
+    if html_max is not None and not wants_json(request):
+        size = min(size, html_max)
+    return request.GET.get(param) or None, size
 
 
 def next_url(request: HttpRequest, cursor: str | None, param: str = "cursor") -> str | None:

@@ -25,7 +25,8 @@ from inference.learning_history import learning_history
 
 # Alias moves shown per page of the audit log.
 AUDIT_PAGE = 50
-# Versions per page of the history table (``?limit=`` up to queries.MAX_PAGE).
+# Versions per page of the history table (and at most on the HTML page; the JSON twin takes
+# ``?limit=`` up to queries.MAX_PAGE).
 VERSIONS_PAGE = 50
 # The learning curve draws the newest this many versions; the JSON pages hold every one.
 CURVE_POINTS = 500
@@ -45,7 +46,7 @@ def versions(request: HttpRequest, name: str) -> Page:
     reg = get_registry()
     ctx = version_context(reg, name, LATEST)
     skipped = Skipped(f"versions of {name}")
-    cursor, size = page_request(request, VERSIONS_PAGE)
+    cursor, size = page_request(request, VERSIONS_PAGE, html_max=VERSIONS_PAGE)
     # One row more than the page: the version before the last row, for its diff link.
     page = learning_history(reg, name, cursor=cursor, limit=size + 1, newest_first=True)
     rows = _newest_first(page.items, name, skipped)

@@ -12,33 +12,33 @@ from tests.models import matmul_model
 ONLINE = "breast-cancer-online"  # 6 versions in the demo catalog
 
 
-def walk(read) -> tuple[list[list], int]:
+def walk(read) -> list[list]:
     """Return the items of every page ``read(cursor)`` gives, page by page."""
     pages, cursor = [], None
     while True:
         page = read(cursor)
         pages.append(page.items)
         if page.next is None:
-            return pages, len(pages)
+            return pages
         cursor = page.next
 
 
 def test_versions_pages_walk_every_version_once_newest_first(demo_registry: Registry):
     reg = demo_registry
-    pages, _ = walk(lambda c: reg.versions_page(ONLINE, cursor=c, limit=4))
+    pages = walk(lambda c: reg.versions_page(ONLINE, cursor=c, limit=4))
     assert [[v["version"] for v in p] for p in pages] == [[6, 5, 4, 3], [2, 1]]
     assert reg.list_versions(ONLINE) == [v for p in pages for v in p]
     assert pages[0][0]["aliases"] == ["latest"] and pages[0][0]["opTypes"]
 
 
 def test_a_full_last_page_ends_with_an_empty_one(demo_registry: Registry):
-    pages, _ = walk(lambda c: demo_registry.versions_page(ONLINE, cursor=c, limit=3))
+    pages = walk(lambda c: demo_registry.versions_page(ONLINE, cursor=c, limit=3))
     assert [[v["version"] for v in p] for p in pages] == [[6, 5, 4], [3, 2, 1], []]
 
 
 def test_models_pages_walk_every_model_once_by_name(demo_registry: Registry):
     reg = demo_registry
-    pages, _ = walk(lambda c: reg.models_page(cursor=c, limit=5))
+    pages = walk(lambda c: reg.models_page(cursor=c, limit=5))
     names = [m["name"] for p in pages for m in p]
     assert names == sorted(names) and len(names) == len(set(names)) == reg.model_count()
     assert all(len(p) == 5 for p in pages[:-1]) and len(pages[-1]) < 5
