@@ -18,10 +18,6 @@ from catalog.store.indexes import index_specs
 PROGRESS_STEP = 0.1
 
 
-def _embedded(reg: Registry) -> bool:
-    return hasattr(reg.store, "create_index")
-
-
 def ensure_catalog_indexes(reg: Registry) -> Iterator[str]:
     """Create the standard indexes a file lacks, building each from the documents."""
     for spec in index_specs(reg.ks.bucket, reg.ks.scope):
@@ -52,49 +48,30 @@ def _progress(name: str, lines: list[str]) -> Callable[[int, int], None]:
 def create_index(reg: Registry, statement: str,
                  progress: Callable[[str], None] | None = None) -> str:  # fmt: skip
     """Create an index from a CREATE INDEX statement (names resolve in the catalog's scope)."""
-    if _embedded(reg):
-        lines: list[str] = []
-        made = reg.store.create_index(  # type: ignore[attr-defined]
-            statement, reg.ks.query_context, progress=_progress("new", lines)
-        )
-        for line in lines:
-            if progress is not None:
-                progress(line.replace("index new", f"index {made['name']}", 1))
-        return f"created index {made['name']} on {made['keyspace']}"
-    reg.store.query(statement, query_context=reg.ks.query_context)
-    return "created index (Couchbase builds it; see `catalog index list`)"
+    lines: list[str] = []
+    made = reg.store.create_index(  # type: ignore[attr-defined]
+        statement, reg.ks.query_context, progress=_progress("new", lines)
+    )
+    for line in lines:
+        if progress is not None:
+            progress(line.replace("index new", f"index {made['name']}", 1))
+    if not made["name"]:
+        return "created index (the cluster builds it; see `catalog index list`)"
+    return f"created index {made['name']} on {made['keyspace']}"
 
 
 def drop_index(reg: Registry, name: str, collection: str) -> str:
     """Drop an index of a collection of the catalog."""
     keyspace = f"{reg.ks.bucket}.{reg.ks.scope}.{collection}"
-    if _embedded(reg):
-        reg.store.drop_index(keyspace, name)  # type: ignore[attr-defined]
-    else:
-        target = "PRIMARY INDEX" if name == "#primary" else f"INDEX `{name}`"
-        reg.store.query(f"DROP {target} ON `{collection}`", query_context=reg.ks.query_context)
+    reg.store.drop_index(keyspace, name)  # type: ignore[attr-defined]
     return f"dropped index {name} on {keyspace}"
 
 
 def list_indexes(reg: Registry) -> list[dict[str, Any]]:
-    """Return the indexes of the catalog's scope: keyspace, name, state, statement."""
-    if _embedded(reg):
-        return reg.store.list_indexes()  # type: ignore[attr-defined]
-    rows = reg.store.query(
-        "SELECT i.keyspace_id AS collection, i.name, i.state, i.index_key"
-        " FROM system:indexes AS i WHERE i.bucket_id = $bucket AND i.scope_id = $scope"
-        " ORDER BY i.keyspace_id, i.name",
-        {"bucket": reg.ks.bucket, "scope": reg.ks.scope},
-    )
-    return [
-        {"keyspace": f"{reg.ks.bucket}.{reg.ks.scope}.{r['collection']}", "name": r["name"],
-         "state": r.get("state", ""), "statement": ", ".join(r.get("index_key") or [])}
-        for r in rows
-    ]  # fmt: skip
+    """Return the indexes of the store: keyspace, name, state, statement (entries: embedded)."""
+    return reg.store.list_indexes()  # type: ignore[attr-defined]
 
 
 def check_indexes(reg: Registry) -> list[str]:
-    """Return how each index's entries differ from its documents (embedded store)."""
-    if not _embedded(reg):
-        return []
+    """Return how each index's entries differ from its documents (always [] on Couchbase)."""
     return reg.store.check_indexes()  # type: ignore[attr-defined]

@@ -11,7 +11,8 @@ The index only narrows what is read: WHERE is evaluated again on every fetched d
 a span may be wider than its predicate (an integer past 2^53, a type it cannot match) and
 the rows stay exactly those of a full scan. ORDER BY is taken from the index (and LIMIT
 stops the scan early) when its terms are index keys in index order, all ASC or all DESC,
-after the keys fixed by single-value equality.
+after the keys fixed by single-value equality. An index whose leading key is ``INCLUDE
+MISSING`` holds every document, so it also serves ORDER BY ... LIMIT with no predicate.
 """
 
 from __future__ import annotations
@@ -296,10 +297,12 @@ def choose(
             sargs.append(sarg)
             if sarg.kind not in _POINT:
                 break
-        if not sargs:
-            continue
         plan = IndexPlan(ix, sargs)
         plan.ordered, plan.descending = _order_from(d, sargs, order, alias, bare, s)
+        # Without a predicate, only an index holding every document (its leading key
+        # INCLUDE MISSING) can serve, and only to give ORDER BY's order.
+        if not sargs and not (d.keys[0].include_missing and plan.ordered):
+            continue
         points = sum(1 for x in sargs if x.kind in _POINT)
         score = (points * 2 + (len(sargs) - points), plan.ordered, -len(d.keys))
         if best is None or score > best[0]:
@@ -332,6 +335,17 @@ def _array_sargs(comp: A.Node, preds: list[A.Node], alias: str, bare: bool,
     element = canon(comp.expr, None, {b.var: "v0"}, True)
     out: list[Sarg] = []
     for p in preds:
+        if (
+            isinstance(p, A.InList)  # "x" IN path: true when an element equals "x"
+            and not p.negate
+            and not p.within
+            and element == ("var", "v0")
+            and constant(p.operand)
+            and _free_of(p.coll, bound)
+            and canon(p.coll, alias, {}, bare) == path
+        ):
+            out.append(Sarg("eq", [p.operand]))
+            continue
         if not isinstance(p, A.Quantified) or p.kind not in ("any", "anyevery"):
             continue
         if len(p.bindings) != 1 or p.bindings[0].within or not _free_of(p.bindings[0].expr, bound):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from catalog import sqlpp
 from catalog.sqlpp.from_terms import resolve_keyspace
@@ -19,9 +19,6 @@ from catalog.sqlpp.index_defs import IndexDef, KeyEvaluator, parse_create_index
 from catalog.store.base import InvalidArgument, NotFound, QueryError, QueryLimitExceeded
 from catalog.store.decode import loads
 from catalog.store.embedded_index import IndexMaintainer, StoredIndex
-
-if TYPE_CHECKING:
-    from catalog.store.embedded import EmbeddedStore
 
 # Default time limit of a SQL++ statement.
 QUERY_TIMEOUT_S = 30.0
@@ -31,9 +28,15 @@ class QueryMixin:
     """``query``, ``create_index``, ``drop_index`` and ``list_indexes`` of the embedded store."""
 
     _indexes: IndexMaintainer
+    # Provided by EmbeddedStore (the class this mixin is part of).
+    _conn: Callable[[], sqlite3.Connection]
+    _retry: Callable[..., Any]
+    _run_write: Callable[..., Any]
+    _register: Callable[[sqlite3.Connection, str], None]
+    _ks: Callable[[str], str]
 
     def query(
-        self: EmbeddedStore,
+        self,
         statement: str,
         params: dict | list | None = None,
         query_context: str | None = None,
@@ -79,7 +82,7 @@ class QueryMixin:
                 conn.execute("COMMIT")
 
     def create_index(
-        self: EmbeddedStore,
+        self,
         statement: str,
         query_context: str | None = None,
         progress: Callable[[int, int], None] | None = None,
@@ -101,7 +104,7 @@ class QueryMixin:
             raise InvalidArgument(str(e)) from None
         return {"keyspace": ix.keyspace, "name": ix.name, "statement": d.statement}
 
-    def drop_index(self: EmbeddedStore, keyspace: str, name: str) -> None:
+    def drop_index(self, keyspace: str, name: str) -> None:
         """Drop an index; raise NotFound if the keyspace has none by that name."""
         ks = self._ks(keyspace)
         try:
@@ -109,15 +112,15 @@ class QueryMixin:
         except LookupError as e:
             raise NotFound(str(e).strip("'\"")) from None
 
-    def list_indexes(self: EmbeddedStore) -> list[dict[str, Any]]:
+    def list_indexes(self) -> list[dict[str, Any]]:
         """Return every index: keyspace, name, statement, state and number of entries."""
         return self._retry(lambda: self._indexes.all(self._conn()))
 
-    def check_indexes(self: EmbeddedStore) -> list[str]:
+    def check_indexes(self) -> list[str]:
         """Return how each index's entries differ from its documents (empty: consistent)."""
         return self._retry(lambda: self._indexes.check(self._conn()))
 
-    def has_index(self: EmbeddedStore, keyspace: str, name: str) -> bool:
+    def has_index(self, keyspace: str, name: str) -> bool:
         """Return whether the keyspace has an index of that name."""
         ks = self._ks(keyspace)
         return any(i["keyspace"] == ks and i["name"] == name for i in self.list_indexes())
@@ -136,7 +139,7 @@ def _definition(statement: str, query_context: str | None) -> tuple[IndexDef, st
 class QuerySource:
     """What the SQL++ engine reads from the store within one statement's snapshot."""
 
-    def __init__(self, store: EmbeddedStore, conn: sqlite3.Connection, use_indexes: bool):
+    def __init__(self, store: Any, conn: sqlite3.Connection, use_indexes: bool):
         self.store, self.conn, self.use_indexes = store, conn, use_indexes
 
     def keyspace_exists(self, keyspace: str) -> bool:

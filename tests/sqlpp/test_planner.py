@@ -64,6 +64,7 @@ CASES = [
     ("SELECT RAW META(d).id FROM docs d WHERE d.k = $v AND d.n = $w", "ix_k_n"),
     ("SELECT RAW META(d).id FROM docs d WHERE ANY t IN d.tags SATISFIES t = $v END", "ix_tags"),
     ("SELECT RAW META(d).id FROM docs d WHERE ANY x IN d.tags SATISFIES x > $v END", "ix_tags"),
+    ("SELECT RAW META(d).id FROM docs d WHERE $v IN d.tags", "ix_tags"),
     ("SELECT RAW META(d).id FROM docs d WHERE ANY i IN d.items SATISFIES i.f = $v END", "ix_items"),
     ("SELECT RAW META(d).id FROM docs d USE INDEX (ix_k) WHERE d.k = $v AND d.n = $w", "ix_k"),
     ("SELECT d.k, d.n FROM docs d WHERE d.k = $v ORDER BY d.n DESC LIMIT 3", "ix_k_n"),
@@ -164,3 +165,21 @@ def test_missing_sorts_below_everything_and_nan_below_every_number():
     order = [MISSING, None, False, True, float("nan"), -1e308, -1, 0, 1.5, 2**60, "", "a", [],
              [None], {}, {"a": 1}]  # fmt: skip
     assert [encode(v) for v in order] == sorted(encode(v) for v in order)
+
+
+def test_an_index_including_missing_serves_order_by_without_a_predicate(store):
+    store.create_index("CREATE INDEX ix_all ON docs(n INCLUDE MISSING)", QC)
+    try:
+        _load(store, [{"n": i % 7} for i in range(30)] + [{"k": 1}, {"n": None}, {"n": "z"}])
+        for q in (
+            "SELECT RAW [META(d).id, d.n] FROM docs d ORDER BY d.n DESC LIMIT 6",
+            "SELECT RAW [META(d).id, d.n] FROM docs d ORDER BY d.n LIMIT 4 OFFSET 1",
+        ):
+            plan = store.query("EXPLAIN " + q, None, QC)[0]["plan"]["~children"][0]
+            assert plan.get("index") == "ix_all"
+            assert store.query(q, None, QC) == store.query(q, None, QC, use_indexes=False)
+        unordered = "SELECT RAW META(d).id FROM docs d LIMIT 3"
+        plan = store.query("EXPLAIN " + unordered, None, QC)[0]["plan"]["~children"][0]
+        assert plan["#operator"] == "PrimaryScan3"
+    finally:
+        store.drop_index(KS, "ix_all")
