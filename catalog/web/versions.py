@@ -71,6 +71,7 @@ def versions(request: HttpRequest, name: str) -> Page:
         "drift": {"version": drift_version, "previous": previous, "initializers": drift},
         "audit": audit.items,
         "auditNext": audit.next,
+        "auditNextUrl": next_url(request, audit.next, param="audit"),
         "rollback": {"alias": SERVING_ALIAS, "from": current, "to": target},
         "skipped": skipped.count,
     }

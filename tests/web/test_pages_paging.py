@@ -256,6 +256,27 @@ def test_a_cursor_of_the_audit_log_is_checked_too(client):
     assert answer.status_code == 400 and "cursor" in answer.json()["error"]
 
 
+def test_the_alias_moves_are_paged_newest_first(catalog_store, monkeypatch):
+    from catalog.domain.registry import get_registry
+
+    reg = get_registry()
+    for seed in range(3):
+        reg.publish("mm", matmul_model(4, 2, seed=seed))
+    moves = [1, 2, 3, 1, 2]
+    for version in moves:
+        reg.set_alias("mm", "production", version)
+    monkeypatch.setattr(versions_view, "AUDIT_PAGE", 2)
+    url, seen, client = "/models/mm/versions?format=json", [], Client()
+    while url:
+        body = client.get(url).json()
+        assert len(body["audit"]) <= 2
+        seen += [a["to"] for a in body["audit"]]
+        url = body["auditNextUrl"]
+    assert seen == moves[::-1]
+    page = html(client.get("/models/mm/versions"))
+    assert "Older moves" in page
+
+
 # -- logged predictions ---------------------------------------------------------------------
 
 
