@@ -3,7 +3,8 @@
 The row has Couchbase's shape, ``{"plan": {"#operator": "Sequence", "~children": [...]},
 "text": statement}``, with the operators the embedded engine runs: ``IndexScan3`` (with
 ``index`` and ``spans``), ``PrimaryScan3``, ``KeyScan``, ``ExpressionScan``,
-``DummyScan``, ``Fetch``, ``Unnest``/``Join``/``Nest``, ``Filter``, ``InitialGroup``,
+``DummyScan``, ``Fetch`` (absent from a covering scan, whose ``IndexScan3`` lists
+``covers``), ``IndexCountScan2`` (COUNT(*) counted in the index), ``Unnest``/``Join``/``Nest``, ``Filter``, ``InitialGroup``,
 ``InitialProject``, ``Order``, ``Offset``, ``Limit``, ``FinalProject`` and ``UnionAll``/
 ``IntersectAll``/``ExceptAll``. Fewer details than Couchbase gives (no costs, no
 parallelism), the same names for the same decisions.
@@ -57,11 +58,12 @@ def _sub(sp: SubSelectPlan, order: list[A.OrderTerm], limit: Any, offset: Any) -
         if s.from_.use_keys is not None:
             children.append({"#operator": "KeyScan", "keys": show(s.from_.use_keys), **where})
         elif fp.plan is not None:
-            children.append(_index_scan(fp.plan, where))
+            children.append(_index_scan(fp.plan, where, sp.count_plan is not None))
         else:
             children.append({"#operator": "PrimaryScan3", "index": "#primary", **where,
                              "using": "gsi"})  # fmt: skip
-        children.append({"#operator": "Fetch", **where})
+        if fp.plan is None or fp.plan.covering is None or s.from_.use_keys is not None:
+            children.append({"#operator": "Fetch", **where})
     else:
         children.append({"#operator": "ExpressionScan", "alias": fp.first["alias"],
                          "expr": show(getattr(s.from_, "expr", None))})  # fmt: skip
@@ -100,10 +102,14 @@ def _keyspace(name: str, alias: str) -> dict[str, Any]:
             "as": alias}  # fmt: skip
 
 
-def _index_scan(plan: IndexPlan, where: dict[str, Any]) -> dict[str, Any]:
-    op: dict[str, Any] = {"#operator": "IndexScan3", "index": plan.index.name, **where,
+def _index_scan(plan: IndexPlan, where: dict[str, Any], counts: bool) -> dict[str, Any]:
+    op: dict[str, Any] = {"#operator": "IndexCountScan2" if counts else "IndexScan3",
+                          "index": plan.index.name, **where,
                           "spans": [{"range": [_range(s) for s in plan.sargs]}],
                           "using": "gsi"}  # fmt: skip
+    if plan.covering is not None:
+        keys = [f"cover ({k.text})" for k in plan.index.definition.keys]
+        op["covers"] = keys + [f"cover ((meta(`{where['as']}`).`id`))"]
     if plan.ordered:
         op["index_order"] = [{"keypos": i, "desc": plan.descending}
                              for i in range(len(plan.index.definition.keys))]  # fmt: skip

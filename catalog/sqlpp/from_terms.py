@@ -9,7 +9,9 @@ from typing import Any
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.budget import tick
 from catalog.sqlpp.compiler import Compiler
+from catalog.sqlpp.covering import key_path, partial_document
 from catalog.sqlpp.errors import SqlppError, SqlppTimeout
+from catalog.sqlpp.index_keys import Inexact, decode
 from catalog.sqlpp.planner import IndexPlan, choose
 from catalog.sqlpp.scope import DEFAULT, META_DEFAULT, Context, idents, meta_key
 from catalog.sqlpp.values import MISSING, hkey, truth
@@ -36,15 +38,8 @@ def resolve_keyspace(path: list[str], query_context: str | None) -> str:
 
 
 def _path(e: A.Node) -> list[str] | None:
-    parts: list[str] = []
-    while isinstance(e, A.Field) and not e.ci:
-        parts.append(e.name)
-        e = e.base
-    if isinstance(e, A.Ident) and not e.ci:
-        parts.append(e.name)
-        parts.reverse()
-        return parts if len(parts) <= 3 else None
-    return None
+    parts = key_path(e)
+    return list(parts) if parts is not None and len(parts) <= 3 else None
 
 
 def _meta(key: str, cas: int, value: Any) -> dict[str, Any]:
@@ -172,7 +167,10 @@ class FromPlan:
             if t["keys"] is not None:
                 docs = ks.fetch(t["keys"](outer))
             elif self.plan is not None and (spans := self.plan.spans(outer)) is not None:
-                docs = self.ctx.source.index_scan(self.plan.index, spans, self.plan.descending)
+                if self.plan.covering is not None:
+                    docs = self._covered(ks, spans)
+                else:
+                    docs = self.ctx.source.index_scan(self.plan.index, spans, self.plan.descending)
             else:
                 docs = ks.scan()
             deadline = self.ctx.deadline
@@ -198,6 +196,17 @@ class FromPlan:
             e[DEFAULT] = x
             e.pop(META_DEFAULT, None)
             yield e
+
+    def _covered(self, ks: _Keyspace, spans: list[tuple[bytes, bytes]]) -> Iterator[Any]:
+        """Yield (key, fields from the index entry, 0) for a covering scan."""
+        plan = self.plan
+        assert plan is not None and plan.covering is not None
+        paths = plan.covering
+        for key, entry in self.ctx.source.index_entries(plan.index, spans, plan.descending):
+            try:
+                yield key, partial_document(paths, decode(entry)), 0
+            except Inexact:  # a number the entry cannot give back exactly: read the document
+                yield from ks.fetch([key])
 
     def _join(
         self, j: A.JoinClause, bound: frozenset[str]

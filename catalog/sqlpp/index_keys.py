@@ -94,3 +94,82 @@ def encode(v: Any) -> bytes:
 def encode_tuple(values: list[Any]) -> bytes:
     """Return the entry bytes of a composite key."""
     return b"".join(encode(v) for v in values)
+
+
+class Inexact(ValueError):
+    """An entry holds a number it cannot give back exactly (an integer past 2^53)."""
+
+
+def decode(data: bytes) -> list[Any]:
+    """Return the values of a composite entry (the inverse of ``encode_tuple``).
+
+    Integral numbers come back as ints (N1QL does not tell 1 from 1.0); an integer whose
+    magnitude reaches 2^53 raises Inexact, since the double kept for it may differ.
+    """
+    out: list[Any] = []
+    i = 0
+    while i < len(data):
+        v, i = _decode_one(data, i)
+        out.append(v)
+    return out
+
+
+def _decode_one(data: bytes, i: int) -> tuple[Any, int]:
+    tag = data[i : i + 1]
+    i += 1
+    if tag == TAG_MISSING:
+        return MISSING, i
+    if tag == TAG_NULL:
+        return None, i
+    if tag == TAG_FALSE:
+        return False, i
+    if tag == TAG_TRUE:
+        return True, i
+    if tag == TAG_NUMBER:
+        return _decode_number(data[i : i + 8]), i + 8
+    if tag in (TAG_STRING, TAG_BINARY):
+        raw, i = _escaped(data, i)
+        return (raw.decode("utf-8", "surrogatepass") if tag == TAG_STRING else raw), i
+    if tag == TAG_ARRAY:
+        items = []
+        while data[i] != 0:
+            v, i = _decode_one(data, i)
+            items.append(v)
+        return items, i + 1
+    if tag == TAG_OBJECT:
+        count = int.from_bytes(data[i : i + 4], "big")
+        i += 4
+        names = []
+        for _ in range(count):
+            name, i = _decode_one(data, i)
+            names.append(name)
+        obj = {}
+        for name in names:
+            obj[name], i = _decode_one(data, i)
+        return obj, i
+    raise ValueError(f"not an index entry: tag {tag!r} at {i - 1}")
+
+
+def _escaped(data: bytes, i: int) -> tuple[bytes, int]:
+    out = bytearray()
+    while True:
+        j = data.index(b"\x00", i)
+        out += data[i:j]
+        if data[j + 1] == 0xFF:
+            out.append(0)
+            i = j + 2
+        else:
+            return bytes(out), j + 2
+
+
+def _decode_number(raw: bytes) -> float | int:
+    bits = int.from_bytes(raw, "big")
+    if bits == 0:
+        return math.nan
+    bits = bits ^ (1 << 63) if bits >> 63 else bits ^ 0xFFFFFFFFFFFFFFFF
+    (f,) = struct.unpack(">d", bits.to_bytes(8, "big"))
+    if f.is_integer():
+        if abs(f) >= 2**53:
+            raise Inexact(f"{f!r} may stand for another integer")
+        return int(f)
+    return f

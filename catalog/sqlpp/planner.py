@@ -23,6 +23,7 @@ from typing import Any
 
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.aggregates import AGGREGATES
+from catalog.sqlpp.covering import covering_paths
 from catalog.sqlpp.index_keys import (
     TAG_ARRAY,
     TAG_FALSE,
@@ -48,6 +49,7 @@ class Sarg:
     exprs: list[A.Node] = field(default_factory=list)  # eq/in/like: [value]
     low: list[A.Node] = field(default_factory=list)  # range lower bounds
     high: list[A.Node] = field(default_factory=list)  # range upper bounds
+    sources: list[A.Node] = field(default_factory=list)  # the WHERE conjuncts it comes from
 
 
 @dataclass
@@ -59,6 +61,10 @@ class IndexPlan:
     ordered: bool = False
     descending: bool = False
     fns: list[list[Fn]] = field(default_factory=list)  # compiled, set by ``compile``
+    # Paths of the index keys when the index holds every field the block uses (no fetch).
+    covering: list[tuple[str, ...] | None] | None = None
+    # COUNT(*) is the number of entries in the spans (every conjunct answered exactly).
+    countable: bool = False
 
     def compile(self, compile_fn: Callable[[A.Node], Fn]) -> None:
         self.fns = [[compile_fn(e) for e in s.exprs + s.low + s.high] for s in self.sargs]
@@ -240,6 +246,11 @@ def sarg_for(pred: A.Node, key: Any, alias: str | None, variables: dict[str, str
     return None
 
 
+def _from(sarg: Sarg, pred: A.Node) -> Sarg:
+    sarg.sources = [pred]
+    return sarg
+
+
 def _combine(found: list[Sarg]) -> Sarg | None:
     """Return the narrowest Sarg of several on one key (points first, then ranges)."""
     for kind in ("eq", "isnull", "in"):
@@ -249,7 +260,8 @@ def _combine(found: list[Sarg]) -> Sarg | None:
     ranges = [s for s in found if s.kind == "range"]
     if ranges:
         return Sarg("range", low=[e for s in ranges for e in s.low],
-                    high=[e for s in ranges for e in s.high])  # fmt: skip
+                    high=[e for s in ranges for e in s.high],
+                    sources=[e for s in ranges for e in s.sources])  # fmt: skip
     return found[0] if found else None
 
 
@@ -287,7 +299,7 @@ def choose(
             else:
                 k = canon(key.expr, None, {}, True)
                 found = [
-                    x
+                    _from(x, p)
                     for p in preds
                     if _free_of(p, bound) and (x := sarg_for(p, k, alias, {}, bare))
                 ]
@@ -299,6 +311,10 @@ def choose(
                 break
         plan = IndexPlan(ix, sargs)
         plan.ordered, plan.descending = _order_from(d, sargs, order, alias, bare, s)
+        plan.covering = covering_paths(s, alias, d, order, bound)
+        plan.countable = plan.covering is not None and _answers_exactly(
+            d, sargs, preds, alias, bare
+        )
         # Without a predicate, only an index holding every document (its leading key
         # INCLUDE MISSING) can serve, and only to give ORDER BY's order.
         if not sargs and not (d.keys[0].include_missing and plan.ordered):
@@ -344,7 +360,7 @@ def _array_sargs(comp: A.Node, preds: list[A.Node], alias: str, bare: bool,
             and _free_of(p.coll, bound)
             and canon(p.coll, alias, {}, bare) == path
         ):
-            out.append(Sarg("eq", [p.operand]))
+            out.append(Sarg("eq", [p.operand], sources=[p]))
             continue
         if not isinstance(p, A.Quantified) or p.kind not in ("any", "anyevery"):
             continue
@@ -356,7 +372,7 @@ def _array_sargs(comp: A.Node, preds: list[A.Node], alias: str, bare: bool,
         for c in conjuncts(p.cond):
             sarg = sarg_for(c, element, alias, {qb.var: "v0"}, bare)
             if sarg is not None:
-                out.append(sarg)
+                out.append(_from(sarg, p) if c is p.cond else sarg)
     return out
 
 
@@ -384,3 +400,30 @@ def _order_from(d: Any, sargs: list[Sarg], order: list[A.OrderTerm], alias: str,
         if keys[start : start + len(wanted)] == wanted:
             return True, desc
     return False, False
+
+
+def _answers_exactly(d: Any, sargs: list[Sarg], preds: list[A.Node], alias: str,
+                     bare: bool) -> bool:  # fmt: skip
+    """Return whether the entries in the spans are exactly the rows WHERE keeps (one each).
+
+    True when every conjunct is an equality (or IS NULL) the index answers, on keys that
+    hold one entry per document; the values' types are checked when the statement runs.
+    """
+    if any(k.array and not k.distinct for k in d.keys) or any(
+        x.kind not in ("eq", "isnull") for x in sargs
+    ):
+        return False
+    used = {id(p) for x in sargs for p in x.sources}
+    implied = canon(d.where, None, {}, True) if d.where is not None else None
+    return all(id(p) in used or (implied is not None and canon(p, alias, {}, bare) == implied)
+               for p in preds)  # fmt: skip
+
+
+def exact_values(plan: IndexPlan, env: dict) -> bool:
+    """Return whether the point values of a countable plan compare exactly as entries do."""
+    for fns in plan.fns:
+        for f in fns:
+            v = f(env)
+            if not (v is None or type(v) in (str, bool) or (type(v) is int and abs(v) < 2**53)):
+                return False
+    return True

@@ -102,18 +102,28 @@ class IndexMaintainer:
         indexes = self._secondary(conn, keyspace)
         if not indexes:
             return
+        self._delete(conn, indexes, key)
         doc = _plain(value)
-        for ix, ev in indexes:
-            conn.execute("DELETE FROM index_entries WHERE key = ? AND ix = ?", (key, ix.id))
-            if doc is not None:
-                conn.executemany(
-                    "INSERT OR IGNORE INTO index_entries (ix, k, key) VALUES (?, ?, ?)",
-                    [(ix.id, k, key) for k in ev.entries(doc)],
-                )
+        if doc is not None:
+            conn.executemany(
+                "INSERT OR IGNORE INTO index_entries (ix, k, key) VALUES (?, ?, ?)",
+                [(ix.id, k, key) for ix, ev in indexes for k in ev.entries(doc)],
+            )
 
     def on_remove(self, conn: sqlite3.Connection, keyspace: str, key: str) -> None:
-        for ix, _ in self._secondary(conn, keyspace):
-            conn.execute("DELETE FROM index_entries WHERE key = ? AND ix = ?", (key, ix.id))
+        indexes = self._secondary(conn, keyspace)
+        if indexes:
+            self._delete(conn, indexes, key)
+
+    @staticmethod
+    def _delete(
+        conn: sqlite3.Connection, indexes: list[tuple[StoredIndex, KeyEvaluator]], key: str
+    ) -> None:
+        marks = ",".join("?" * len(indexes))
+        conn.execute(
+            f"DELETE FROM index_entries WHERE key = ? AND ix IN ({marks})",
+            (key, *(ix.id for ix, _ in indexes)),
+        )
 
     # -- administration ------------------------------------------------------------------
 
@@ -248,6 +258,49 @@ class IndexMaintainer:
                 if row[0] not in seen:
                     seen.add(row[0])
                     yield row
+
+
+def _live(ix: StoredIndex) -> tuple[str, tuple[Any, ...]]:
+    """Return the SQL condition (and its arguments but the time) dropping expired documents."""
+    return (
+        "e.key NOT IN (SELECT key FROM docs WHERE expiry IS NOT NULL AND expiry <= ?"
+        " AND keyspace = ?)",
+        (ix.keyspace,),
+    )
+
+
+def entries(
+    conn: sqlite3.Connection,
+    ix: StoredIndex,
+    spans: list[tuple[bytes, bytes]],
+    descending: bool,
+    now: float,
+) -> Iterator[tuple[str, bytes]]:
+    """Yield (document key, entry) in the spans, in entry order, without reading documents."""
+    live, args = _live(ix)
+    order = "e.k DESC, e.key" if descending else "e.k, e.key"
+    for low, high in sorted(spans, reverse=descending):
+        yield from conn.execute(
+            f"SELECT e.key, e.k FROM index_entries e WHERE e.ix = ? AND e.k >= ? AND e.k < ?"
+            f" AND {live} ORDER BY {order}",
+            (ix.id, low, high, now, *args),
+        )
+
+
+def count(
+    conn: sqlite3.Connection, ix: StoredIndex, spans: list[tuple[bytes, bytes]], now: float
+) -> int:
+    """Return the number of entries in the spans (of documents that have not expired)."""
+    live, args = _live(ix)
+    total = 0
+    for low, high in spans:
+        (n,) = conn.execute(
+            f"SELECT COUNT(*) FROM index_entries e WHERE e.ix = ? AND e.k >= ? AND e.k < ?"
+            f" AND {live}",
+            (ix.id, low, high, now, *args),
+        ).fetchone()
+        total += n
+    return total
 
 
 def _plain(value: Any) -> Any:

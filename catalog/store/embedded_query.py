@@ -16,6 +16,7 @@ from typing import Any
 from catalog import sqlpp
 from catalog.sqlpp.from_terms import resolve_keyspace
 from catalog.sqlpp.index_defs import IndexDef, KeyEvaluator, parse_create_index
+from catalog.store import embedded_index
 from catalog.store.base import InvalidArgument, NotFound, QueryError, QueryLimitExceeded
 from catalog.store.decode import loads
 from catalog.store.embedded_index import IndexMaintainer, StoredIndex
@@ -164,6 +165,16 @@ class QuerySource:
         rows = self.store._indexes.scan(self.conn, index, spans, descending, time.time())
         for key, cas, binary, data in rows:
             yield key, bytes(data) if binary else loads(data), cas
+
+    def index_entries(
+        self, index: StoredIndex, spans: list[tuple[bytes, bytes]], descending: bool
+    ) -> Iterator[tuple[str, bytes]]:
+        """Yield (key, entry bytes) in the spans, in order, without reading the documents."""
+        return embedded_index.entries(self.conn, index, spans, descending, time.time())
+
+    def index_count(self, index: StoredIndex, spans: list[tuple[bytes, bytes]]) -> int:
+        """Return the number of entries in the spans."""
+        return embedded_index.count(self.conn, index, spans, time.time())
 
 
 def _seconds(s: float) -> str:

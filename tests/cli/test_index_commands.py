@@ -42,16 +42,16 @@ def test_an_administrator_adds_lists_and_drops_an_index(catalog_store):
     reg = get_registry()
     cli("init")
     reg.publish("mm", matmul_model(4, 2))
-    out = cli("index", "create", "CREATE INDEX idx_params ON models(summary.paramCount)")
-    assert "created index idx_params on ml.catalog.models" in out
+    out = cli("index", "create", "CREATE INDEX idx_nodes ON models(summary.nodeCount)")
+    assert "created index idx_nodes on ml.catalog.models" in out
     listing = cli("index", "list")
-    assert "ml.catalog.models  idx_params  online  1 entries" in listing
-    q = "SELECT RAW m.name FROM models m WHERE m.summary.paramCount > 0"
-    assert explain_index(q) == "idx_params"
-    assert cli("index", "drop", "idx_params") == "dropped index idx_params on ml.catalog.models\n"
+    assert "ml.catalog.models  idx_nodes  online  1 entries" in listing
+    q = "SELECT RAW m.name FROM models m WHERE m.summary.nodeCount > 0"
+    assert explain_index(q) == "idx_nodes"
+    assert cli("index", "drop", "idx_nodes") == "dropped index idx_nodes on ml.catalog.models\n"
     assert explain_index(q) == "#primary"
-    with pytest.raises(CommandError, match="index idx_params not found"):
-        cli("index", "drop", "idx_params")
+    with pytest.raises(CommandError, match="index idx_nodes not found"):
+        cli("index", "drop", "idx_nodes")
     with pytest.raises(CommandError, match="give a CREATE INDEX statement"):
         cli("index", "create", "DROP INDEX x ON models")
     with pytest.raises(CommandError, match="not a valid CREATE INDEX statement"):
