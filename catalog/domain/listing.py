@@ -87,14 +87,12 @@ class Listing:
 
     def version_counts(self, names: list[str]) -> dict[str, int]:
         """Return {name: number of versions} for models of ``names`` (absent: no versions)."""
-        if not names:
-            return {}
-        rows = self._run(queries.VERSION_COUNTS, {"names": names})
-        return {r["name"]: r["versions"] for r in rows if isinstance(r.get("versions"), int)}
+        return {name: self.version_count(name) for name in names}
 
     def version_count(self, name: str) -> int:
-        """Return how many versions a model has."""
-        return self.version_counts([check_name(name)]).get(name, 0)
+        """Return how many version documents a model has (damaged ones included)."""
+        rows = self._run(queries.VERSION_COUNT, {"name": check_name(name)})
+        return rows[0] if rows and type(rows[0]) is int else 0
 
     def versions_page(
         self,

@@ -74,13 +74,12 @@ VERSIONS_BY_KEY = Query(
     "the listing fields of named versions (the newest version of each model on a page)",
 )
 
-VERSION_COUNTS = Query(
-    "version_counts",
-    "SELECT m.name, COUNT(*) AS versions FROM models m"
-    " WHERE m.name IN $names AND IS_NUMBER(m.version) GROUP BY m.name",
-    {"names": ["iris-svc", "breast-cancer-online", "absent"]},
+VERSION_COUNT = Query(
+    "version_count",
+    "SELECT RAW COUNT(*) FROM models m WHERE m.name = $name",
+    {"name": "breast-cancer-online"},
     "idx_models_name_version",
-    "how many versions each of some models has (model list, versions page)",
+    "how many version documents a model has, counted in the index (model list, pages)",
 )
 
 MODEL_NAMES = Query(
@@ -177,7 +176,7 @@ ALL: tuple[Query, ...] = (
     VERSION_NUMBERS,
     VERSIONS_PAGE,
     VERSIONS_BY_KEY,
-    VERSION_COUNTS,
+    VERSION_COUNT,
     MODEL_NAMES,
     MODEL_COUNT,
     VERSION_LINEAGE,

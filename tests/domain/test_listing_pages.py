@@ -50,7 +50,11 @@ def test_models_pages_walk_every_model_once_by_name(demo_registry: Registry):
 def test_counts_and_neighbours(demo_registry: Registry):
     reg = demo_registry
     assert reg.version_count(ONLINE) == 6 and reg.version_count("never-published") == 0
-    assert reg.version_counts([ONLINE, "iris-svc", "absent"]) == {ONLINE: 6, "iris-svc": 1}
+    assert reg.version_counts([ONLINE, "iris-svc", "absent"]) == {
+        ONLINE: 6,
+        "iris-svc": 1,
+        "absent": 0,
+    }
     assert reg.previous_version(ONLINE, 6) == 5 and reg.previous_version(ONLINE, 1) is None
     assert reg.version_numbers(ONLINE, limit=2, before=4) == [2, 3]
 
