@@ -96,7 +96,7 @@ MODEL_COUNT = Query(
     "model_count",
     "SELECT RAW COUNT(*) FROM aliases a WHERE a.aliases.`latest` IS VALUED",
     {},
-    "#primary",  # wanted: idx_aliases_latest ON aliases(aliases.`latest`), a count in the index
+    "idx_aliases_latest",
     "how many models have at least one version (model list)",
 )
 
@@ -147,7 +147,7 @@ ALIAS_LAST_MOVE = Query(
     "SELECT a.`from`, a.`to`, a.`at` FROM audit a WHERE a.name = $name AND a.alias = $alias"
     " ORDER BY a.`at` DESC, META(a).id DESC LIMIT 1",
     {"name": "iris-svc", "alias": "production"},
-    "idx_audit_name_at",  # wanted: idx_audit_name_alias_at ON audit(name, alias, `at`)
+    "idx_audit_name_alias_at",
     "the last move of one alias of a model (rollback)",
 )
 
@@ -158,7 +158,7 @@ PREDICTIONS_PAGE = Query(
     " AND (p.`at` < $before OR (p.`at` = $before AND p.id < $id))"
     " ORDER BY p.`at` DESC, p.id DESC LIMIT $limit",
     {"name": "iris-svc", "before": "9999", "id": "", "limit": 50},
-    "idx_predictions_model_feedback",  # wanted: idx_predictions_model_at ON (model, `at`, id)
+    "idx_predictions_model_at",
     "a page of a model's logged predictions, newest first (predictions API)",
 )
 

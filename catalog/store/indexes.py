@@ -54,6 +54,8 @@ _SECONDARY: tuple[tuple[str, str, str], ...] = (
     ("idx_audit_name_at", "audit", "name, `at`"),
     # The last move of one alias of a model (rollback).
     ("idx_audit_name_alias_at", "audit", "name, alias, `at`"),
+    # A model's logged predictions, newest first (queries.PREDICTIONS_PAGE).
+    ("idx_predictions_model_at", "predictions", "model, `at`, id"),
     # Models that have a version (the model count, counted in the index).
     ("idx_aliases_latest", "aliases", "aliases.`latest`"),
     # Labelled predictions of a model in feedback order (queries.LABELLED_PREDICTIONS).
