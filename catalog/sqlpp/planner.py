@@ -215,10 +215,11 @@ def conjuncts(n: A.Node | None) -> list[A.Node]:
 def sarg_for(pred: A.Node, key: Any, alias: str | None, variables: dict[str, str],
              bare: bool) -> Sarg | None:  # fmt: skip
     """Return the Sarg of ``pred`` on the expression ``key`` (canonical form), or None."""
+    return sarg_on(pred, lambda e: canon(e, alias, variables, bare) == key)
 
-    def on_key(e: A.Node) -> bool:
-        return canon(e, alias, variables, bare) == key
 
+def sarg_on(pred: A.Node, on_key: Callable[[A.Node], bool]) -> Sarg | None:
+    """Return the Sarg of ``pred`` on the expression ``on_key`` recognises, or None."""
     if isinstance(pred, A.Binary) and pred.op in _FLIP:
         op, left, right = pred.op, pred.left, pred.right
         if not on_key(left):

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.covering import covering_paths, meta_id
 from catalog.sqlpp.index_defs import PRIMARY, IndexDef
-from catalog.sqlpp.planner import _FLIP, IndexPlan, Sarg, conjuncts, constant
+from catalog.sqlpp.planner import IndexPlan, Sarg, conjuncts, sarg_on
 from catalog.sqlpp.values import MISSING, T_ARR, T_STR, rank
 
 # One key range: (low, low inclusive, high, high inclusive); None: unbounded.
@@ -95,30 +95,13 @@ def _id_sarg(pred: A.Node, alias: str, single: bool) -> Sarg | None:
     def is_id(e: A.Node) -> bool:
         if not isinstance(e, A.Field) or not meta_id(e, alias):
             return False
-        call = e.base
-        return single or bool(getattr(call, "args", None))
+        return single or bool(getattr(e.base, "args", None))
 
-    if isinstance(pred, A.Binary) and pred.op in _FLIP:
-        op, left, right = pred.op, pred.left, pred.right
-        if not is_id(left):
-            op, left, right = _FLIP[op], right, left
-        if not is_id(left) or not constant(right):
-            return None
-        if op in ("=", "=="):
-            return Sarg("eq", [right], sources=[pred])
-        if op in ("<", "<="):
-            return Sarg("range", high=[right], sources=[pred])
-        return Sarg("range", low=[right], sources=[pred])
-    if isinstance(pred, A.Between) and not pred.negate and is_id(pred.operand):
-        if constant(pred.low) and constant(pred.high):
-            return Sarg("range", low=[pred.low], high=[pred.high], sources=[pred])
+    sarg = sarg_on(pred, is_id)
+    if sarg is None or sarg.kind in ("isnull", "notmissing"):  # a key is never null
         return None
-    if isinstance(pred, A.InList) and not pred.negate and not pred.within and is_id(pred.operand):
-        return Sarg("in", [pred.coll], sources=[pred]) if constant(pred.coll) else None
-    if isinstance(pred, A.Like) and not pred.negate and pred.escape is None:  # noqa: SIM102
-        if is_id(pred.operand) and constant(pred.pattern):
-            return Sarg("like", [pred.pattern], sources=[pred])
-    return None
+    sarg.sources = [pred]
+    return sarg
 
 
 def choose_primary(s: A.SubSelect, alias: str, keyspace: str, order: list[A.OrderTerm],
@@ -130,7 +113,7 @@ def choose_primary(s: A.SubSelect, alias: str, keyspace: str, order: list[A.Orde
     single = not s.joins
     found = [x for p in preds if (x := _id_sarg(p, alias, single)) is not None]
     points = [x for x in found if x.kind in ("eq", "in")]
-    ranges = [x for x in found if x.kind == "range"]
+    ranges = [x for x in found if x.kind in ("range", "notnull")]
     if points:
         sarg: Sarg | None = points[0]
     elif ranges:
