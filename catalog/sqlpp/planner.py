@@ -311,21 +311,27 @@ def choose(
             sargs.append(sarg)
             if sarg.kind not in _POINT:
                 break
+        if not sargs and not d.keys[0].include_missing:
+            continue
         plan = IndexPlan(ix, sargs)
         plan.ordered, plan.descending = _order_from(d, sargs, order, alias, bare, s)
-        plan.covering = covering_paths(s, alias, d, order, bound)
-        plan.countable = plan.covering is not None and _answers_exactly(
-            d, sargs, preds, alias, bare
-        )
         # Without a predicate, only an index holding every document (its leading key
         # INCLUDE MISSING) can serve, and only to give ORDER BY's order.
-        if not sargs and not (d.keys[0].include_missing and plan.ordered):
+        if not sargs and not plan.ordered:
             continue
         points = sum(1 for x in sargs if x.kind in _POINT)
         plan.score = (points * 2 + (len(sargs) - points), plan.ordered, -len(d.keys))
         if best is None or plan.score > best[0]:
             best = (plan.score, plan)
-    return best[1] if best else None
+    if best is None:
+        return None
+    plan = best[1]
+    d = plan.index.definition
+    plan.covering = covering_paths(s, alias, d, order, bound)
+    plan.countable = plan.covering is not None and _answers_exactly(
+        d, plan.sargs, preds, alias, bare
+    )
+    return plan
 
 
 def _free_of(pred: A.Node, bound: set[str]) -> bool:
