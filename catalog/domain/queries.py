@@ -106,7 +106,7 @@ VERSION_LINEAGE_NEWEST = Query(
     " FROM models m WHERE m.name = $name AND m.version < $before"
     " ORDER BY m.version DESC LIMIT $limit",
     {"name": "breast-cancer-online", "before": 5, "limit": 3},
-    "idx_models_name_version",
+    "idx_models_history",
     "a model's versions with lineage and metrics, newest first (versions page, curve)",
 )
 
@@ -116,7 +116,7 @@ VERSION_LINEAGE = Query(
     " FROM models m WHERE m.name = $name AND m.version > $after"
     " ORDER BY m.version LIMIT $limit",
     {"name": "breast-cancer-online", "after": 0, "limit": 100},
-    "idx_models_name_version",
+    "idx_models_history",
     "a model's versions with lineage and metrics, oldest first (learning history)",
 )
 
@@ -168,7 +168,7 @@ VERSIONS_TRAINED_ON = Query(
     " AND ANY b IN m.lineage.trainedOn SATISFIES b.batchId = $batch OR $batch IN b.chunks END"
     " ORDER BY m.version",
     {"name": "iris-svm-online", "batch": "demo-iris-1"},
-    "idx_models_name_version",
+    "idx_models_history",
     "the versions of a refit-learning model trained on a batch (id or datasets chunk key)",
 )
 

@@ -287,7 +287,7 @@ def choose(
     bare = not s.joins
     bound = bound - {alias}
     canon_preds = {canon(p, alias, {}, bare) for p in preds}
-    best: tuple[Any, IndexPlan] | None = None
+    candidates: list[IndexPlan] = []
     for ix in indexes:
         d = ix.definition
         if d.primary or (hint is not None and d.name not in hint):
@@ -320,16 +320,19 @@ def choose(
         if not sargs and not plan.ordered:
             continue
         points = sum(1 for x in sargs if x.kind in _POINT)
-        plan.score = (points * 2 + (len(sargs) - points), plan.ordered, -len(d.keys))
-        if best is None or plan.score > best[0]:
-            best = (plan.score, plan)
-    if best is None:
+        plan.score = (points * 2 + (len(sargs) - points), plan.ordered)
+        candidates.append(plan)
+    if not candidates:
         return None
-    plan = best[1]
-    d = plan.index.definition
-    plan.covering = covering_paths(s, alias, d, order, bound)
+    # Among the most selective: one that covers the block (no document read), else the
+    # one with the fewest keys. Covering is worked out for these few only.
+    top = max(p.score for p in candidates)
+    best = [p for p in candidates if p.score == top]
+    for plan in best:
+        plan.covering = covering_paths(s, alias, plan.index.definition, order, bound)
+    plan = min(best, key=lambda p: (p.covering is None, len(p.index.definition.keys)))
     plan.countable = plan.covering is not None and _answers_exactly(
-        d, plan.sargs, preds, alias, bare
+        plan.index.definition, plan.sargs, preds, alias, bare
     )
     return plan
 

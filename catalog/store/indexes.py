@@ -47,6 +47,9 @@ _SECONDARY: tuple[tuple[str, str, str], ...] = (
     ("idx_models_tags", "models", "DISTINCT ARRAY tag FOR tag IN metadata.tags END"),
     ("idx_models_created", "models", "createdAt, name, version"),
     ("idx_models_framework_task", "models", "metadata.framework, metadata.task"),
+    # A model's history with lineage and metrics (learning curve, learning history): it
+    # covers those statements, so no version document is read for them.
+    ("idx_models_history", "models", "name, version, createdAt, lineage, metadata.metrics"),
     # Largest models first (ORDER BY summary.paramCount DESC LIMIT n): every document is in
     # it (INCLUDE MISSING), so it serves the order even without a predicate.
     ("idx_models_params", "models", "summary.paramCount INCLUDE MISSING, name, version"),

@@ -74,7 +74,7 @@ CASES = [
     ),
     ("SELECT d.k, d.n FROM docs d WHERE d.k > $v ORDER BY d.k DESC, d.n DESC LIMIT 5", "ix_k_n"),
     ("SELECT RAW d.s FROM docs d WHERE d.s >= $v ORDER BY d.s", "ix_s"),
-    ("SELECT COUNT(*) AS c, MIN(d.n) AS lo FROM docs d WHERE d.k = $v", "ix_k"),
+    ("SELECT COUNT(*) AS c, MIN(d.n) AS lo FROM docs d WHERE d.k = $v", "ix_k_n"),  # covers
     ("SELECT DISTINCT RAW d.k FROM docs d WHERE d.k >= $v ORDER BY d.k", "ix_k"),
     ("SELECT COUNT(*) AS c FROM docs d WHERE d.k = $v", "ix_k"),
     ("SELECT COUNT(*) AS c FROM docs d WHERE d.k = $v AND d.n = $w", "ix_k_n"),
@@ -94,7 +94,7 @@ CASES = [
 ]
 # Statements that read documents (the others are covered by their index, or COUNT(*) is
 # answered by counting entries: IndexCountScan2).
-FETCHED = {CASES[i][0] for i in (14, 15, 16, 17, 18, 23, 27, 33, 36)}
+FETCHED = {CASES[i][0] for i in (14, 15, 16, 17, 18, 27, 33, 36)}
 COUNTED = {CASES[i][0] for i in (25, 26, 28, 29, 34, 35)}
 
 
