@@ -228,6 +228,20 @@ def build(path: Path, models: int, versions: int, big: int) -> tuple[str, int, f
     return url, total, time.perf_counter() - started
 
 
+def kept_or_built(path: Path, models: int, versions: int, big: int) -> tuple[str, int, float]:
+    """Build a catalog, or reuse the one an earlier ``--dir`` run built with the same sizes."""
+    marker = path.with_suffix(".built")
+    sizes = f"{models} {versions} {big}"
+    if path.exists() and marker.exists() and marker.read_text().split("\n")[0] == sizes:
+        _, total, seconds = marker.read_text().split("\n")
+        return f"embedded://{path}", int(total), float(seconds)
+    for stale in (path, marker):
+        stale.unlink(missing_ok=True)
+    url, total, seconds = build(path, models, versions, big)
+    marker.write_text(f"{sizes}\n{total}\n{seconds}")
+    return url, total, seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", type=int, default=1000)
@@ -239,17 +253,27 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--publishes", type=int, default=50)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--dir", type=Path, help="keep the two catalogs here and reuse them on the next run"
+    )
+    parser.add_argument("--build-only", action="store_true", help="build the catalogs, stop")
     args = parser.parse_args()
     setup_test_environment()
-    with tempfile.TemporaryDirectory() as tmp:
-        small_url, small_n, small_s = build(
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = args.dir or Path(scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
+        small_url, small_n, small_s = kept_or_built(
             Path(tmp) / "small.sqlite3", args.small_models, args.small_versions, args.small_big
         )
-        large_url, large_n, large_s = build(
+        large_url, large_n, large_s = kept_or_built(
             Path(tmp) / "large.sqlite3", args.models, args.versions, args.big
         )
+        if args.build_only:
+            print(f"built {small_n:,} and {large_n:,} versions in {tmp}")
+            return
         small = measure(small_url, args.runs)
         large = measure(large_url, args.runs)
+        (Path(tmp) / "empty.sqlite3").unlink(missing_ok=True)
         empty_url, _, _ = build(Path(tmp) / "empty.sqlite3", 0, 0, 0)
         rate_empty = publish_rate(empty_url, args.publishes)
         rate_small = publish_rate(small_url, args.publishes)
