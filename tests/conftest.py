@@ -54,9 +54,10 @@ def catalog_store(tmp_path):
     """Point the app's CATALOG_STORE at a fresh embedded store; return that store."""
     url = f"embedded://{tmp_path / 'app.sqlite3'}"
     with override_settings(CATALOG_STORE=url):
-        from catalog.store import get_store
+        from catalog.store import forget_store, get_store
 
         yield get_store()
+        forget_store(url)  # its connection's descriptors: a long worker would run out
 
 
 FUZZ_TIMEOUT_S = int(os.environ.get("FUZZ_TEST_TIMEOUT", "600"))

@@ -36,6 +36,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "ValueTooLarge",
+    "forget_store",
     "get_store",
     "open_store",
 ]
@@ -89,3 +90,11 @@ def get_store() -> DocumentStore:
         if store is None:
             store = _stores[url] = open_store(url)
         return store
+
+
+def forget_store(url: str) -> None:
+    """Close and drop the process's store for ``url`` (a test's catalog that is done)."""
+    with _lock:
+        store = _stores.pop(url, None)
+    if store is not None:
+        store.close()

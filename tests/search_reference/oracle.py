@@ -63,8 +63,9 @@ class Oracle:
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._proc.stdin.write(json.dumps(line) + "\n")
         self._proc.stdin.flush()
-        ready, _, _ = select.select([self._proc.stdout], [], [], ANSWER_TIMEOUT_S)
-        if not ready:  # bleve-oracle writes no line when a score is NaN (a ^0 boost)
+        poller = select.poll()  # select() fails on a descriptor past 1023
+        poller.register(self._proc.stdout, select.POLLIN | select.POLLHUP)
+        if not poller.poll(ANSWER_TIMEOUT_S * 1000):  # bleve-oracle writes no line when a score is NaN (a ^0 boost)
             raise RuntimeError(f"bleve-oracle gave no answer to {q!r} in {ANSWER_TIMEOUT_S} s")
         answer = self._proc.stdout.readline()
         if not answer:
