@@ -5,6 +5,7 @@ from __future__ import annotations
 from catalog.sqlpp import (  # noqa: F401  (imported for their registrations)
     functions_array,
     functions_date,
+    functions_date_convert,
     functions_json,
     functions_number,
     functions_object,
