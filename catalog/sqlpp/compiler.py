@@ -11,6 +11,7 @@ from catalog.sqlpp import ast as A
 from catalog.sqlpp.compiler_collections import CollectionsMixin, _descendants
 from catalog.sqlpp.errors import SqlppError, SqlppNotSupported
 from catalog.sqlpp.functions import AGGREGATES, FUNCTIONS, like_regex
+from catalog.sqlpp.functions_timeseries import check_operands as check_timeseries_operands
 from catalog.sqlpp.scope import (
     DEFAULT,
     META_DEFAULT,
@@ -382,6 +383,8 @@ class Compiler(CollectionsMixin):
             )
         if n.star:
             raise SqlppError(f"function {n.name.upper()}(*) is not valid")
+        if n.name == "_timeseries":
+            check_timeseries_operands(n.args)
         args = [self.compile(a) for a in n.args]
         if len(args) == 1:
             a0 = args[0]

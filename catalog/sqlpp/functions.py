@@ -9,7 +9,9 @@ from catalog.sqlpp import (  # noqa: F401  (imported for their registrations)
     functions_json,
     functions_number,
     functions_object,
+    functions_prefix,
     functions_string,
+    functions_timeseries,
     functions_type,
 )
 from catalog.sqlpp.aggregates import AGGREGATES

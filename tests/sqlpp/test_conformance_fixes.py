@@ -124,3 +124,98 @@ def test_str_to_millis_with_explicit_formats(expr, want):
 )  # fmt: skip
 def test_date_strings_in_go_layouts(expr, want):
     assert one(expr) == want
+
+
+IRREGULAR = '{"ts_data": [[1000, 1, 2], [2000, 3], [3000, 5, 6, 7], "x", [4000]], "ts_start": 1000, "ts_end": 4000}'
+REGULAR = '{"ts_data": [1, [2, 3], {"a": 1}], "ts_start": 100, "ts_end": 300, "ts_interval": 100}'
+
+
+@pytest.mark.parametrize(
+    ("doc", "options", "want"),
+    [
+        (IRREGULAR, None, [{"_t": 1000, "_v0": 1, "_v1": 2}, {"_t": 2000, "_v0": 3},
+                           {"_t": 3000, "_v0": 5, "_v1": 6, "_v2": 7}, {"_t": 4000}]),
+        (IRREGULAR, "{'ts_ranges': [1500, 3000]}",
+         [{"_t": 2000, "_v0": 3}, {"_t": 3000, "_v0": 5, "_v1": 6, "_v2": 7}]),
+        (IRREGULAR, "{'ts_ranges': [5000, 6000]}", None),
+        (IRREGULAR, "{'ts_project': [1, 0]}", [{"_t": 1000, "_v0": 1, "_v1": 2}, {"_t": 2000, "_v0": 3},
+                                               {"_t": 3000, "_v0": 5, "_v1": 6}, {"_t": 4000}]),
+        (REGULAR, "{'ts_project': 1}", [{"_t": 100}, {"_t": 200, "_v1": 3}, {"_t": 300}]),
+        (REGULAR, None, [{"_t": 100, "_v0": 1}, {"_t": 200, "_v0": 2, "_v1": 3}, {"_t": 300, "_v0": {"a": 1}}]),
+        (REGULAR, "{'ts_ranges': [[100, 100], [300, 400]]}", [{"_t": 100, "_v0": 1}, {"_t": 300, "_v0": {"a": 1}}]),
+        (REGULAR, "{'ts_ranges': NULL}", None),
+        ("{'ts_data': [1]}", None, None),
+        ("{'q': [[5, 1]], 'ts_start': 1, 'ts_end': 9}", "{'ts_data': 'q'}", [{"_t": 5, "_v0": 1}]),
+    ],
+)  # fmt: skip
+def test_timeseries_points(doc, options, want):
+    args = "d" if options is None else f"d, {options}"
+    (row,) = execute(f"SELECT _timeseries({args}) AS v FROM {doc} AS d")
+    assert row["v"] == want
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT _timeseries({'a': 1}) v",
+        "SELECT _timeseries(d.x) v FROM {'x': 1} d",
+        "SELECT _timeseries(d, {'ts_data': d.x}) v FROM {'x': 1} d",
+        "SELECT _timeseries(d, {'ts_ranges': [d.x, 5]}) v FROM {'x': 1} d",
+    ],
+)
+def test_timeseries_operands_are_an_alias_and_constant_options(statement):
+    from catalog.sqlpp.errors import SqlppError
+
+    with pytest.raises(SqlppError, match="operands are invalid"):
+        execute(statement)
+
+
+@pytest.mark.parametrize(
+    ("expr", "want"),
+    [
+        ("LIKE_PREFIX('abc%123', '\\\\')", "abc"), ("LIKE_SUFFIX('___123', '\\\\')", "123"),
+        ("LIKE_STOP('abc\\u0000', '\\\\')", "abc\x00\x00"), ("LIKE_STOP('abc%', '\\\\')", "abd"),
+        ("LIKE_PREFIX('a\\\\%b%c')", "a%b"), ("LIKE_PREFIX(1)", None), ("LIKE_PREFIX(MISSING, 1)", "MISSING"),
+        ("LIKE_STOP('%')", []), ("LIKE_SUFFIX('%%')", ""), ("LIKE_PREFIX('a#_b_', '#')", "a_b"),
+        ("REGEXP_PREFIX('abc.*123')", "abc"), ("REGEXP_SUFFIX('...123')", "123"),
+        ("REGEXP_STOP('abc\\u0000')", "abc\x00\x00"), ("REGEXP_STOP('abc.*')", "abd"),
+        ("REGEXP_PREFIX('^abc')", "abc"), ("REGEXP_STOP('^abc$')", "abc\x00"),
+        ("REGEXP_PREFIX('ab*c')", "a"), ("REGEXP_PREFIX('ab+c')", "ab"), ("REGEXP_PREFIX('a\\\\.b')", "a.b"),
+        ("REGEXP_PREFIX('(ab)c')", "abc"), ("REGEXP_PREFIX('ab|ac')", "a"), ("REGEXP_PREFIX('(?i)ab')", ""),
+        ("REGEXP_PREFIX('ab{2}c')", "abbc"), ("REGEXP_PREFIX('[a]bc')", "abc"), ("REGEXP_PREFIX('ab?')", "a"),
+        ("REGEXP_STOP('abc$')", "abd"), ("REGEXP_STOP('')", "\x00"), ("REGEXP_PREFIX(1)", None),
+        ("REGEXP_STOP('abc|abd')", "ac"), ("REGEXP_PREFIX('(ab)*c')", ""), ("REGEXP_PREFIX('a(b|c)d')", "a"),
+        ("REGEXP_PREFIX('ab{2,}c')", "abb"), ("REGEXP_PREFIX('ab{2,3}c')", "abb"),
+        ("REGEXP_PREFIX('^ab|c')", ""), ("REGEXP_PREFIX('a[bc]')", "a"), ("REGEXP_PREFIX('x(?:yz)w')", "xyzw"),
+        ("REGEXP_PREFIX('ab{0}c')", "ac"),
+    ],
+)  # fmt: skip
+def test_like_and_regexp_literal_prefixes(expr, want):
+    assert one(expr) == want
+
+
+@pytest.mark.parametrize(
+    ("expr", "want"),
+    [
+        ("MASK('Some text to mask')", "********"),
+        ("MASK('Some text to mask', {'mask': '++ ++ ++ ++'})", "++m++t++t++"),
+        ("MASK('Some text to mask', {'length': 'source'})", "********t to mask"),
+        ("MASK('Some text to mask', {'anchor': 'end'})", "********"),
+        ("MASK('Some text to mask', {'mask': 'LONGERTHANTHESOURCE', 'length': 'source'})", "LONGERTHANTHESOUR"),
+        ("MASK('Some text to mask', {'mask': 'LONGERTHANTHESOURCE', 'anchor': -10})",
+         "LONGERTHANTHESOURCExt to mask"),
+        ("MASK('Some text to mask', {'mask': 'LONGERTHANTHESOURCE', 'anchor': -10, 'length': 'source'})",
+         "ESOURCExt to mask"),
+        ("MASK('Some text to mask', {'anchor': 'text'})", "Some ********"),
+        ("MASK('abcdef', {'anchor': 2})", "ab********"), ("MASK('abcdef', {'anchor': -2})", "********ef"),
+        ("MASK('abcdef', {'anchor': 'c'})", "ab********"), ("MASK('abcdef', {'anchor': 'z'})", "abcdef"),
+        ("MASK('abcdef', {'anchor': 9})", "abcdef"),
+        ("MASK('abcdef', {'mask': '##  ##', 'hole': ' ', 'length': 'source'})", "##cd##"),
+        ("MASK('abcdef', {'mask': '(###) ###', 'inject': '()', 'length': 'source'})", "(###)d##"),
+        ("MASK('ab', {'mask': 'xxxxx', 'anchor': 'end', 'length': 'source'})", "xx"),
+        ("MASK(1)", None), ("MASK('a', 1)", None), ("MASK('a', {'anchor': true})", "********"),
+        ("MASK('a', MISSING)", "MISSING"),
+    ],
+)  # fmt: skip
+def test_mask_options(expr, want):
+    assert one(expr) == want
