@@ -224,6 +224,17 @@ def norm_num(v: float) -> Any:
     return v
 
 
+def float_text(x: float) -> str:
+    """A float as Couchbase writes it (Go's FormatFloat 'f', -1): shortest digits, no exponent."""
+    from decimal import Decimal
+
+    n = norm_num(x)
+    if not isinstance(n, float):
+        return str(n)
+    text = format(Decimal(repr(x)), "f")
+    return text[:-2] if text.endswith(".0") else text
+
+
 def to_json_text(v: Any) -> str:
     """Return the compact JSON text N1QL would print for a value (size checked first)."""
     import json
@@ -233,16 +244,30 @@ def to_json_text(v: Any) -> str:
     b = budget.current()
     size = budget.json_size(v, b.value_limit + 1)
     b.reserve("encode_json()", size, size + 49)
+    out: list[str] = []
 
-    def conv(x: Any) -> Any:
+    def emit(x: Any) -> None:
         if isinstance(x, float):
-            if x != x or x in (math.inf, -math.inf):
-                return None
-            return norm_num(x)
-        if isinstance(x, dict):
-            return {k: conv(y) for k, y in x.items() if y is not MISSING}
-        if isinstance(x, list):
-            return [conv(y) if y is not MISSING else None for y in x]
-        return x
+            out.append("null" if x != x or x in (math.inf, -math.inf) else float_text(x))
+        elif isinstance(x, dict):
+            out.append("{")
+            first = True
+            for k in sorted(x):
+                if x[k] is MISSING:
+                    continue
+                out.append(("" if first else ",") + json.dumps(k, ensure_ascii=False) + ":")
+                first = False
+                emit(x[k])
+            out.append("}")
+        elif isinstance(x, list):
+            out.append("[")
+            for i, y in enumerate(x):
+                if i:
+                    out.append(",")
+                emit(None if y is MISSING else y)
+            out.append("]")
+        else:
+            out.append(json.dumps(x, ensure_ascii=False))
 
-    return json.dumps(conv(v), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    emit(v)
+    return "".join(out)
