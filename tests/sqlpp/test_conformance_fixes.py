@@ -263,3 +263,46 @@ def test_integer_literals_beyond_int64_are_floats():
     # a float64 absorbs the + 1; an exact integer would not
     assert one("18446744073709551616 + 1 = 18446744073709551616") is True
     assert one("9223372036854775806 + 1 = 9223372036854775807") is True
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        # 4210: a FROM name outside a group key or an aggregate
+        "SELECT d.x, COUNT(*) AS n FROM [{'x': 1}] AS d",
+        "SELECT d.x FROM [{'x': 1}] AS d GROUP BY d.y",
+        "SELECT COUNT(*) AS n FROM [{'x': 1}] AS d ORDER BY d.x",
+        "SELECT ARRAY e FOR e IN d.a END AS c, COUNT(*) AS n FROM [{'a': [1]}] AS d",
+        "SELECT (SELECT RAW d.x) AS s, COUNT(*) AS n FROM [{'x': 1}] AS d",
+        "SELECT custId, COUNT(1) AS cnt FROM [{'custId': 1}] AS o GROUP BY custId ORDER BY custId, test_id",
+        "WITH c AS (1) SELECT c, COUNT(*) AS n FROM [1] AS d",
+        # 4020: a subquery repeats an enclosing FROM alias
+        "SELECT (SELECT RAW s.x FROM [{'x': 1}] AS s) AS v FROM [{'x': 2}] AS s",
+        "SELECT RAW 1 FROM [1] AS q WHERE EXISTS (SELECT RAW 1 FROM [1] AS s WHERE EXISTS "
+        "(SELECT RAW 1 FROM [2] AS s))",
+        # 4310: META() without an argument needs exactly one FROM term
+        "SELECT RAW META()",
+        "SELECT META() FROM [{'a': [1]}] AS d UNNEST d.a AS x",
+    ],
+)
+def test_statements_couchbase_refuses_after_parsing(statement):
+    from catalog.sqlpp.errors import SqlppError
+
+    with pytest.raises(SqlppError):
+        execute(statement)
+
+
+@pytest.mark.parametrize(
+    ("statement", "want"),
+    [
+        ("SELECT d.x, COUNT(*) AS n FROM [{'x': 1}, {'x': 1}] AS d GROUP BY d.x", [{"x": 1, "n": 2}]),
+        ("SELECT d.x.y AS y, COUNT(*) AS n FROM [{'x': {'y': 1}}] AS d GROUP BY d.x", [{"y": 1, "n": 1}]),
+        ("SELECT k, COUNT(*) AS n FROM [{'x': 1}] AS d GROUP BY d.x AS k ORDER BY k", [{"k": 1, "n": 1}]),
+        ("SELECT COUNT(*) AS n FROM [{'x': 1}] AS d ORDER BY n", [{"n": 1}]),
+        ("SELECT ARRAY e FOR e IN [1] END AS c, COUNT(*) AS n FROM [{'a': 1}] AS d", [{"c": [1], "n": 1}]),
+        ("SELECT (SELECT RAW s.x FROM [{'x': 1}] AS s) AS v FROM [{'x': 2}] AS t", [{"v": [1]}]),
+        ("SELECT META().id AS id FROM [{'a': 1}] AS d", [{}]),
+    ],
+)  # fmt: skip
+def test_grouped_statements_couchbase_accepts(statement, want):
+    assert execute(statement) == want
