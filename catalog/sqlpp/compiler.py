@@ -25,7 +25,7 @@ from catalog.sqlpp.scope import (
     lookup,
     meta_key,
 )
-from catalog.sqlpp.values import MISSING, collate, equals, hkey, is_num, truth
+from catalog.sqlpp.values import MISSING, collate, compare, equals, hkey, is_num, truth
 from catalog.sqlpp.window import WINDOW_FUNCTIONS, win_key
 
 
@@ -206,11 +206,8 @@ class Compiler(CollectionsMixin):
 
         def cmp(env: Env) -> Any:
             a, b = left(env), right(env)
-            if a is MISSING or b is MISSING:
-                return MISSING
-            if a is None or b is None:
-                return None
-            return test(collate(a, b))
+            c = compare(a, b)
+            return c if c is MISSING or c is None else test(c)
 
         return cmp
 
@@ -294,15 +291,15 @@ class Compiler(CollectionsMixin):
             if v is None:
                 return None
             items = _descendants(c) if within else c
-            null = False
+            unknown: Any = False  # a NULL element wins over a MISSING one, as in Couchbase
             for item in items:
                 if item is None:
-                    null = True
+                    unknown = None
+                elif item is MISSING:
+                    unknown = MISSING if unknown is False else unknown
                 elif collate(v, item) == 0:
                     return not negate
-            if null:
-                return None
-            return negate
+            return negate if unknown is False else unknown
 
         return f
 

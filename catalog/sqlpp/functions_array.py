@@ -117,7 +117,7 @@ fn("array_count")(_arr(lambda a: sum(1 for x in a if x is not None and x is not 
 fn("array_length")(_arr(len))
 fn("array_reverse")(_arr(lambda a: (_reserve("array_reverse()", len(a)), a[::-1])[1]))
 fn("array_sort")(_arr(_sorted))
-fn("array_ifnull")(_arr(lambda a: next((x for x in a if x is not None), None)))
+fn("array_ifnull")(_arr(lambda a: next((x for x in a if x is not None and x is not MISSING), None)))
 
 
 def _minmax(a: list[Any], sign: int) -> Any:

@@ -4,6 +4,7 @@
   ORDER BY may use a FROM/LET name only inside a group key or an aggregate.
 - 4020: a subquery's FROM alias may not repeat a FROM alias of an enclosing query.
 - 4310: META() without an argument needs exactly one FROM term.
+- 3000: two result terms with the same name (alias or implicit name).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.aggregates import AGGREGATES
-from catalog.sqlpp.errors import SqlppError
+from catalog.sqlpp.errors import SqlppError, SqlppSyntaxError
 
 Block = A.SubSelect | A.Select | A.SetOp
 
@@ -130,6 +131,26 @@ def check_grouping(s: A.SubSelect, order: list[A.OrderTerm], known: frozenset[st
         g.check(o.expr, names)
 
 
+def check_result_names(s: A.SubSelect) -> None:
+    """Refuse two result terms with one name, as Couchbase's parser does."""
+    from catalog.sqlpp.parser_expr import implicit_name
+
+    if s.raw:
+        return
+    seen: set[str] = set()
+    n = 0
+    for t in s.terms:
+        if t.star or t.expr is None:
+            continue
+        name = t.alias or implicit_name(t.expr)
+        if name is None:
+            n += 1
+            name = f"${n}"
+        if name in seen:
+            raise SqlppSyntaxError(f"Duplicate result alias '{name}'")
+        seen.add(name)
+
+
 def _meta_without_argument(nodes: list[Any]) -> bool:
     stack = list(nodes)
     while stack:
@@ -181,6 +202,7 @@ def _check_select(q: Block, outer: frozenset[str], known: frozenset[str]) -> Non
         for a in aliases:
             if a in outer:
                 raise SqlppError(f"Duplicate FROM alias '{a}'")
+        check_result_names(s)
         check_grouping(s, order, known)
         n_terms = (1 if s.from_ is not None else 0) + len(s.joins)
         if n_terms != 1 and _meta_without_argument(_block_nodes(s, order)):

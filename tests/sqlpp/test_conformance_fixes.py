@@ -306,3 +306,48 @@ def test_statements_couchbase_refuses_after_parsing(statement):
 )  # fmt: skip
 def test_grouped_statements_couchbase_accepts(statement, want):
     assert execute(statement) == want
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "SELECT d.id, d.id FROM [{'id': 1}] AS d",
+        "SELECT d.id AS `$2`, d.c AS `$2` FROM [{'id': 1}] AS d",
+        "SELECT META(d).id, d.id FROM [{'id': 1}] AS d",
+        "SELECT 1, 2 AS `$1`",
+        "SELECT t.`title`i, t.`Title`i, t.title FROM [{'title': 1}] AS t",
+    ],
+)
+def test_duplicate_result_names_are_syntax_errors(statement):
+    from catalog.sqlpp.errors import SqlppSyntaxError
+
+    with pytest.raises(SqlppSyntaxError, match="Duplicate result alias"):
+        execute(statement)
+
+
+def test_distinct_result_names_differ_by_case():
+    assert execute("SELECT 1 AS a, 2 AS A") == [{"a": 1, "A": 2}]
+
+
+@pytest.mark.parametrize(
+    ("expr", "want"),
+    [
+        ("[MISSING, 1] < [NULL, 1]", "MISSING"), ("[MISSING] = [NULL]", "MISSING"), ("[1, MISSING] = [1, NULL]", "MISSING"),
+        ("[NULL, MISSING] = [NULL, 1]", "MISSING"), ("[2, MISSING] > [1, 1]", True), ("[1, NULL] < [1, MISSING]", "MISSING"),
+        ("[MISSING][0] IS MISSING", True), ("ARRAY_LENGTH([MISSING])", 1), ("[MISSING] IS NULL", False),
+        ("[1, MISSING]", [1, None]), ("ARRAY_SORT([1, MISSING, NULL])", [None, None, 1]),
+        ("ARRAY_IFNULL([MISSING, NULL, 2])", 2), ("ARRAY_IFNULL([NULL, MISSING])", None),
+        ("1 IN [MISSING, 0.1]", "MISSING"), ("1 NOT IN [MISSING, 0.1]", "MISSING"), ("1 IN [MISSING, 1]", True),
+        ("1 IN [NULL, MISSING]", None), ("1 IN [MISSING, NULL]", None), ("1 WITHIN [[MISSING]]", "MISSING"),
+        ("ARRAY_BINARY_SEARCH([MISSING, MISSING, NULL, 1, 2], MISSING)", 0),
+    ],
+)  # fmt: skip
+def test_missing_array_elements_are_kept(expr, want):
+    assert one(expr) == want
+
+
+def test_missing_array_elements_sort_below_null():
+    rows = execute(
+        "SELECT d.x FROM [{'x': 1, 'y': null}, {'x': 2}, {'x': 3, 'y': 0}] AS d ORDER BY [d.y, 1]"
+    )
+    assert rows == [{"x": 2}, {"x": 1}, {"x": 3}]
