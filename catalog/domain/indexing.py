@@ -22,10 +22,10 @@ def ensure_catalog_indexes(reg: Registry) -> Iterator[str]:
     """Create the standard indexes a file lacks, building each from the documents."""
     for spec in index_specs(reg.ks.bucket, reg.ks.scope):
         keyspace = f"{reg.ks.bucket}.{reg.ks.scope}.{spec.collection}"
-        if reg.store.has_index(keyspace, spec.name):  # type: ignore[attr-defined]
+        if reg.store.has_index(keyspace, spec.name):
             continue
         lines: list[str] = []
-        reg.store.create_index(  # type: ignore[attr-defined]
+        reg.store.create_index(
             spec.statement, reg.ks.query_context, progress=_progress(spec.name, lines)
         )
         yield from lines
@@ -49,9 +49,7 @@ def create_index(reg: Registry, statement: str,
                  progress: Callable[[str], None] | None = None) -> str:  # fmt: skip
     """Create an index from a CREATE INDEX statement (names resolve in the catalog's scope)."""
     lines: list[str] = []
-    made = reg.store.create_index(  # type: ignore[attr-defined]
-        statement, reg.ks.query_context, progress=_progress("new", lines)
-    )
+    made = reg.store.create_index(statement, reg.ks.query_context, progress=_progress("new", lines))
     for line in lines:
         if progress is not None:
             progress(line.replace("index new", f"index {made['name']}", 1))
@@ -63,15 +61,15 @@ def create_index(reg: Registry, statement: str,
 def drop_index(reg: Registry, name: str, collection: str) -> str:
     """Drop an index of a collection of the catalog."""
     keyspace = f"{reg.ks.bucket}.{reg.ks.scope}.{collection}"
-    reg.store.drop_index(keyspace, name)  # type: ignore[attr-defined]
+    reg.store.drop_index(keyspace, name)
     return f"dropped index {name} on {keyspace}"
 
 
 def list_indexes(reg: Registry) -> list[dict[str, Any]]:
     """Return the indexes of the store: keyspace, name, state, statement (entries: embedded)."""
-    return reg.store.list_indexes()  # type: ignore[attr-defined]
+    return reg.store.list_indexes()
 
 
 def check_indexes(reg: Registry) -> list[str]:
     """Return how each index's entries differ from its documents (always [] on Couchbase)."""
-    return reg.store.check_indexes()  # type: ignore[attr-defined]
+    return reg.store.check_indexes()

@@ -40,6 +40,7 @@ __all__ = [
     "SqlppSyntaxError",
     "SqlppTimeout",
     "execute",
+    "explained",
     "parse",
 ]
 
@@ -114,11 +115,16 @@ def execute(
         raise SqlppError(f"internal error while running the query: {type(e).__name__}: {e}") from e
 
 
+def explained(statement: str) -> str:
+    """Return the statement ``EXPLAIN <statement>`` explains ("" if there is none)."""
+    toks = tokenize(statement)
+    return statement[toks[1].pos :].strip() if len(toks) > 2 else ""
+
+
 def _explain(statement: str, params: Any, query_context: str | None, source: Source | None,
              deadline: float | None) -> dict[str, Any]:  # fmt: skip
     """Return the EXPLAIN row of ``EXPLAIN SELECT ...`` (planned with the store's indexes)."""
-    toks = tokenize(statement)
-    rest = statement[toks[1].pos :].strip() if len(toks) > 2 else ""
+    rest = explained(statement)
     if statement_keyword(rest) in NON_SELECT or not rest:
         raise SqlppNotSupported("EXPLAIN takes a SELECT statement here")
     try:

@@ -9,7 +9,7 @@ from typing import Any
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.budget import tick
 from catalog.sqlpp.compiler import Compiler
-from catalog.sqlpp.covering import partial_document
+from catalog.sqlpp.covering import key_path, partial_document
 from catalog.sqlpp.errors import SqlppError, SqlppTimeout
 from catalog.sqlpp.index_keys import Inexact, decode
 from catalog.sqlpp.planner import IndexPlan, choose
@@ -38,15 +38,8 @@ def resolve_keyspace(path: list[str], query_context: str | None) -> str:
 
 
 def _path(e: A.Node) -> list[str] | None:
-    parts: list[str] = []
-    while isinstance(e, A.Field) and not e.ci:
-        parts.append(e.name)
-        e = e.base
-    if isinstance(e, A.Ident) and not e.ci:
-        parts.append(e.name)
-        parts.reverse()
-        return parts if len(parts) <= 3 else None
-    return None
+    parts = key_path(e)
+    return list(parts) if parts is not None and len(parts) <= 3 else None
 
 
 def _meta(key: str, cas: int, value: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from catalog.sqlpp.index_defs import IndexDef, KeyEvaluator, parse_create_index
 from catalog.store import embedded_index
 from catalog.store.base import InvalidArgument, NotFound, QueryError, QueryLimitExceeded
 from catalog.store.decode import loads
-from catalog.store.embedded_index import IndexMaintainer, StoredIndex
+from catalog.store.embedded_index import BUILD_BATCH, IndexMaintainer, StoredIndex
 
 # Default time limit of a SQL++ statement.
 QUERY_TIMEOUT_S = 30.0
@@ -90,19 +90,36 @@ class QueryMixin:
     ) -> dict[str, Any]:
         """Create an index from a CREATE INDEX statement and build it from the documents.
 
+        The index is built in batches of BUILD_BATCH documents, one transaction each, while
+        other processes keep writing (their writes keep its entries too); the planner uses
+        it once it is online.
+
         Return ``{"keyspace", "name", "statement"}``; raise InvalidArgument for a statement
         that is not a valid CREATE INDEX, or an index name the keyspace already has.
         """
         d, ks = _definition(statement, query_context)
 
-        def do(conn: sqlite3.Connection) -> StoredIndex:
+        def add(conn: sqlite3.Connection) -> StoredIndex:
             self._register(conn, ks)
-            return self._indexes.create(conn, ks, d, progress)
+            return self._indexes.add(conn, ks, d)
 
         try:
-            ix = self._run_write(do)
+            ix = self._run_write(add)
         except ValueError as e:
             raise InvalidArgument(str(e)) from None
+        if ix.state != "online":  # build in batches: other writers wait one batch at most
+            total, done, after = self.count(ks), 0, ""
+            while True:
+                last, n = self._run_write(
+                    lambda conn, a=after: self._indexes.build_part(conn, ix, a, BUILD_BATCH)
+                )
+                done += n
+                if progress is not None and (n or not total):
+                    progress(min(done, total), total)
+                if last is None:
+                    break
+                after = last
+            self._run_write(lambda conn: self._indexes.set_online(conn, ix))
         return {"keyspace": ix.keyspace, "name": ix.name, "statement": d.statement}
 
     def drop_index(self, keyspace: str, name: str) -> None:
