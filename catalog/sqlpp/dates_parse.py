@@ -8,7 +8,6 @@ None (Couchbase answers NULL with a warning).
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, field
 
 from catalog.sqlpp.dates_zone import (
@@ -22,6 +21,7 @@ from catalog.sqlpp.dates_zone import (
     Fields,
     gather_number,
     gather_zone,
+    is_punct,
 )
 from catalog.sqlpp.gotime import MONTHS, WEEKDAYS, GoTime
 
@@ -44,10 +44,6 @@ COMMON_TOKENS = {
     "P": ["PP", "PM"], "p": ["pp", "pm"], "S": ["SS"], "s": ["ss", "s"],
     "T": ["TZD", "TZN", "TZF", "T"], "Y": ["YYYY", "YY"],
 }  # fmt: skip
-
-
-def is_punct(c: str) -> bool:
-    return unicodedata.category(c).startswith("P")
 
 
 def is_common_format(fmt: str) -> bool:

@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from catalog.sqlpp.dates_zone import TZ_ALL, gather_zone
+from catalog.sqlpp.dates_zone import TZ_ALL, gather_zone, is_punct
 from catalog.sqlpp.gotime import MONTHS, WEEKDAYS
-
-
-def _is_punct(c: str) -> bool:
-    from catalog.sqlpp.dates_parse import is_punct
-
-    return is_punct(c)
 
 
 def _cased(names: list[str], fmt: str, i: int, upper_at: str) -> list[str]:
@@ -167,7 +161,7 @@ def parse_common_into(st: Any, fmt: str) -> bool:
             i += 1
             if k < 0:
                 return False
-        elif not _is_punct(c) and c != "T":
+        elif not is_punct(c) and c != "T":
             return False
         else:
             if c != "T" and c != s[st.n]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,11 @@ SHORT_TO_LONG = {
     "SGT": "Asia/Singapore", "SMT": "Asia/Singapore", "WAT": "Africa/Lagos",
     "WEST": "Europe/Lisbon",
 }  # fmt: skip
+
+
+def is_punct(c: str) -> bool:
+    """Go's unicode.IsPunct."""
+    return unicodedata.category(c).startswith("P")
 
 
 def gather_number(s: str, width: int, spaces: bool, sign: bool) -> tuple[int, int, bool]:
