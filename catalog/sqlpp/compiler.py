@@ -11,6 +11,7 @@ from catalog.sqlpp import ast as A
 from catalog.sqlpp.compiler_collections import CollectionsMixin, _descendants
 from catalog.sqlpp.errors import SqlppError, SqlppNotSupported
 from catalog.sqlpp.functions import AGGREGATES, FUNCTIONS, like_regex
+from catalog.sqlpp.functions_timeseries import check_operands as check_timeseries_operands
 from catalog.sqlpp.scope import (
     DEFAULT,
     META_DEFAULT,
@@ -24,7 +25,7 @@ from catalog.sqlpp.scope import (
     lookup,
     meta_key,
 )
-from catalog.sqlpp.values import MISSING, collate, equals, hkey, is_num, truth
+from catalog.sqlpp.values import MISSING, collate, compare, equals, hkey, is_num, truth
 from catalog.sqlpp.window import WINDOW_FUNCTIONS, win_key
 
 
@@ -205,11 +206,8 @@ class Compiler(CollectionsMixin):
 
         def cmp(env: Env) -> Any:
             a, b = left(env), right(env)
-            if a is MISSING or b is MISSING:
-                return MISSING
-            if a is None or b is None:
-                return None
-            return test(collate(a, b))
+            c = compare(a, b)
+            return c if c is MISSING or c is None else test(c)
 
         return cmp
 
@@ -293,15 +291,15 @@ class Compiler(CollectionsMixin):
             if v is None:
                 return None
             items = _descendants(c) if within else c
-            null = False
+            unknown: Any = False  # a NULL element wins over a MISSING one, as in Couchbase
             for item in items:
                 if item is None:
-                    null = True
+                    unknown = None
+                elif item is MISSING:
+                    unknown = MISSING if unknown is False else unknown
                 elif collate(v, item) == 0:
                     return not negate
-            if null:
-                return None
-            return negate
+            return negate if unknown is False else unknown
 
         return f
 
@@ -382,6 +380,8 @@ class Compiler(CollectionsMixin):
             )
         if n.star:
             raise SqlppError(f"function {n.name.upper()}(*) is not valid")
+        if n.name == "_timeseries":
+            check_timeseries_operands(n.args)
         args = [self.compile(a) for a in n.args]
         if len(args) == 1:
             a0 = args[0]

@@ -137,11 +137,7 @@ class CollectionsMixin:
 
         def f(env: Env) -> Any:
             budget.charge(56 + 8 * len(items))
-            out = []
-            for i in items:
-                v = i(env)
-                out.append(None if v is MISSING else v)
-            return out
+            return [i(env) for i in items]  # Couchbase keeps MISSING elements (printed as null)
 
         return f
 

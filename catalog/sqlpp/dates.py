@@ -23,6 +23,7 @@ class Layout:
     sep: str = "T"
     frac: int = 3  # 0: no fraction; n: up to n digits, trailing zeros trimmed
     zone: str = "Z"  # "": none, "Z": Z or +hh:mm, "num": +hh:mm always
+    go: str = ""  # a Go layout (dates only Couchbase's default Go layouts parse)
 
 
 DEFAULT_LAYOUT = Layout()
@@ -34,7 +35,7 @@ def parse_date(s: Any) -> tuple[datetime, Layout] | None:
         return None
     m = _DATE_RX.match(s)
     if not m or (m.group("y") is None and m.group("h") is None):
-        return None
+        return _parse_go_default(s)
     g = m.groupdict()
     try:
         y, mo, d = (int(g["y"]), int(g["mo"]), int(g["d"])) if g["y"] else (1970, 1, 1)
@@ -60,6 +61,15 @@ def parse_date(s: Any) -> tuple[datetime, Layout] | None:
     return dt, layout
 
 
+def _parse_go_default(s: str) -> tuple[datetime, Layout] | None:
+    """Couchbase's default Go layouts (``2012/01/02 00:00:00Z``) for what the regex refuses."""
+    from catalog.sqlpp.dates_parse import parse_default
+
+    p = parse_default(s)
+    dt = p[0].to_datetime() if p else None
+    return (dt, Layout(go=p[1])) if p and dt else None
+
+
 def _zone(dt: datetime, style: str, colon: bool = True) -> str:
     off = dt.utcoffset() or timedelta(0)
     if style == "Z" and not off:
@@ -72,6 +82,10 @@ def _zone(dt: datetime, style: str, colon: bool = True) -> str:
 
 def format_layout(dt: datetime, lay: Layout) -> str:
     """Return dt written in a layout."""
+    if lay.go:
+        from catalog.sqlpp.gotime import from_datetime, go_format
+
+        return go_format(from_datetime(dt), lay.go)
     out = ""
     if lay.date:
         out = f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}"
@@ -88,91 +102,20 @@ def format_layout(dt: datetime, lay: Layout) -> str:
     return out
 
 
-_GO_TOKENS = [
-    ("2006", "%Y"), ("January", "%B"), ("Monday", "%A"), ("MST", "%Z"), ("Z07:00", "%z:"),
-    ("-07:00", "%z:"), ("-0700", "%z"), ("Jan", "%b"), ("Mon", "%a"), ("15", "%H"),
-    ("01", "%m"), ("02", "%d"), ("03", "%I"), ("04", "%M"), ("05", "%S"), ("06", "%y"),
-    ("PM", "%p"), (".000", ".%L"), (".999", ".%L"),
-]  # fmt: skip
-_CB_TOKENS = [
-    ("YYYY", "%Y"), ("CC", "%C"), ("YY", "%y"), ("MM", "%m"), ("DD", "%d"), ("hh", "%H"),
-    ("HH", "%I"), ("mm", "%M"), ("ss", "%S"), ("sss", "%L"), ("TZD", "%Zd"), ("PP", "%p"),
-    ("pp", "%P"), ("s", "%L"),
-]  # fmt: skip
-
-
-def _strftime(dt: datetime, fmt: str) -> str:
-    out, i = [], 0
-    while i < len(fmt):
-        c = fmt[i]
-        if c != "%" or i + 1 >= len(fmt):
-            out.append(c)
-            i += 1
-            continue
-        k = fmt[i + 1]
-        i += 2
-        if k == "z" and fmt[i : i + 1] == ":":
-            out.append(_zone(dt, "Z"))
-            i += 1
-            continue
-        if k == "Z" and fmt[i : i + 1] == "d":
-            out.append(_zone(dt, "Z"))
-            i += 1
-            continue
-        out.append(_spec(dt, k))
-    return "".join(out)
-
-
-def _spec(dt: datetime, k: str) -> str:
-    simple = {"Y": f"{dt.year:04d}", "m": f"{dt.month:02d}", "d": f"{dt.day:02d}",
-              "H": f"{dt.hour:02d}", "M": f"{dt.minute:02d}", "S": f"{dt.second:02d}",
-              "y": f"{dt.year % 100:02d}", "C": f"{dt.year // 100:02d}",
-              "I": f"{(dt.hour % 12) or 12:02d}", "p": "AM" if dt.hour < 12 else "PM",
-              "P": "am" if dt.hour < 12 else "pm", "L": f"{dt.microsecond // 1000:03d}",
-              "N": f"{dt.microsecond * 1000:09d}", "j": f"{dt.timetuple().tm_yday:03d}",
-              "e": f"{dt.day:2d}", "%": "%"}  # fmt: skip
-    if k in simple:
-        return simple[k]
-    if k == "T":
-        return f"{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
-    if k in ("D", "F"):
-        return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}"
-    if k == "z":
-        return _zone(dt, "num", colon=False)
-    if k == "Z":
-        return dt.tzname() or "UTC"
-    if k in "aAbB":
-        return dt.strftime("%" + k)
-    return "%" + k
-
-
-def _translate(fmt: str, tokens: list[tuple[str, str]]) -> str:
-    out, i = [], 0
-    while i < len(fmt):
-        for tok, spec in tokens:
-            if fmt.startswith(tok, i):
-                out.append(spec)
-                i += len(tok)
-                break
-        else:
-            out.append(fmt[i].replace("%", "%%"))
-            i += 1
-    return "".join(out)
-
-
-def format_date(dt: datetime, fmt: Any = None, default: Layout = DEFAULT_LAYOUT) -> str:
+def format_date(dt: datetime, fmt: Any = None, default: Layout = DEFAULT_LAYOUT) -> str | None:
     """Return dt formatted by a N1QL format: an example date, Go layout, %-format or tokens."""
     if not isinstance(fmt, str) or not fmt:
         return format_layout(dt, default)
+    from catalog.sqlpp.dates_parse import determine_format
+
+    if determine_format(fmt) in ("percent", "common", "go"):
+        from catalog.sqlpp.dates_format import time_to_str
+        from catalog.sqlpp.gotime import from_datetime
+
+        return time_to_str(from_datetime(dt), fmt)
     parsed = parse_date(fmt)
     if parsed is not None:
         return format_layout(dt, parsed[1])
-    if "%" in fmt:
-        return _strftime(dt, fmt)
-    if "2006" in fmt or "15:04" in fmt or "01-02" in fmt or "Jan" in fmt:
-        return _strftime(dt, _translate(fmt, _GO_TOKENS))
-    if any(t in fmt for t in ("YYYY", "YY", "MM", "DD", "hh", "HH", "mm", "ss")):
-        return _strftime(dt, _translate(fmt, _CB_TOKENS))
     return format_layout(dt, default)
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 from catalog.sqlpp import (  # noqa: F401  (imported for their registrations)
     functions_array,
     functions_date,
+    functions_date_convert,
     functions_json,
     functions_number,
     functions_object,
+    functions_prefix,
     functions_string,
+    functions_timeseries,
     functions_type,
 )
 from catalog.sqlpp.aggregates import AGGREGATES

@@ -117,7 +117,7 @@ fn("array_count")(_arr(lambda a: sum(1 for x in a if x is not None and x is not 
 fn("array_length")(_arr(len))
 fn("array_reverse")(_arr(lambda a: (_reserve("array_reverse()", len(a)), a[::-1])[1]))
 fn("array_sort")(_arr(_sorted))
-fn("array_ifnull")(_arr(lambda a: next((x for x in a if x is not None), None)))
+fn("array_ifnull")(_arr(lambda a: next((x for x in a if x is not None and x is not MISSING), None)))
 
 
 def _minmax(a: list[Any], sign: int) -> Any:
@@ -211,11 +211,12 @@ def array_put(a: Any, *xs: Any) -> Any:
 
 @fn("array_remove", lo=2, hi=None)
 def array_remove(a: Any, *xs: Any) -> Any:
-    if a is MISSING:
+    # Couchbase: any MISSING argument gives MISSING, any NULL one NULL
+    if a is MISSING or any(x is MISSING for x in xs):
         return MISSING
-    if type(a) is not list:
+    if type(a) is not list or any(x is None for x in xs):
         return None
-    drop = {hkey(x) for x in xs if x is not MISSING}
+    drop = {hkey(x) for x in xs}
     _reserve("array_remove()", len(a))
     return [x for x in _ticking(a) if hkey(x) not in drop]
 

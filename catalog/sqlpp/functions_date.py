@@ -10,7 +10,6 @@ from typing import Any
 
 from catalog.sqlpp.dates import (
     DEFAULT_LAYOUT,
-    Layout,
     format_date,
     format_layout,
     from_millis,
@@ -310,74 +309,6 @@ def date_add_millis(ms: Any, n: Any, part: Any) -> Any:
         return None
     r = date_add(from_millis(ms), k, part)
     return None if r is None else millis_of(r)
-
-
-@fn("date_format_str", lo=2, hi=3)
-def date_format_str(s: Any, fmt: Any, _out: Any = MISSING) -> Any:
-    u = unknown(s, fmt)
-    if u is not False:
-        return u
-    p = parse_date(s)
-    if p is None:
-        return None
-    return format_date(p[0], fmt, p[1])
-
-
-@fn("str_to_millis", "str_to_epoch", lo=1, hi=2)
-def str_to_millis(s: Any, _fmt: Any = MISSING) -> Any:
-    if s is MISSING or s is None:
-        return s
-    p = parse_date(s)
-    return None if p is None else millis_of(p[0])
-
-
-@fn("str_to_utc", lo=1, hi=3)
-def str_to_utc(s: Any, _fmt: Any = MISSING, out: Any = MISSING) -> Any:
-    if s is MISSING or s is None:
-        return s
-    p = parse_date(s)
-    if p is None:
-        return None
-    dt = p[0].astimezone(UTC)
-    if isinstance(out, str):
-        return format_date(dt, out, p[1])
-    lay = p[1] if p[1].zone else Layout(p[1].date, p[1].time, p[1].sep, p[1].frac, "")
-    return format_layout(dt, Layout(lay.date, lay.time, lay.sep, lay.frac, lay.zone and "Z"))
-
-
-@fn("str_to_tz", "str_to_zone_name", lo=2)
-def str_to_tz(s: Any, tz: Any) -> Any:
-    u = unknown(s, tz)
-    if u is not False:
-        return u
-    p, z = parse_date(s), _zone(tz)
-    if p is None or z is None:
-        return None
-    lay = p[1] if p[1].zone else Layout(p[1].date, p[1].time, p[1].sep, p[1].frac, "Z")
-    return format_layout(p[0].astimezone(z), lay)
-
-
-def _millis_to(zone_arg: bool) -> Any:
-    def g(ms: Any, *rest: Any) -> Any:
-        tz: Any = "UTC"
-        if zone_arg:
-            if not rest:
-                return None
-            tz, rest = rest[0], rest[1:]
-        fmt = rest[0] if rest else None
-        u = unknown(ms, tz, *(rest[:1]))
-        if u is not False:
-            return u
-        z = _zone(tz)
-        if not is_num(ms) or z is None:
-            return None
-        return format_date(from_millis(ms, z), fmt)
-
-    return g
-
-
-fn("millis_to_str", "millis_to_local", "millis_to_utc", lo=1, hi=2)(_millis_to(False))
-fn("millis_to_tz", "millis_to_zone_name", lo=2, hi=3)(_millis_to(True))
 
 
 def _now_ms() -> int:

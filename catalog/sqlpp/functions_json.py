@@ -41,7 +41,7 @@ def json_encode(v: Any, _opts: Any = MISSING) -> Any:
 @fn("encoded_size")
 def encoded_size(v: Any) -> Any:
     if v is MISSING:
-        return MISSING
+        return 4  # Couchbase encodes MISSING as null here
     return len(to_json_text(v).encode())
 
 

@@ -262,16 +262,16 @@ def _isnan(v: Any) -> bool:
 
 def _first_if(skip: Any) -> Any:
     def g(*args: Any) -> Any:
+        # Couchbase passes over MISSING arguments; any other non-number stops with NULL.
+        missing = False
         for a in args:
             if a is MISSING:
-                return MISSING
-            if a is None:
+                missing = True
+            elif not is_num(a):
                 return None
-            if not is_num(a):
-                return None
-            if not skip(a):
+            elif not skip(a):
                 return a
-        return None
+        return MISSING if missing else None
 
     return g
 

@@ -32,7 +32,7 @@ fn("object_inner_values")(_obj(lambda o: [o[k] for k in sorted(o) if o[k] is not
 
 @fn("object_add", lo=3)
 def object_add(o: Any, k: Any, v: Any) -> Any:
-    if o is MISSING:
+    if o is MISSING or k is MISSING:
         return MISSING
     if type(o) is not dict or not isinstance(k, str):
         return None
@@ -43,7 +43,7 @@ def object_add(o: Any, k: Any, v: Any) -> Any:
 
 @fn("object_put", lo=3)
 def object_put(o: Any, k: Any, v: Any) -> Any:
-    if o is MISSING:
+    if o is MISSING or k is MISSING:
         return MISSING
     if type(o) is not dict or not isinstance(k, str):
         return None
@@ -57,22 +57,18 @@ def object_put(o: Any, k: Any, v: Any) -> Any:
 
 @fn("object_remove", lo=2, hi=None)
 def object_remove(o: Any, *keys: Any) -> Any:
-    if o is MISSING:
+    # Couchbase: any MISSING argument gives MISSING, else any non-string name gives NULL
+    if o is MISSING or any(k is MISSING for k in keys):
         return MISSING
-    if type(o) is not dict:
+    if type(o) is not dict or not all(isinstance(k, str) for k in keys):
         return None
-    drop = set()
-    for k in keys:
-        if isinstance(k, list):
-            drop.update(x for x in k if isinstance(x, str))
-        elif isinstance(k, str):
-            drop.add(k)
+    drop = set(keys)
     return {k: v for k, v in o.items() if k not in drop}
 
 
 @fn("object_rename", lo=3)
 def object_rename(o: Any, old: Any, new: Any) -> Any:
-    if o is MISSING:
+    if o is MISSING or old is MISSING or new is MISSING:
         return MISSING
     if type(o) is not dict or not isinstance(old, str) or not isinstance(new, str):
         return None
@@ -81,9 +77,9 @@ def object_rename(o: Any, old: Any, new: Any) -> Any:
 
 @fn("object_replace", lo=3)
 def object_replace(o: Any, old: Any, new: Any) -> Any:
-    if o is MISSING:
+    if o is MISSING or old is MISSING:
         return MISSING
-    if type(o) is not dict:
+    if type(o) is not dict or old is None:
         return None
     return {k: (new if collate(v, old) == 0 else v) for k, v in o.items()}
 
@@ -166,8 +162,10 @@ def object_paths(o: Any, opts: Any = MISSING) -> Any:
 
 @fn("object_field", lo=2)
 def object_field(o: Any, path: Any) -> Any:
+    if o is MISSING or path is MISSING:
+        return MISSING
     if type(o) is not dict or not isinstance(path, str):
-        return MISSING if o is MISSING else None
+        return None
     v: Any = o
     for part in path.split("."):
         v = v.get(part, MISSING) if type(v) is dict else MISSING

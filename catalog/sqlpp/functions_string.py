@@ -13,6 +13,7 @@ from typing import Any
 
 from catalog.sqlpp import budget
 from catalog.sqlpp.budget import str_bytes, work_units
+from catalog.sqlpp.functions_mask import mask_text
 from catalog.sqlpp.regex import byte_offset, compile_go, go_spans, like_regex
 from catalog.sqlpp.registry import fn, unknown
 from catalog.sqlpp.values import MISSING, is_num
@@ -391,33 +392,10 @@ def regexp_split(s: Any, p: Any, flags: Any = MISSING) -> Any:
 
 
 @fn("mask", lo=1, hi=2)
-def mask(s: Any, opts: Any = MISSING) -> Any:
-    if not isinstance(s, str):
-        return MISSING if s is MISSING else None
-    o = opts if isinstance(opts, dict) else {}
-    m = o.get("mask", "********")
-    hole = o.get("hole", " ")
-    inject = o.get("inject")
-    if not isinstance(m, str) or not isinstance(hole, str):
+def mask(s: Any, *opts: Any) -> Any:
+    """Couchbase's MASK: mask characters replace the source's, hole characters let it through."""
+    if s is MISSING or MISSING in opts:
+        return MISSING
+    if not isinstance(s, str) or (opts and not isinstance(opts[0], dict)):
         return None
-    src = s
-    if inject:
-        return s
-    if o.get("length") == "source":
-        m = (
-            (m * (len(src) // max(len(m), 1) + 1))[: len(src)]
-            if len(m) < len(src)
-            else m[: len(src)]
-        )
-    out = list(src) if len(m) <= len(src) else list(m)
-    if len(m) > len(src):
-        return "".join(c if c != hole else " " for c in m)
-    off = len(src) - len(m) if o.get("anchor") == "end" else 0
-    for i, c in enumerate(m):
-        if hole and c == hole:
-            continue
-        out[off + i] = c
-    res = "".join(out)
-    if o.get("length") != "source":
-        res = res[off : off + len(m)] if o.get("anchor") != "end" else res[off:]
-    return res
+    return mask_text(s, opts[0] if opts else {})

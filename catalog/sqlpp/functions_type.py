@@ -6,7 +6,14 @@ import math
 from typing import Any
 
 from catalog.sqlpp.registry import fn, unknown
-from catalog.sqlpp.values import MISSING, equals, is_num, norm_num, to_json_text, truth, type_name
+from catalog.sqlpp.values import (
+    MISSING,
+    equals,
+    float_text,
+    is_num,
+    truth,
+    type_name,
+)
 
 
 def _check(test: Any) -> Any:
@@ -102,11 +109,11 @@ def to_str(v: Any) -> Any:
                 return "NaN"
             if math.isinf(v):
                 return "+Inf" if v > 0 else "-Inf"
-            v = norm_num(v)
-            if isinstance(v, float):
-                return repr(v).replace("e+", "e+")
+            return float_text(v)
         return str(v)
-    return to_json_text(v)
+    if isinstance(v, (bytes, bytearray)):
+        return bytes(v).decode("utf-8", "replace")
+    return None  # Couchbase: arrays and objects have no string form
 
 
 fn("tostring", "to_string", "tostr", "to_str")(to_str)

@@ -36,6 +36,9 @@ class Token:
         return self.value.upper() if self.kind == "id" else ""
 
 
+_INT64_MAX = 2**63 - 1
+
+
 def tokenize(text: str) -> list[Token]:
     """Return the tokens of a statement, ending with an eof token."""
     if len(text) > MAX_STATEMENT_CHARS:
@@ -126,7 +129,10 @@ def _number(text: str, i: int, out: list[Token]) -> int:
             while j < n and text[j] in _DIGITS:
                 j += 1
     s = text[i:j]
-    out.append(Token("num", float(s) if is_float else int(s), i))
+    num: int | float = float(s) if is_float else int(s)
+    if isinstance(num, int) and num > _INT64_MAX:
+        num = float(s)  # Couchbase reads an integer beyond int64 as a float64
+    out.append(Token("num", num, i))
     return j
 
 

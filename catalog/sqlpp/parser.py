@@ -18,6 +18,7 @@ from catalog.sqlpp.parser_expr import (
     implicit_name,
 )
 from catalog.sqlpp.scope import idents
+from catalog.sqlpp.semantics import check_semantics
 
 
 def statement_keyword(text: str) -> str:
@@ -45,6 +46,7 @@ def parse(text: str) -> A.Select:
     if p.peek().kind != "eof":
         p.fail("unexpected " + p.describe(p.peek()))
     check_depth(q)
+    check_semantics(q)
     return q
 
 

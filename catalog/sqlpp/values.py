@@ -132,29 +132,36 @@ def equals(a: Any, b: Any) -> Any:
     if a is None or b is None:
         return None
     ta, tb = type(a), type(b)
-    if ta is list and tb is list:
-        if len(a) != len(b):
+    if (ta is list and tb is list) or (ta is dict and tb is dict):
+        if len(a) != len(b) or (ta is dict and a.keys() != b.keys()):
             return False
-        null = False
-        for x, y in zip(a, b, strict=False):
+        pairs = zip(a, b, strict=False) if ta is list else ((x, b[k]) for k, x in a.items())
+        unknown: Any = True
+        for x, y in pairs:
             r = equals(x, y)
             if r is False:
                 return False
-            if r is not True:
-                null = True
-        return None if null else True
-    if ta is dict and tb is dict:
-        if len(a) != len(b) or a.keys() != b.keys():
-            return False
-        null = False
-        for k, x in a.items():
-            r = equals(x, b[k])
-            if r is False:
-                return False
-            if r is not True:
-                null = True
-        return None if null else True
+            if r is MISSING:
+                unknown = MISSING
+            elif r is None and unknown is True:
+                unknown = None
+        return unknown  # MISSING before NULL, as Couchbase's arrayEquals
     return collate(a, b) == 0
+
+
+def compare(a: Any, b: Any) -> Any:
+    """Couchbase's Compare: -1/0/1, or MISSING/NULL when the first unequal pair is unknown."""
+    if a is MISSING or b is MISSING:
+        return MISSING
+    if a is None or b is None:
+        return None
+    if type(a) is list and type(b) is list:
+        for x, y in zip(a, b, strict=False):
+            c = compare(x, y)
+            if c != 0 or c is MISSING or c is None:
+                return c
+        return (len(a) > len(b)) - (len(a) < len(b))
+    return collate(a, b)
 
 
 def hkey(v: Any) -> Any:
@@ -211,7 +218,7 @@ def sanitize(v: Any) -> Any:
     if t is list:
         for x in v:
             y = sanitize(x)
-            if y is not x:
+            if y is not x or x is MISSING:
                 return [None if x is MISSING else sanitize(x) for x in v]
         return v
     return v
@@ -224,6 +231,17 @@ def norm_num(v: float) -> Any:
     return v
 
 
+def float_text(x: float) -> str:
+    """A float as Couchbase writes it (Go's FormatFloat 'f', -1): shortest digits, no exponent."""
+    from decimal import Decimal
+
+    n = norm_num(x)
+    if not isinstance(n, float):
+        return str(n)
+    text = format(Decimal(repr(x)), "f")
+    return text[:-2] if text.endswith(".0") else text
+
+
 def to_json_text(v: Any) -> str:
     """Return the compact JSON text N1QL would print for a value (size checked first)."""
     import json
@@ -233,16 +251,30 @@ def to_json_text(v: Any) -> str:
     b = budget.current()
     size = budget.json_size(v, b.value_limit + 1)
     b.reserve("encode_json()", size, size + 49)
+    out: list[str] = []
 
-    def conv(x: Any) -> Any:
+    def emit(x: Any) -> None:
         if isinstance(x, float):
-            if x != x or x in (math.inf, -math.inf):
-                return None
-            return norm_num(x)
-        if isinstance(x, dict):
-            return {k: conv(y) for k, y in x.items() if y is not MISSING}
-        if isinstance(x, list):
-            return [conv(y) if y is not MISSING else None for y in x]
-        return x
+            out.append("null" if x != x or x in (math.inf, -math.inf) else float_text(x))
+        elif isinstance(x, dict):
+            out.append("{")
+            first = True
+            for k in sorted(x):
+                if x[k] is MISSING:
+                    continue
+                out.append(("" if first else ",") + json.dumps(k, ensure_ascii=False) + ":")
+                first = False
+                emit(x[k])
+            out.append("}")
+        elif isinstance(x, list):
+            out.append("[")
+            for i, y in enumerate(x):
+                if i:
+                    out.append(",")
+                emit(None if y is MISSING else y)
+            out.append("]")
+        else:
+            out.append(json.dumps(x, ensure_ascii=False))
 
-    return json.dumps(conv(v), separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+    emit(v)
+    return "".join(out)

@@ -22,7 +22,7 @@ from typing import Any
 
 def setup() -> tuple[Any, Any]:
     """Return (embedded store, cbq engine) over the reference documents."""
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog.shell.settings")
     import django
 
     django.setup()
