@@ -64,6 +64,13 @@ def test_an_unknown_address_is_the_friendly_404(reg):
     assert api == {"error": "no such route: /api/no/such", "status": 404}
 
 
+def test_a_views_own_json_404_under_the_apis_keeps_its_message(reg):
+    """Only the bare 404 of an unknown route becomes "no such route"; a view's JSON answer
+    (here the domain's ModelNotFound, mapped by the middleware) passes untouched."""
+    answer = error_of(Client().get("/v2/models/nope"), 404)
+    assert answer == {"error": "model 'nope' not found", "status": 404}
+
+
 def test_a_views_own_404_message_is_shown(reg):
     client = Client()
     twin = client.get("/netron/no-such-file.js", {"format": "json"})
