@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
             print("the tests fail without any mutant: fix them first", file=sys.stderr)
             return 2
         for number, mutant in enumerate(mutants, 1):
-            original = (ROOT / mutant.module).read_text(encoding="utf-8")
+            original = (copy / mutant.module).read_text(encoding="utf-8")
             apply(copy, mutant, original)
             started = time.monotonic()
             code = run_tests(copy, args.tests, args.timeout)
