@@ -24,6 +24,8 @@ import argparse
 import copy
 import os
 import random
+import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -58,11 +60,18 @@ SQL = {
     "README: operator histogram": "SELECT n.opType, COUNT(*) AS uses FROM models m UNNEST m.onnx.graph.node n GROUP BY n.opType ORDER BY uses DESC, n.opType",
     "README: latest of every model": "SELECT m.name, MAX(m.version) AS latest FROM models m GROUP BY m.name ORDER BY m.name",
     "name lookup": 'SELECT m.version FROM models m WHERE m.name = "model-0007"',
+    "newest versions of the big model": f'SELECT RAW m.version FROM models m WHERE m.name = "{BIG_MODEL}" ORDER BY m.version DESC LIMIT 20',
     "opTypes ANY": 'SELECT RAW META(m).id FROM models m WHERE ANY o IN m.summary.opTypes SATISFIES o = "SVMClassifier" END LIMIT 20',
     "tag IN": 'SELECT RAW META(m).id FROM models m WHERE "finance" IN m.metadata.tags LIMIT 20',
     "ORDER BY paramCount DESC LIMIT 5": "SELECT m.name, m.version FROM models m ORDER BY m.summary.paramCount DESC LIMIT 5",
     "createdAt range": 'SELECT RAW META(m).id FROM models m WHERE m.createdAt BETWEEN "2026-01-01T00:00:00Z" AND "2026-01-01T00:10:00Z"',
+    "framework and task": 'SELECT RAW META(m).id FROM models m WHERE m.metadata.framework = "sklearn" AND m.metadata.task = "regression" LIMIT 20',
 }
+# Whole-catalog statements: reported per version and as a ratio to the raw scan.
+AGGREGATES = ("README: operator histogram", "README: latest of every model")
+
+
+PLANS: dict[str, str] = {}
 
 
 def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float]:
@@ -158,6 +167,17 @@ def measure(url: str, runs: int) -> dict[str, tuple[float, float, int]]:
                 lambda s=statement: store.query(s, query_context="ml.catalog"), max(runs // 5, 3)
             )
             out[f"SQL++ {what}"] = (p50, p95, len(rows))
+            plan = store.query("EXPLAIN " + statement, query_context="ml.catalog")
+            scan = plan[0]["plan"]["~children"][0]
+            PLANS[what] = scan.get("index") or scan["#operator"]
+            if what not in AGGREGATES:  # the same statement as a full scan, for the ratio
+                p50, p95 = timed(
+                    lambda s=statement: store.query(
+                        s, query_context="ml.catalog", use_indexes=False
+                    ),
+                    1,
+                )
+                out[f"SQL++ {what} (indexes off)"] = (p50, p95, len(rows))
         key = version_key(BIG_MODEL, 1)
         out["store.get (baseline)"] = (
             *timed(lambda: store.get("ml.catalog.models", key), runs * 10),
@@ -178,6 +198,23 @@ def publish_rate(url: str, n: int) -> float:
     for _ in range(n):
         reg.publish("publish-rate", model, sample_input=X[:1])
     return n / (time.perf_counter() - started)
+
+
+def index_share(path: Path, tmp: Path) -> tuple[int, int]:
+    """Return the file size (bytes) with every index and without any (both vacuumed)."""
+    with_ix, without = tmp / "with.sqlite3", tmp / "without.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("VACUUM INTO ?", (str(with_ix),))
+    conn.close()
+    shutil.copy(with_ix, without)
+    conn = sqlite3.connect(without, isolation_level=None)
+    conn.execute("DELETE FROM index_entries")
+    conn.execute("VACUUM")
+    conn.close()
+    sizes = with_ix.stat().st_size, without.stat().st_size
+    with_ix.unlink()
+    without.unlink()
+    return sizes
 
 
 def build(path: Path, models: int, versions: int, big: int) -> tuple[str, int, float]:
@@ -213,9 +250,11 @@ def main() -> None:
         )
         small = measure(small_url, args.runs)
         large = measure(large_url, args.runs)
+        empty_url, _, _ = build(Path(tmp) / "empty.sqlite3", 0, 0, 0)
+        rate_empty = publish_rate(empty_url, args.publishes)
         rate_small = publish_rate(small_url, args.publishes)
         rate_large = publish_rate(large_url, args.publishes)
-        size = (Path(tmp) / "large.sqlite3").stat().st_size
+        size, size_without = index_share(Path(tmp) / "large.sqlite3", Path(tmp))
     lines = [
         f"Catalogs: {small_n:,} and {large_n:,} versions (bulk write {small_s:.1f} s and"
         f" {large_s:.1f} s); {args.runs} runs per page, in-process Django test client.",
@@ -225,15 +264,29 @@ def main() -> None:
     ]
     for what, (p50, p95, size_or_rows) in large.items():
         base = small[what][0]
+        plan = PLANS.get(what.removeprefix("SQL++ "), "")
+        plan = f" ({plan})" if plan else ""
         lines.append(
-            f"| {what} | {base:.2f} | {p50:.2f} | {p95:.2f} | {p50 / base:.1f}x | {size_or_rows:,} |"
+            f"| {what}{plan} | {base:.2f} | {p50:.2f} | {p95:.2f} | {p50 / base:.1f}x"
+            f" | {size_or_rows:,} |"
+        )
+    raw = large["raw scan of every version (baseline)"][0]
+    lines += ["", "Whole-catalog statements at the large size:"]
+    for what in AGGREGATES:
+        p50 = large[f"SQL++ {what}"][0]
+        lines.append(
+            f"- {what}: {p50 * 1000 / large_n:.1f} µs per version,"
+            f" {p50 / raw:.2f}x the raw scan ({raw * 1000 / large_n:.1f} µs per version)"
         )
     lines += [
         "",
-        f"Publish through the registry (validation on): {rate_small:.0f}/s at {small_n:,}"
-        f" versions, {rate_large:.0f}/s at {large_n:,} ({rate_large / rate_small:.2f}x).",
-        f"File size at {large_n:,} versions: {size / 2**20:,.0f} MiB"
-        f" ({size / large_n / 1024:.1f} KiB per version, documents and search index).",
+        f"Publish through the registry (validation on, every index maintained):"
+        f" {rate_empty:.0f}/s on an empty store, {rate_small:.0f}/s at {small_n:,} versions,"
+        f" {rate_large:.0f}/s at {large_n:,} ({rate_large / rate_empty:.2f}x the empty store).",
+        f"File size at {large_n:,} versions (vacuumed): {size / 2**20:,.0f} MiB with the"
+        f" indexes, {size_without / 2**20:,.0f} MiB without their entries"
+        f" ({(size - size_without) / 2**20:,.0f} MiB, {(size - size_without) / size:.1%});"
+        f" {size / large_n / 1024:.1f} KiB per version with documents, search and indexes.",
     ]
     text = "\n".join(lines)
     print(text)

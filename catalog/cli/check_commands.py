@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import CommandError, OutputWrapper
 
-from catalog.domain import validation
+from catalog.domain import indexing, validation
 from catalog.domain.registry import Registry
 
 
@@ -14,15 +14,21 @@ def _keyspaces(reg: Registry) -> dict[str, str]:
     return {"models": reg.ks.models, "aliases": reg.ks.aliases}
 
 
-def check(reg: Registry, out: OutputWrapper) -> int:
-    """Write one line per damaged document; return how many there are."""
+def check(reg: Registry, out: OutputWrapper) -> tuple[int, int]:
+    """Write one line per damaged document and per index that differs from its documents;
+    return (damaged documents, index problems)."""
     count = 0
     for keyspace, key, problem in validation.damaged_documents(reg.store, _keyspaces(reg)):
         out.write(f"{keyspace} {key!r}: {problem}")
         count += 1
     if not count:
         out.write("no damaged documents")
-    return count
+    problems = indexing.check_indexes(reg)
+    for line in problems:
+        out.write(line)
+    if not problems:
+        out.write("every index matches its documents")
+    return count, len(problems)
 
 
 def delete_damaged(reg: Registry, name: str, version: str) -> str:
@@ -42,5 +48,7 @@ def delete_damaged(reg: Registry, name: str, version: str) -> str:
 def add_arguments(sub: Any) -> None:
     """Add the ``check`` subcommand to the catalog command's subparsers."""
     sub.add_parser(
-        "check", help="list stored documents that break the schema (exit status 1 if any)"
+        "check",
+        help="list stored documents that break the schema and indexes that differ from"
+        " their documents (exit status 1 if any)",
     )

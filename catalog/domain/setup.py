@@ -1,9 +1,10 @@
-"""Create what a catalog needs in its store: collections, and on Couchbase the indexes."""
+"""Create what a catalog needs in its store: collections and indexes (GSI on Couchbase)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
+from catalog.domain.indexing import ensure_catalog_indexes
 from catalog.domain.registry import Registry
 
 
@@ -21,4 +22,5 @@ def init_catalog(reg: Registry) -> Iterator[str]:
     for keyspace in reg.ks.all():
         store.ensure_keyspace(keyspace)
         yield f"keyspace {keyspace}: ready"
+    yield from ensure_catalog_indexes(reg)
     yield f"catalog ready in {store.url}"

@@ -308,11 +308,22 @@ class SearchHook:
 
     @staticmethod
     def _refresh_latest(conn: sqlite3.Connection, scope: str, name: str) -> None:
+        """Mark the newest version of a model as its latest, touching only the rows that change
+        (the old latest and the new one), however many versions the model has."""
+        (newest,) = conn.execute(
+            "SELECT MAX(version) FROM fts_docs WHERE scope = ? AND name = ?", (scope, name)
+        ).fetchone()
         conn.execute(
-            "UPDATE fts_docs SET latest = (version = (SELECT MAX(version) FROM fts_docs"
-            " WHERE scope = ?1 AND name = ?2)) WHERE scope = ?1 AND name = ?2",
-            (scope, name),
+            "UPDATE fts_docs INDEXED BY fts_docs_latest SET latest = 0"
+            " WHERE scope = ? AND latest = 1 AND name = ? AND version IS NOT ?",
+            (scope, name, newest),
         )
+        if newest is not None:
+            conn.execute(
+                "UPDATE fts_docs SET latest = 1"
+                " WHERE scope = ? AND name = ? AND version = ? AND latest = 0",
+                (scope, name, newest),
+            )
 
     def check(self, conn: sqlite3.Connection) -> list[str]:
         """Return the differences between the models collections and the search index."""

@@ -23,6 +23,8 @@ from catalog.sqlpp.errors import (
     SqlppTimeout,
 )
 from catalog.sqlpp.executor import compile_select
+from catalog.sqlpp.explain import explain
+from catalog.sqlpp.lexer import tokenize
 from catalog.sqlpp.parser import NON_SELECT, statement_keyword
 from catalog.sqlpp.parser import parse as _parse
 from catalog.sqlpp.projection import integral_as_int
@@ -38,6 +40,7 @@ __all__ = [
     "SqlppSyntaxError",
     "SqlppTimeout",
     "execute",
+    "explained",
     "parse",
 ]
 
@@ -85,6 +88,8 @@ def execute(
     if not isinstance(statement, str):
         raise SqlppError("statement must be a string")
     kw = statement_keyword(statement)
+    if kw == "EXPLAIN":
+        return [_explain(statement, params, query_context, source, deadline)]
     if kw in NON_SELECT:
         if read_only:
             raise SqlppReadOnly(f"{kw} is not allowed: this query runs read-only (SELECT only)")
@@ -108,3 +113,24 @@ def execute(
         raise SqlppError("expression nested too deeply") from None
     except Exception as e:  # an engine bug must still surface as a SqlppError
         raise SqlppError(f"internal error while running the query: {type(e).__name__}: {e}") from e
+
+
+def explained(statement: str) -> str:
+    """Return the statement ``EXPLAIN <statement>`` explains ("" if there is none)."""
+    toks = tokenize(statement)
+    return statement[toks[1].pos :].strip() if len(toks) > 2 else ""
+
+
+def _explain(statement: str, params: Any, query_context: str | None, source: Source | None,
+             deadline: float | None) -> dict[str, Any]:  # fmt: skip
+    """Return the EXPLAIN row of ``EXPLAIN SELECT ...`` (planned with the store's indexes)."""
+    rest = explained(statement)
+    if statement_keyword(rest) in NON_SELECT or not rest:
+        raise SqlppNotSupported("EXPLAIN takes a SELECT statement here")
+    try:
+        q = parse(rest)
+        return explain(q, Context(params, source, query_context, deadline, compile_select), rest)
+    except SqlppError:
+        raise
+    except RecursionError:
+        raise SqlppError("expression nested too deeply") from None

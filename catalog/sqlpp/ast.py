@@ -222,6 +222,7 @@ class KeyspaceTerm:
     path: list[str]  # bucket[.scope.collection], no namespace
     alias: str
     use_keys: Node | None = None
+    use_index: list[str] | None = None  # USE INDEX (name, ...)
 
 
 @dataclass(slots=True)
@@ -229,6 +230,7 @@ class ExprTerm:
     expr: Node  # an expression, variable path or subquery
     alias: str
     use_keys: Node | None = None
+    use_index: list[str] | None = None  # USE INDEX (name, ...)
 
 
 @dataclass(slots=True)

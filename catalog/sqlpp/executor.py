@@ -16,6 +16,7 @@ from catalog.sqlpp.errors import SqlppError, SqlppTimeout
 from catalog.sqlpp.from_terms import FromPlan
 from catalog.sqlpp.ordering import sort_keyed
 from catalog.sqlpp.parser import implicit_name
+from catalog.sqlpp.planner import IndexPlan, exact_values
 from catalog.sqlpp.projection import apply_exclude
 from catalog.sqlpp.recursive import RecursivePlan
 from catalog.sqlpp.scope import DEFAULT, META_DEFAULT, Context, agg_key
@@ -162,6 +163,24 @@ def limits(offset: Any, limit: Any, env: Env) -> tuple[int, int | None]:
     return lo, hi
 
 
+def _counts_entries(s: A.SubSelect, aggs: list[A.Call], plan: IndexPlan) -> bool:
+    """Return whether the block is COUNT(*) over rows the index answers exactly."""
+    if not plan.countable or s.group_by is not None or s.let or s.letting or s.having:
+        return False
+    if len(aggs) != 1 or aggs[0].name != "count" or not aggs[0].star:
+        return False
+    if aggs[0].distinct or aggs[0].filter is not None or aggs[0].over is not None:
+        return False
+    stack: list[Any] = [t.expr for t in s.terms]
+    while stack:  # the projection may use the count, never a field of a row
+        x = stack.pop()
+        if x is None or isinstance(x, (A.Ident, A.Subquery)):
+            return False
+        if not (isinstance(x, A.Call) and x.name == "count"):
+            stack.extend(A.children(x))
+    return True
+
+
 def _collect_aggs(nodes: Iterable[Any]) -> list[A.Call]:
     """Return aggregate calls under nodes, not descending into subqueries or aggregates."""
     out: list[A.Call] = []
@@ -188,7 +207,7 @@ class SubSelectPlan:
         outer_c = Compiler(ctx, varying=varying)
         self.limit = outer_c.compile(limit) if limit else None
         self.offset = outer_c.compile(offset) if offset else None
-        self.from_plan = FromPlan(s, ctx, varying) if s.from_ else None
+        self.from_plan = FromPlan(s, ctx, varying, order) if s.from_ else None
         names = set(varying)
         if self.from_plan:
             names |= set(self.from_plan.aliases) | {DEFAULT}
@@ -228,6 +247,13 @@ class SubSelectPlan:
         post.wins = {id(c): i for i, c in enumerate(wins)}
         self.proj = self._projection(post)
         self.order = [(post.compile(o.expr), o.desc, o.nulls_first) for o in order]
+        plan = self.from_plan.plan if self.from_plan else None
+        if plan is not None and plan.ordered and not self.aggregating and not self.windows:
+            self.order = []  # the index scan yields rows in ORDER BY's order already
+        elif plan is not None:
+            plan.ordered = False
+        # SELECT COUNT(*) answered by counting index entries (Couchbase's IndexCountScan).
+        self.count_plan = plan if plan is not None and _counts_entries(s, aggs, plan) else None
 
     def _projection(self, c: Compiler) -> Callable[[Env], Any]:
         s = self.s
@@ -292,6 +318,14 @@ class SubSelectPlan:
 
     def grouped(self, env: Env) -> Iterator[Env]:
         """Yield one environment per group, with aggregate values in their slots."""
+        plan = self.count_plan
+        if plan is not None and exact_values(plan, env):
+            spans = plan.spans(env)
+            if spans is not None:
+                e = dict(env)
+                e[agg_key(0)] = self.ctx.source.index_count(plan.index, spans)
+                yield e
+                return
         groups: dict[Any, list[Any]] = {}
         aggs, group = self.aggs, self.group
         group_as = self.s.group_as

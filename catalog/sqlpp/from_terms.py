@@ -9,7 +9,10 @@ from typing import Any
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.budget import tick
 from catalog.sqlpp.compiler import Compiler
+from catalog.sqlpp.covering import key_path, partial_document
 from catalog.sqlpp.errors import SqlppError, SqlppTimeout
+from catalog.sqlpp.index_keys import Inexact, decode
+from catalog.sqlpp.planner import IndexPlan, choose
 from catalog.sqlpp.scope import DEFAULT, META_DEFAULT, Context, idents, meta_key
 from catalog.sqlpp.values import MISSING, hkey, truth
 
@@ -35,15 +38,8 @@ def resolve_keyspace(path: list[str], query_context: str | None) -> str:
 
 
 def _path(e: A.Node) -> list[str] | None:
-    parts: list[str] = []
-    while isinstance(e, A.Field) and not e.ci:
-        parts.append(e.name)
-        e = e.base
-    if isinstance(e, A.Ident) and not e.ci:
-        parts.append(e.name)
-        parts.reverse()
-        return parts if len(parts) <= 3 else None
-    return None
+    parts = key_path(e)
+    return list(parts) if parts is not None and len(parts) <= 3 else None
 
 
 def _meta(key: str, cas: int, value: Any) -> dict[str, Any]:
@@ -88,8 +84,10 @@ class _Keyspace:
 class FromPlan:
     """The FROM clause of one SELECT block, producing row environments."""
 
-    def __init__(self, s: A.SubSelect, ctx: Context, varying: frozenset[str]) -> None:
+    def __init__(self, s: A.SubSelect, ctx: Context, varying: frozenset[str],
+                 order: list[A.OrderTerm] | None = None) -> None:  # fmt: skip
         self.ctx = ctx
+        self.plan: IndexPlan | None = None
         assert s.from_ is not None
         self.aliases: list[str] = []
         bound = set(varying)
@@ -109,6 +107,21 @@ class FromPlan:
             alias = j.alias if j.kind == "unnest" else j.term.alias  # type: ignore[union-attr]
             self.aliases.append(alias)  # type: ignore[arg-type]
             bound.add(alias)  # type: ignore[arg-type]
+        if "ks" in self.first and self.first["keys"] is None:
+            self.plan = self._index_plan(s, order or [], bound)
+
+    def _index_plan(self, s: A.SubSelect, order: list[A.OrderTerm],
+                    bound: set[str]) -> IndexPlan | None:  # fmt: skip
+        """Return the index scan the planner picks for the first term (None: a full scan)."""
+        indexes = getattr(self.ctx.source, "indexes", None)
+        hint = s.from_.use_index if s.from_ is not None else None
+        if indexes is None or (hint is not None and "#primary" in hint):
+            return None
+        names = bound | {n for n, _ in s.let} | self.ctx.with_names
+        plan = choose(s, self.first["alias"], indexes(self.first["ks"].name), order, names, hint)
+        if plan is not None:
+            plan.compile(Compiler(self.ctx, varying=frozenset(names)).compile)
+        return plan
 
     def _term(self, t: A.KeyspaceTerm | A.ExprTerm, bound: set[str]) -> dict[str, Any]:
         c = Compiler(self.ctx, varying=frozenset(bound))
@@ -151,7 +164,15 @@ class FromPlan:
         if "ks" in t:
             ks: _Keyspace = t["ks"]
             docs: Iterable[tuple[str, Any, int]]
-            docs = ks.fetch(t["keys"](outer)) if t["keys"] is not None else ks.scan()
+            if t["keys"] is not None:
+                docs = ks.fetch(t["keys"](outer))
+            elif self.plan is not None and (spans := self.plan.spans(outer)) is not None:
+                if self.plan.covering is not None:
+                    docs = self._covered(ks, spans)
+                else:
+                    docs = self.ctx.source.index_scan(self.plan.index, spans, self.plan.descending)
+            else:
+                docs = ks.scan()
             deadline = self.ctx.deadline
             for i, (key, value, cas) in enumerate(docs, 1):
                 if deadline is not None and i & 255 == 0 and time.monotonic() > deadline:
@@ -175,6 +196,17 @@ class FromPlan:
             e[DEFAULT] = x
             e.pop(META_DEFAULT, None)
             yield e
+
+    def _covered(self, ks: _Keyspace, spans: list[tuple[bytes, bytes]]) -> Iterator[Any]:
+        """Yield (key, fields from the index entry, 0) for a covering scan."""
+        plan = self.plan
+        assert plan is not None and plan.covering is not None
+        paths = plan.covering
+        for key, entry in self.ctx.source.index_entries(plan.index, spans, plan.descending):
+            try:
+                yield key, partial_document(paths, decode(entry)), 0
+            except Inexact:  # a number the entry cannot give back exactly: read the document
+                yield from ks.fetch([key])
 
     def _join(
         self, j: A.JoinClause, bound: frozenset[str]

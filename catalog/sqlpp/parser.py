@@ -281,12 +281,27 @@ class Parser(ExprParser):
                 term.use_keys = self.expr()
             elif self.accept_kw("KEYS"):
                 term.use_keys = self.expr()
-            elif self.peek().upper in ("INDEX", "HASH", "NL"):
+            elif self.accept_kw("INDEX"):
+                term.use_index = self.index_names()
+            elif self.peek().upper in ("HASH", "NL"):
                 self.next()
                 if self.is_op("("):
                     self.skip_parens()
             else:
                 self.fail("expected KEYS, INDEX, HASH or NL after USE")
+
+    def index_names(self) -> list[str]:
+        """Parse ``(name [USING GSI|FTS], ...)`` after USE INDEX."""
+        self.expect_op("(")
+        names = []
+        while True:
+            names.append(self.ident("index name")[0])
+            if self.accept_kw("USING"):
+                self.next()
+            if not self.accept_op(","):
+                break
+        self.expect_op(")")
+        return names
 
     def skip_parens(self) -> None:
         self.expect_op("(")

@@ -8,7 +8,7 @@ Values are JSON-able objects, or ``bytes`` for binary documents.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -155,5 +155,23 @@ class DocumentStore(Protocol):
         """Run a SQL++ statement; ``timeout`` in seconds, ``memory_mb`` the statement's memory
         quota (Couchbase's ``memory_quota``). Over either: QueryLimitExceeded."""
         ...
+
+    def create_index(
+        self,
+        statement: str,
+        query_context: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, Any]:
+        """Create an index from a CREATE INDEX statement; ``progress(done, total)`` while it is
+        built from the documents (embedded store)."""
+        ...
+
+    def drop_index(self, keyspace: str, name: str) -> None: ...
+
+    def list_indexes(self) -> list[dict[str, Any]]: ...
+
+    def has_index(self, keyspace: str, name: str) -> bool: ...
+
+    def check_indexes(self) -> list[str]: ...
 
     def close(self) -> None: ...

@@ -31,6 +31,7 @@ from catalog.store.base import (
     check_key,
 )
 from catalog.store.couchbase_config import StoreConfig, connect, parse_url
+from catalog.store.couchbase_indexes import CouchbaseIndexMixin
 from catalog.store.couchbase_init import init_couchbase
 from catalog.store.couchbase_scan import (
     is_range_scan_unavailable,
@@ -64,7 +65,7 @@ def _is_sdk_error(exc: BaseException) -> bool:
     return type(exc).__module__.startswith("couchbase")
 
 
-class CouchbaseStore:
+class CouchbaseStore(CouchbaseIndexMixin):
     """The store protocol on a Couchbase cluster."""
 
     def __init__(self, config: StoreConfig, url: str | None = None) -> None:

@@ -27,21 +27,19 @@ from catalog.store.base import (
     InvalidArgument,
     Keyspace,
     NotFound,
-    QueryError,
-    QueryLimitExceeded,
     SearchResult,
     StoreUnavailable,
     ValueTooLarge,
     check_key,
 )
 from catalog.store.decode import loads
+from catalog.store.embedded_index import IndexMaintainer
+from catalog.store.embedded_query import QueryMixin
 
 # How long a caller waits, at most, for another process's write to finish.
 BUSY_TIMEOUT_S = 30.0
 # SQLite's own wait before it reports SQLITE_BUSY to us (we retry on top of it).
 SQLITE_BUSY_MS = 2_000
-# Default time limit of a SQL++ statement.
-QUERY_TIMEOUT_S = 30.0
 
 T = TypeVar("T")
 
@@ -107,15 +105,17 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
-class EmbeddedStore:
-    """The store protocol on one SQLite file."""
+class EmbeddedStore(QueryMixin):
+    """The store protocol on one SQLite file (SQL++ and indexes: ``QueryMixin``)."""
 
     def __init__(self, path: str | os.PathLike[str], hooks: list[WriteHook] | None = None):
         self.path = Path(path)
         self.url = f"embedded://{self.path}"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        self._hooks: list[WriteHook] = list(hooks) if hooks is not None else _default_hooks()
+        self._indexes = IndexMaintainer()
+        hooks = list(hooks) if hooks is not None else _default_hooks()
+        self._hooks: list[WriteHook] = [self._indexes, *hooks]
         conn = self._conn()
         self._retry(lambda: self._install(conn))
 
@@ -444,53 +444,7 @@ class EmbeddedStore:
 
         return self._run_write(do)
 
-    # -- SQL++ and search -------------------------------------------------------------------
-
-    def query(
-        self,
-        statement: str,
-        params: dict | list | None = None,
-        query_context: str | None = None,
-        *,
-        read_only: bool = False,
-        timeout: float | None = None,
-        memory_mb: float | None = None,
-    ) -> list[Any]:
-        """Run a SQL++ statement on a consistent snapshot of the store.
-
-        ``timeout`` (seconds, default QUERY_TIMEOUT_S) and ``memory_mb`` (the statement's
-        memory quota in MiB; None: only the 20 MiB limit on one value) are enforced inside
-        evaluation; going over either raises QueryLimitExceeded.
-        """
-        from catalog import sqlpp
-
-        deadline = time.monotonic() + (timeout if timeout is not None else QUERY_TIMEOUT_S)
-        conn = self._conn()
-        own_txn = not conn.in_transaction
-        if own_txn:
-            self._retry(lambda: conn.execute("BEGIN"))  # one snapshot for the whole statement
-        try:
-            return sqlpp.execute(
-                statement,
-                params,
-                query_context,
-                source=_QuerySource(self),
-                read_only=read_only,
-                deadline=deadline,
-                memory_mb=memory_mb,
-            )
-        except sqlpp.SqlppLimitExceeded as e:
-            message = str(e)
-            if e.limit == "time":  # name the limit as given, not what was left of it at parse end
-                message = (
-                    f"Timeout {_seconds(timeout or QUERY_TIMEOUT_S)} exceeded: the query timed out"
-                )
-            raise QueryLimitExceeded(message, e.limit) from None
-        except sqlpp.SqlppError as e:
-            raise QueryError(str(e)) from None
-        finally:
-            if own_txn and conn.in_transaction:
-                conn.execute("COMMIT")
+    # -- search and integrity ------------------------------------------------------------
 
     def search(self, index: str, query: Any, **options: Any) -> SearchResult:
         """Run a full-text search (see catalog.search)."""
@@ -514,27 +468,6 @@ class EmbeddedStore:
         if conn is not None:
             conn.close()
             self._local.conn = None
-
-
-class _QuerySource:
-    """What the SQL++ engine reads from the store."""
-
-    def __init__(self, store: EmbeddedStore):
-        self.store = store
-
-    def keyspace_exists(self, keyspace: str) -> bool:
-        return self.store.keyspace_exists(keyspace)
-
-    def scan(self, keyspace: str) -> Iterator[tuple[str, Any, int]]:
-        return self.store.scan(keyspace)
-
-    def fetch(self, keyspace: str, keys: list[str]) -> list[tuple[str, Any, int]]:
-        return self.store.fetch(keyspace, keys)
-
-
-def _seconds(s: float) -> str:
-    """Return a duration as Couchbase prints it in its timeout error ("10s", "200ms")."""
-    return f"{s:g}s" if s >= 1 else f"{s * 1000:g}ms"
 
 
 def _expiry_time(expiry: float | None) -> float | None:

@@ -47,6 +47,13 @@ _SECONDARY: tuple[tuple[str, str, str], ...] = (
     ("idx_models_tags", "models", "DISTINCT ARRAY tag FOR tag IN metadata.tags END"),
     ("idx_models_created", "models", "createdAt, name, version"),
     ("idx_models_framework_task", "models", "metadata.framework, metadata.task"),
+    # Largest models first (ORDER BY summary.paramCount DESC LIMIT n): every document is in
+    # it (INCLUDE MISSING), so it serves the order even without a predicate.
+    ("idx_models_params", "models", "summary.paramCount INCLUDE MISSING, name, version"),
+    # Alias moves of a model, newest first (queries.ALIAS_HISTORY).
+    ("idx_audit_name_at", "audit", "name, `at`"),
+    # Labelled predictions of a model in feedback order (queries.LABELLED_PREDICTIONS).
+    ("idx_predictions_model_feedback", "predictions", "model, feedback.`at`, id"),
 )
 
 

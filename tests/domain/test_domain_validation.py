@@ -173,7 +173,7 @@ def test_check_lists_damaged_documents_and_fails(damaged_catalog):
     with pytest.raises(CommandError, match="3 damaged document"):
         call_command("catalog", "check", stdout=out)
     lines = out.getvalue().splitlines()
-    assert len(lines) == 3
+    assert len(lines) == 4 and lines[-1] == "every index matches its documents"
     assert any("'mm::1x'" in line and "version '1x'" in line for line in lines)
     assert any("'a/b::1'" in line and "not a valid model name" in line for line in lines)
     assert any("'mm::5'" in line and "not a list" in line for line in lines)

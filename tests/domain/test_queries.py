@@ -10,6 +10,7 @@ import pytest
 
 from catalog.domain import queries
 from catalog.domain.queries import InvalidCursor, decode_cursor, encode_cursor
+from catalog.store.indexes import index_statements
 from inference.learning_history import all_history, learning_history
 from inference.prediction_log import labelled_predictions
 
@@ -113,3 +114,16 @@ def test_cursors_are_opaque_and_checked():
     for bad in ("!!", encode_cursor([1, 2]), encode_cursor(["x"]), encode_cursor({"a": 1})):
         with pytest.raises(InvalidCursor):
             decode_cursor(bad, ["", ""])
+
+
+@pytest.mark.parametrize("query", queries.ALL, ids=lambda q: q.name)
+def test_each_statement_is_served_by_the_index_it_names(demo_registry, query):
+    reg = demo_registry
+    plan = reg.store.query(
+        "EXPLAIN " + query.statement, dict(query.example_params), reg.ks.query_context
+    )[0]["plan"]
+    scan = plan["~children"][0]
+    assert (scan["#operator"], scan["index"]) == ("IndexScan3", query.index)
+    assert query.index in "\n".join(index_statements()), (
+        "list the index in catalog/store/indexes.py"
+    )

@@ -392,6 +392,26 @@ def test_a_fenced_statement_returns_its_rows(store_url) -> None:
         run_fenced(store_url, "SELECT RAW REGEXP_CONTAINS('a', '(')")
 
 
+def test_a_fenced_statement_runs_in_a_process_with_over_1024_open_files(store_url) -> None:
+    import os
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 2048), hard))
+    held = []
+    try:  # a long-lived worker's descriptors: the fence's pipe gets a number past 1023
+        while not held or held[-1] < 1100:
+            held.append(os.open(os.devnull, os.O_RDONLY))
+        rows = run_fenced(
+            store_url, "SELECT RAW m.name FROM c.s.models m", limits=FenceLimits(5, 16)
+        )
+        assert rows == ["a"]
+    finally:
+        for fd in held:
+            os.close(fd)
+
+
 def test_the_os_limit_stops_what_the_engine_does_not_count(store_url, monkeypatch) -> None:
     # Simulate an engine bug: no size check, no quota. The child's RLIMIT_AS still holds.
     monkeypatch.setattr(Budget, "reserve", lambda self, what, size, held=None: None)

@@ -8,6 +8,7 @@ from django.test import Client
 
 from catalog.domain.query_access import QueryRefused, check_query_access
 from catalog.domain.registry import get_registry
+from catalog.domain.setup import init_catalog
 from catalog.domain.tokens import create_token
 from tests.models import matmul_model
 from tests.web.bad_input_cases import PRIVATE_QUERIES
@@ -116,3 +117,17 @@ def test_statements_on_public_keyspaces_pass(statement):
 def test_dml_is_still_refused_by_the_read_only_store(client, catalog):
     response = query(client, "DELETE FROM audit")
     assert response.status_code == 400 and "not allowed" in response.json()["error"]
+
+
+@pytest.mark.django_db
+def test_explain_through_the_api_plans_public_statements_and_refuses_private_ones(client, catalog):
+    for _ in init_catalog(catalog):  # builds the indexes
+        pass
+    response = query(client, 'EXPLAIN SELECT m.version FROM models m WHERE m.name = "mm"')
+    assert response.status_code == 200
+    scan = response.json()["results"][0]["plan"]["~children"][0]
+    assert (scan["#operator"], scan["index"]) == ("IndexScan3", "idx_models_name_version")
+    response = query(client, "EXPLAIN SELECT * FROM audit")
+    assert response.status_code == 400 and "staff only" in response.json()["error"]
+    response = query(client, "EXPLAIN DELETE FROM models")
+    assert response.status_code == 400

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from catalog.cli import check_commands
+from catalog.cli import check_commands, index_commands
 from catalog.cli.learn_commands import add_learn_arguments, run_learn
 from catalog.domain import transfer
 from catalog.domain.model_input import ModelInputError
@@ -32,6 +32,7 @@ SUBCOMMANDS = [
     "import",
     "learn",
     "check",
+    "index",
 ]
 
 
@@ -80,6 +81,7 @@ class Command(BaseCommand):
         p.add_argument("version", help="a version number (or the key part of a damaged one)")
         p.add_argument("--force", action="store_true", help="delete even if aliased")
         check_commands.add_arguments(sub)
+        index_commands.add_arguments(sub)
 
         p = sub.add_parser("demo", help="publish the demo catalog (idempotent)")
 
@@ -226,11 +228,19 @@ class Command(BaseCommand):
         extra = f" (removed aliases: {', '.join(removed)})" if removed else ""
         self.stdout.write(f"deleted {opts['name']} version {opts['version']}{extra}")
 
+    def do_index(self, opts: dict[str, Any]) -> None:
+        index_commands.run(get_registry(), opts, self.stdout)
+
     def do_check(self, opts: dict[str, Any]) -> None:
-        count = check_commands.check(get_registry(), self.stdout)
+        count, index_problems = check_commands.check(get_registry(), self.stdout)
         if count:
             raise CommandError(
                 f"{count} damaged document(s); remove one with: catalog delete NAME VERSION"
+            )
+        if index_problems:
+            raise CommandError(
+                f"{index_problems} index problem(s); rebuild with: catalog index drop NAME,"
+                " then catalog init"
             )
 
     def do_demo(self, opts: dict[str, Any]) -> None:

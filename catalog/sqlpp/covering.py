@@ -1,0 +1,143 @@
+"""Covering index scans: when the index holds every field a SELECT block uses.
+
+A block is covered by an index when each reference to its document is a field path that
+starts with one of the index's keys (``m.name``, ``m.metadata.task`` under a key
+``metadata``) or ``META(m).id``; then the rows are built from the index entries alone
+(``index_keys.decode``), without fetching or decoding a document, as Couchbase's covering
+scans do. The whole document (``m``, ``m.*``, ``SELECT *``), other META() fields, array
+keys, subqueries and joins are never covered.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from catalog.sqlpp import ast as A
+from catalog.sqlpp.values import MISSING
+
+
+def key_path(n: Any) -> tuple[str, ...] | None:
+    """Return the field path of an index key (``metadata.task`` -> ("metadata", "task"))."""
+    parts: list[str] = []
+    while isinstance(n, A.Field) and not n.ci:
+        parts.append(n.name)
+        n = n.base
+    if isinstance(n, A.Ident) and not n.ci:
+        parts.append(n.name)
+        return tuple(reversed(parts))
+    return None
+
+
+def covering_paths(s: A.SubSelect, alias: str, d: Any, order: list[A.OrderTerm],
+                   bound: set[str]) -> list[tuple[str, ...] | None] | None:  # fmt: skip
+    """Return the path of each key (None: not a path) if the index covers the block, else None."""
+    if s.joins or s.windows or any(k.array for k in d.keys):
+        return None
+    paths = [key_path(k.expr) for k in d.keys]
+    usable = [p for p in paths if p is not None]
+    if not usable:
+        return None
+    nodes: list[Any] = []
+    for t in s.terms:
+        if t.expr is None or t.star and isinstance(t.expr, A.Ident):
+            return None
+        nodes.append(t.expr)
+    nodes += s.exclude + [e for _, e in s.let] + [s.where, s.having]
+    nodes += [e for e, _ in s.group_by or []] + [e for _, e in s.letting] + [o.expr for o in order]
+    variables = _variables(nodes)
+    if alias in variables:
+        return None
+    names = bound | variables
+    for n in nodes:
+        if n is not None and not _covered(n, alias, usable, names):
+            return None
+    return paths
+
+
+def _variables(nodes: list[Any]) -> set[str]:
+    out: set[str] = set()
+    stack = list(nodes)
+    while stack:
+        x = stack.pop()
+        if isinstance(x, A.Binding):
+            out.add(x.var)
+            if x.pos_var:
+                out.add(x.pos_var)
+        stack.extend(A.children(x))
+    return out
+
+
+def _covered(node: Any, alias: str, keys: list[tuple[str, ...]], names: set[str]) -> bool:
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, A.Subquery):
+            return False
+        if isinstance(x, A.Field):
+            if _meta_id(x, alias):
+                continue
+            path = _doc_path(x, alias, names)
+            if path is not None:
+                if not any(path[: len(k)] == k for k in keys):
+                    return False
+                continue
+            if x.ci:
+                return False
+            stack.append(x.base)
+            continue
+        if isinstance(x, A.Ident):
+            if x.name == alias or x.ci:
+                return False
+            if x.name not in names and not any(k == (x.name,) for k in keys):
+                return False  # a bare field of the document the index does not hold
+            continue
+        if isinstance(x, A.Call) and x.name in ("meta", "self"):
+            return False
+        stack.extend(A.children(x))
+    return True
+
+
+def _meta_id(x: A.Field, alias: str) -> bool:
+    b = x.base
+    return (
+        x.name == "id"
+        and not x.ci
+        and isinstance(b, A.Call)
+        and b.name == "meta"
+        and (not b.args or (len(b.args) == 1 and isinstance(b.args[0], A.Ident)
+                            and b.args[0].name == alias))
+    )  # fmt: skip
+
+
+def _doc_path(x: A.Field, alias: str, names: set[str]) -> tuple[str, ...] | None:
+    """Return the path of a field of the document (``m.a.b`` or a bare ``a.b``), else None."""
+    parts: list[str] = []
+    n: Any = x
+    while isinstance(n, A.Field):
+        if n.ci:
+            return None
+        parts.append(n.name)
+        n = n.base
+    if not isinstance(n, A.Ident) or n.ci:
+        return None
+    if n.name == alias:
+        return tuple(reversed(parts))
+    if n.name not in names:
+        return (n.name, *reversed(parts))
+    return None
+
+
+def partial_document(paths: list[tuple[str, ...] | None], values: list[Any]) -> dict[str, Any]:
+    """Return the document fields an entry holds (MISSING values left out)."""
+    doc: dict[str, Any] = {}
+    for path, v in sorted(zip(paths, values, strict=True), key=lambda pv: len(pv[0] or ())):
+        if path is None or v is MISSING:
+            continue
+        target = doc
+        for name in path[:-1]:
+            nxt = target.get(name)
+            if type(nxt) is not dict:
+                nxt = target[name] = {}
+            target = nxt
+        target[path[-1]] = v
+    return doc

@@ -1,0 +1,175 @@
+"""Index keys as bytes whose byte order is N1QL collation order.
+
+An index entry is the concatenation of its encoded key values; SQLite compares BLOBs with
+memcmp, so a range of entries is a range of bytes. The order is Couchbase's collation:
+MISSING < NULL < FALSE < TRUE < numbers < strings < arrays < objects < binary.
+
+- numbers: a tag and the IEEE-754 double, sign-flipped so that bytes sort like values
+  (NaN first, -0.0 as 0.0; integers beyond 2^53 share the bytes of their nearest double,
+  which only widens a span: rows are always filtered again after the fetch);
+- strings: a tag, the UTF-8 bytes with 0x00 escaped as 0x00 0xFF, and 0x00 0x00 to end
+  (UTF-8 byte order is code point order, as Couchbase compares strings);
+- arrays: a tag, each element, and 0x00 (a shorter array sorts first);
+- objects: a tag, the field count, the sorted names, then the values in name order.
+
+Each encoding is self-delimiting and starts with a tag byte between 0x01 and 0x09, so
+``prefix + b"\\xff"`` is above every entry that starts with ``prefix``.
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+from typing import Any
+
+from catalog.sqlpp.values import MISSING
+
+TAG_MISSING = b"\x01"
+TAG_NULL = b"\x02"
+TAG_FALSE = b"\x03"
+TAG_TRUE = b"\x04"
+TAG_NUMBER = b"\x05"
+TAG_STRING = b"\x06"
+TAG_ARRAY = b"\x07"
+TAG_OBJECT = b"\x08"
+TAG_BINARY = b"\x09"
+# Above every encoded value: the exclusive end of "everything that starts with a prefix".
+TOP = b"\xff"
+
+_NAN = TAG_NUMBER + b"\x00" * 8
+
+
+def encode_number(x: float | int) -> bytes:
+    """Return the bytes of a number (see the module docstring)."""
+    try:
+        f = float(x)
+    except OverflowError:
+        f = math.inf if x > 0 else -math.inf
+    if f != f:
+        return _NAN
+    if f == 0.0:
+        f = 0.0  # -0.0 == 0.0 in N1QL
+    (bits,) = struct.unpack(">Q", struct.pack(">d", f))
+    bits = bits ^ 0xFFFFFFFFFFFFFFFF if bits >> 63 else bits | (1 << 63)
+    return TAG_NUMBER + bits.to_bytes(8, "big")
+
+
+def string_body(s: str) -> bytes:
+    """Return the escaped UTF-8 bytes of a string, without its tag and terminator."""
+    return s.encode("utf-8", "surrogatepass").replace(b"\x00", b"\x00\xff")
+
+
+def encode(v: Any) -> bytes:
+    """Return the bytes of one value, ordered as N1QL collates values."""
+    if v is MISSING:
+        return TAG_MISSING
+    if v is None:
+        return TAG_NULL
+    t = type(v)
+    if t is bool:
+        return TAG_TRUE if v else TAG_FALSE
+    if t is int or t is float:
+        return encode_number(v)
+    if t is str:
+        return TAG_STRING + string_body(v) + b"\x00\x00"
+    if t is list or t is tuple:
+        return TAG_ARRAY + b"".join(encode(x) for x in v) + b"\x00"
+    if t is dict:
+        names = sorted(v)
+        return (
+            TAG_OBJECT
+            + len(names).to_bytes(4, "big")
+            + b"".join(encode(n) for n in names)
+            + b"".join(encode(v[n]) for n in names)
+        )
+    if isinstance(v, (bytes, bytearray)):
+        return TAG_BINARY + bytes(v).replace(b"\x00", b"\x00\xff") + b"\x00\x00"
+    if isinstance(v, bool):  # bool subclasses
+        return TAG_TRUE if v else TAG_FALSE
+    if isinstance(v, (int, float)):
+        return encode_number(v)
+    raise TypeError(f"cannot index a value of type {t.__name__}")
+
+
+def encode_tuple(values: list[Any]) -> bytes:
+    """Return the entry bytes of a composite key."""
+    return b"".join(encode(v) for v in values)
+
+
+class Inexact(ValueError):
+    """An entry holds a number it cannot give back exactly (an integer past 2^53)."""
+
+
+def decode(data: bytes) -> list[Any]:
+    """Return the values of a composite entry (the inverse of ``encode_tuple``).
+
+    Integral numbers come back as ints (N1QL does not tell 1 from 1.0); an integer whose
+    magnitude reaches 2^53 raises Inexact, since the double kept for it may differ.
+    """
+    out: list[Any] = []
+    i = 0
+    while i < len(data):
+        v, i = _decode_one(data, i)
+        out.append(v)
+    return out
+
+
+def _decode_one(data: bytes, i: int) -> tuple[Any, int]:
+    tag = data[i : i + 1]
+    i += 1
+    if tag == TAG_MISSING:
+        return MISSING, i
+    if tag == TAG_NULL:
+        return None, i
+    if tag == TAG_FALSE:
+        return False, i
+    if tag == TAG_TRUE:
+        return True, i
+    if tag == TAG_NUMBER:
+        return _decode_number(data[i : i + 8]), i + 8
+    if tag in (TAG_STRING, TAG_BINARY):
+        raw, i = _escaped(data, i)
+        return (raw.decode("utf-8", "surrogatepass") if tag == TAG_STRING else raw), i
+    if tag == TAG_ARRAY:
+        items = []
+        while data[i] != 0:
+            v, i = _decode_one(data, i)
+            items.append(v)
+        return items, i + 1
+    if tag == TAG_OBJECT:
+        count = int.from_bytes(data[i : i + 4], "big")
+        i += 4
+        names = []
+        for _ in range(count):
+            name, i = _decode_one(data, i)
+            names.append(name)
+        obj = {}
+        for name in names:
+            obj[name], i = _decode_one(data, i)
+        return obj, i
+    raise ValueError(f"not an index entry: tag {tag!r} at {i - 1}")
+
+
+def _escaped(data: bytes, i: int) -> tuple[bytes, int]:
+    out = bytearray()
+    while True:
+        j = data.index(b"\x00", i)
+        out += data[i:j]
+        if data[j + 1] == 0xFF:
+            out.append(0)
+            i = j + 2
+        else:
+            return bytes(out), j + 2
+
+
+def _decode_number(raw: bytes) -> float | int:
+    bits = int.from_bytes(raw, "big")
+    if bits == 0:
+        return math.nan
+    bits = bits ^ (1 << 63) if bits >> 63 else bits ^ 0xFFFFFFFFFFFFFFFF
+    (f,) = struct.unpack(">d", bits.to_bytes(8, "big"))
+    if f.is_integer():
+        if abs(f) >= 2**53:
+            raise Inexact(f"{f!r} may stand for another integer")
+        return int(f)
+    return f

@@ -1,0 +1,316 @@
+"""Secondary indexes of the embedded store: Couchbase's CREATE INDEX, kept in the SQLite file.
+
+Each index is a row of ``index_defs`` (its keyspace, name and CREATE INDEX statement) and
+its entries are rows of ``index_entries`` ``(ix, k, key)``: ``k`` is the entry's key values
+encoded so that byte order is N1QL collation order (``catalog.sqlpp.index_keys``), ``key``
+the document key. ``IndexMaintainer`` is a write hook: every insert, replace, upsert,
+removal and purge of an expired document updates the entries in the write's own
+transaction, so readers see a document and its entries together, a crash (kill -9) leaves
+both or neither, and the entries survive restarts with the file.
+
+A primary index needs no entries: the documents table is ordered by key already.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from catalog.sqlpp.index_defs import PRIMARY, IndexDef, KeyEvaluator, parse_create_index
+from catalog.store.decode import loads
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS index_defs (
+    id        INTEGER PRIMARY KEY,
+    keyspace  TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    statement TEXT NOT NULL,
+    state     TEXT NOT NULL,
+    UNIQUE (keyspace, name)
+);
+CREATE TABLE IF NOT EXISTS index_entries (
+    ix  INTEGER NOT NULL,
+    k   BLOB    NOT NULL,
+    key TEXT    NOT NULL,
+    PRIMARY KEY (ix, k, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS index_entries_by_doc ON index_entries (key, ix);
+CREATE TABLE IF NOT EXISTS index_generation (id INTEGER PRIMARY KEY, gen INTEGER NOT NULL);
+INSERT OR IGNORE INTO index_generation (id, gen) VALUES (0, 0);
+"""
+
+# Documents indexed per progress report while an index is built.
+PROGRESS_EVERY = 1000
+
+
+@dataclass(frozen=True)
+class StoredIndex:
+    """An index of the file: its row id, keyspace, definition and state."""
+
+    id: int
+    keyspace: str
+    definition: IndexDef
+    state: str
+
+    @property
+    def name(self) -> str:
+        return self.definition.name
+
+
+class IndexMaintainer:
+    """The write hook keeping ``index_entries`` in step with the documents."""
+
+    def __init__(self) -> None:
+        self._gen = -1
+        self._by_keyspace: dict[str, list[tuple[StoredIndex, KeyEvaluator]]] = {}
+
+    def install(self, conn: sqlite3.Connection) -> None:
+        for statement in SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+
+    def applies_to(self, keyspace: str) -> bool:
+        return True  # which keyspaces have indexes is read inside the transaction
+
+    def indexes(self, conn: sqlite3.Connection, keyspace: str) -> list[StoredIndex]:
+        """Return the indexes of a keyspace (their definitions are cached per generation)."""
+        return [ix for ix, _ in self._secondary(conn, keyspace, with_primary=True)]
+
+    def _secondary(
+        self, conn: sqlite3.Connection, keyspace: str, *, with_primary: bool = False
+    ) -> list[tuple[StoredIndex, KeyEvaluator]]:
+        (gen,) = conn.execute("SELECT gen FROM index_generation WHERE id = 0").fetchone()
+        if gen != self._gen:
+            self._by_keyspace = {}
+            for row in conn.execute(
+                "SELECT id, keyspace, statement, state FROM index_defs ORDER BY id"
+            ):
+                d = parse_create_index(row[2])
+                ix = StoredIndex(row[0], row[1], d, row[3])
+                ev = KeyEvaluator(d)
+                self._by_keyspace.setdefault(row[1], []).append((ix, ev))
+            self._gen = gen
+        found = self._by_keyspace.get(keyspace, [])
+        return found if with_primary else [(i, e) for i, e in found if not i.definition.primary]
+
+    def on_write(self, conn: sqlite3.Connection, keyspace: str, key: str, value: Any) -> None:
+        indexes = self._secondary(conn, keyspace)
+        if not indexes:
+            return
+        self._delete(conn, indexes, key)
+        doc = _plain(value)
+        if doc is not None:
+            conn.executemany(
+                "INSERT OR IGNORE INTO index_entries (ix, k, key) VALUES (?, ?, ?)",
+                [(ix.id, k, key) for ix, ev in indexes for k in ev.entries(doc)],
+            )
+
+    def on_remove(self, conn: sqlite3.Connection, keyspace: str, key: str) -> None:
+        indexes = self._secondary(conn, keyspace)
+        if indexes:
+            self._delete(conn, indexes, key)
+
+    @staticmethod
+    def _delete(
+        conn: sqlite3.Connection, indexes: list[tuple[StoredIndex, KeyEvaluator]], key: str
+    ) -> None:
+        marks = ",".join("?" * len(indexes))
+        conn.execute(
+            f"DELETE FROM index_entries WHERE key = ? AND ix IN ({marks})",
+            (key, *(ix.id for ix, _ in indexes)),
+        )
+
+    # -- administration ------------------------------------------------------------------
+
+    def create(
+        self,
+        conn: sqlite3.Connection,
+        keyspace: str,
+        d: IndexDef,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> StoredIndex:
+        """Add an index and build its entries from the documents (in the caller's transaction)."""
+        if conn.execute(
+            "SELECT 1 FROM index_defs WHERE keyspace = ? AND name = ?", (keyspace, d.name)
+        ).fetchone():
+            raise ValueError(f"index {d.name} already exists on {keyspace}")
+        cur = conn.execute(
+            "INSERT INTO index_defs (keyspace, name, statement, state) VALUES (?, ?, ?, ?)",
+            (keyspace, d.name, d.statement, "online"),
+        )
+        ix = StoredIndex(int(cur.lastrowid or 0), keyspace, d, "online")
+        if not d.primary:
+            self._build(conn, ix, KeyEvaluator(d), progress)
+        conn.execute("UPDATE index_generation SET gen = gen + 1 WHERE id = 0")
+        return ix
+
+    def _build(
+        self,
+        conn: sqlite3.Connection,
+        ix: StoredIndex,
+        ev: KeyEvaluator,
+        progress: Callable[[int, int], None] | None,
+    ) -> None:
+        (total,) = conn.execute(
+            "SELECT COUNT(*) FROM docs WHERE keyspace = ?", (ix.keyspace,)
+        ).fetchone()
+        rows = conn.execute(
+            "SELECT key, is_binary, value FROM docs WHERE keyspace = ?", (ix.keyspace,)
+        ).fetchall()
+        for done, (key, binary, data) in enumerate(rows, 1):
+            if not binary:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO index_entries (ix, k, key) VALUES (?, ?, ?)",
+                    [(ix.id, k, key) for k in ev.entries(loads(data))],
+                )
+            if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+                progress(done, total)
+        if progress is not None and total == 0:
+            progress(0, 0)
+
+    def drop(self, conn: sqlite3.Connection, keyspace: str, name: str) -> None:
+        """Remove an index and its entries; raise LookupError if there is none."""
+        row = conn.execute(
+            "SELECT id FROM index_defs WHERE keyspace = ? AND name = ?", (keyspace, name)
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"index {name} not found on {keyspace}")
+        conn.execute("DELETE FROM index_entries WHERE ix = ?", (row[0],))
+        conn.execute("DELETE FROM index_defs WHERE id = ?", (row[0],))
+        conn.execute("UPDATE index_generation SET gen = gen + 1 WHERE id = 0")
+
+    def all(self, conn: sqlite3.Connection) -> list[dict[str, Any]]:
+        """Return every index of the file with its entry count."""
+        out = []
+        for row in conn.execute(
+            "SELECT id, keyspace, name, statement, state FROM index_defs ORDER BY keyspace, name"
+        ).fetchall():
+            if parse_create_index(row[3]).primary:  # the documents table is the index
+                (entries,) = conn.execute(
+                    "SELECT COUNT(*) FROM docs WHERE keyspace = ?", (row[1],)
+                ).fetchone()
+            else:
+                (entries,) = conn.execute(
+                    "SELECT COUNT(*) FROM index_entries WHERE ix = ?", (row[0],)
+                ).fetchone()
+            out.append(
+                {
+                    "keyspace": row[1],
+                    "name": row[2],
+                    "statement": row[3],
+                    "state": row[4],
+                    "entries": entries,
+                }  # fmt: skip
+            )
+        return out
+
+    def check(self, conn: sqlite3.Connection) -> list[str]:
+        """Return the differences between each index's entries and its documents."""
+        problems: list[str] = []
+        keyspaces = [r[0] for r in conn.execute("SELECT DISTINCT keyspace FROM index_defs")]
+        for ks in keyspaces:
+            for ix, ev in self._secondary(conn, ks):
+                stored = set(
+                    conn.execute("SELECT k, key FROM index_entries WHERE ix = ?", (ix.id,))
+                )
+                expected: set[tuple[bytes, str]] = set()
+                for key, binary, data in conn.execute(
+                    "SELECT key, is_binary, value FROM docs WHERE keyspace = ?", (ks,)
+                ):
+                    if not binary:
+                        expected |= {(k, key) for k in ev.entries(loads(data))}
+                extra = {key for _, key in stored - expected}
+                lacking = {key for _, key in expected - stored}
+                for what, keys in (("stale entries for", extra), ("no entries for", lacking)):
+                    if keys:
+                        sample = ", ".join(repr(k) for k in sorted(keys)[:5])
+                        problems.append(
+                            f"index {ix.name} on {ks}: {what} {len(keys)} document(s): {sample}"
+                        )
+        return problems
+
+    def scan(
+        self,
+        conn: sqlite3.Connection,
+        ix: StoredIndex,
+        spans: list[tuple[bytes, bytes]],
+        descending: bool,
+        now: float,
+    ) -> Iterator[tuple[str, int, int, Any]]:
+        """Yield (key, cas, is_binary, value) of the documents with an entry in the spans,
+        in entry order (each document once)."""
+        order = "e.k DESC, e.key" if descending else "e.k, e.key"
+        seen: set[str] = set()
+        for low, high in sorted(spans, reverse=descending):
+            cursor = conn.execute(
+                "SELECT d.key, d.cas, d.is_binary, d.value FROM index_entries e"
+                " JOIN docs d ON d.keyspace = ? AND d.key = e.key"
+                " WHERE e.ix = ? AND e.k >= ? AND e.k < ?"
+                f" AND (d.expiry IS NULL OR d.expiry > ?) ORDER BY {order}",
+                (ix.keyspace, ix.id, low, high, now),
+            )
+            for row in cursor:
+                if row[0] not in seen:
+                    seen.add(row[0])
+                    yield row
+
+
+def _live(ix: StoredIndex) -> tuple[str, tuple[Any, ...]]:
+    """Return the SQL condition (and its arguments but the time) dropping expired documents."""
+    return (
+        "e.key NOT IN (SELECT key FROM docs WHERE expiry IS NOT NULL AND expiry <= ?"
+        " AND keyspace = ?)",
+        (ix.keyspace,),
+    )
+
+
+def entries(
+    conn: sqlite3.Connection,
+    ix: StoredIndex,
+    spans: list[tuple[bytes, bytes]],
+    descending: bool,
+    now: float,
+) -> Iterator[tuple[str, bytes]]:
+    """Yield (document key, entry) in the spans, in entry order, without reading documents."""
+    live, args = _live(ix)
+    order = "e.k DESC, e.key" if descending else "e.k, e.key"
+    for low, high in sorted(spans, reverse=descending):
+        yield from conn.execute(
+            f"SELECT e.key, e.k FROM index_entries e WHERE e.ix = ? AND e.k >= ? AND e.k < ?"
+            f" AND {live} ORDER BY {order}",
+            (ix.id, low, high, now, *args),
+        )
+
+
+def count(
+    conn: sqlite3.Connection, ix: StoredIndex, spans: list[tuple[bytes, bytes]], now: float
+) -> int:
+    """Return the number of entries in the spans (of documents that have not expired)."""
+    live, args = _live(ix)
+    total = 0
+    for low, high in spans:
+        (n,) = conn.execute(
+            f"SELECT COUNT(*) FROM index_entries e WHERE e.ix = ? AND e.k >= ? AND e.k < ?"
+            f" AND {live}",
+            (ix.id, low, high, now, *args),
+        ).fetchone()
+        total += n
+    return total
+
+
+def _plain(value: Any) -> Any:
+    """Return a JSON value as the engine sees it after a read (lists, not tuples)."""
+    if value is None:
+        return None
+    try:
+        return loads(orjson.dumps(value).decode())
+    except (TypeError, orjson.JSONEncodeError):  # what only json.dumps takes (huge ints)
+        return loads(json.dumps(value, ensure_ascii=False, allow_nan=False))
+
+
+__all__ = ["PRIMARY", "SCHEMA", "IndexMaintainer", "StoredIndex", "parse_create_index"]

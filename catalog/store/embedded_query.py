@@ -1,0 +1,182 @@
+"""SQL++ and index administration of the embedded store (a mixin of ``EmbeddedStore``).
+
+Statements run on the embedded SQL++ engine (``catalog.sqlpp``) over one SQLite read
+snapshot; the engine reads documents through ``QuerySource``: full scans, key fetches and,
+when its planner picks one, scans of the file's secondary indexes
+(``catalog.store.embedded_index``).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from catalog import sqlpp
+from catalog.sqlpp.from_terms import resolve_keyspace
+from catalog.sqlpp.index_defs import IndexDef, KeyEvaluator, parse_create_index
+from catalog.store import embedded_index
+from catalog.store.base import InvalidArgument, NotFound, QueryError, QueryLimitExceeded
+from catalog.store.decode import loads
+from catalog.store.embedded_index import IndexMaintainer, StoredIndex
+
+# Default time limit of a SQL++ statement.
+QUERY_TIMEOUT_S = 30.0
+
+
+class QueryMixin:
+    """``query``, ``create_index``, ``drop_index`` and ``list_indexes`` of the embedded store."""
+
+    _indexes: IndexMaintainer
+    # Provided by EmbeddedStore (the class this mixin is part of).
+    _conn: Callable[[], sqlite3.Connection]
+    _retry: Callable[..., Any]
+    _run_write: Callable[..., Any]
+    _register: Callable[[sqlite3.Connection, str], None]
+    _ks: Callable[[str], str]
+
+    def query(
+        self,
+        statement: str,
+        params: dict | list | None = None,
+        query_context: str | None = None,
+        *,
+        read_only: bool = False,
+        timeout: float | None = None,
+        memory_mb: float | None = None,
+        use_indexes: bool = True,
+    ) -> list[Any]:
+        """Run a SQL++ statement on a consistent snapshot of the store.
+
+        ``timeout`` (seconds, default QUERY_TIMEOUT_S) and ``memory_mb`` (the statement's
+        memory quota in MiB; None: only the 20 MiB limit on one value) are enforced inside
+        evaluation; going over either raises QueryLimitExceeded. ``use_indexes=False``
+        makes every keyspace read a full scan (to compare plans).
+        """
+        deadline = time.monotonic() + (timeout if timeout is not None else QUERY_TIMEOUT_S)
+        conn = self._conn()
+        own_txn = not conn.in_transaction
+        if own_txn:
+            self._retry(lambda: conn.execute("BEGIN"))  # one snapshot for the whole statement
+        try:
+            return sqlpp.execute(
+                statement,
+                params,
+                query_context,
+                source=QuerySource(self, conn, use_indexes),
+                read_only=read_only,
+                deadline=deadline,
+                memory_mb=memory_mb,
+            )
+        except sqlpp.SqlppLimitExceeded as e:
+            message = str(e)
+            if e.limit == "time":  # name the limit as given, not what was left of it at parse end
+                message = (
+                    f"Timeout {_seconds(timeout or QUERY_TIMEOUT_S)} exceeded: the query timed out"
+                )
+            raise QueryLimitExceeded(message, e.limit) from None
+        except sqlpp.SqlppError as e:
+            raise QueryError(str(e)) from None
+        finally:
+            if own_txn and conn.in_transaction:
+                conn.execute("COMMIT")
+
+    def create_index(
+        self,
+        statement: str,
+        query_context: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, Any]:
+        """Create an index from a CREATE INDEX statement and build it from the documents.
+
+        Return ``{"keyspace", "name", "statement"}``; raise InvalidArgument for a statement
+        that is not a valid CREATE INDEX, or an index name the keyspace already has.
+        """
+        d, ks = _definition(statement, query_context)
+
+        def do(conn: sqlite3.Connection) -> StoredIndex:
+            self._register(conn, ks)
+            return self._indexes.create(conn, ks, d, progress)
+
+        try:
+            ix = self._run_write(do)
+        except ValueError as e:
+            raise InvalidArgument(str(e)) from None
+        return {"keyspace": ix.keyspace, "name": ix.name, "statement": d.statement}
+
+    def drop_index(self, keyspace: str, name: str) -> None:
+        """Drop an index; raise NotFound if the keyspace has none by that name."""
+        ks = self._ks(keyspace)
+        try:
+            self._run_write(lambda conn: self._indexes.drop(conn, ks, name))
+        except LookupError as e:
+            raise NotFound(str(e).strip("'\"")) from None
+
+    def list_indexes(self) -> list[dict[str, Any]]:
+        """Return every index: keyspace, name, statement, state and number of entries."""
+        return self._retry(lambda: self._indexes.all(self._conn()))
+
+    def check_indexes(self) -> list[str]:
+        """Return how each index's entries differ from its documents (empty: consistent)."""
+        return self._retry(lambda: self._indexes.check(self._conn()))
+
+    def has_index(self, keyspace: str, name: str) -> bool:
+        """Return whether the keyspace has an index of that name."""
+        ks = self._ks(keyspace)
+        return any(i["keyspace"] == ks and i["name"] == name for i in self.list_indexes())
+
+
+def _definition(statement: str, query_context: str | None) -> tuple[IndexDef, str]:
+    try:
+        d = parse_create_index(statement)
+        ks = resolve_keyspace(list(d.path), query_context)
+        KeyEvaluator(d)  # compiles every key: refuse what could not be evaluated
+    except sqlpp.SqlppError as e:
+        raise InvalidArgument(f"not a valid CREATE INDEX statement: {e}") from None
+    return d, ks
+
+
+class QuerySource:
+    """What the SQL++ engine reads from the store within one statement's snapshot."""
+
+    def __init__(self, store: Any, conn: sqlite3.Connection, use_indexes: bool):
+        self.store, self.conn, self.use_indexes = store, conn, use_indexes
+
+    def keyspace_exists(self, keyspace: str) -> bool:
+        return self.store.keyspace_exists(keyspace)
+
+    def scan(self, keyspace: str) -> Iterator[tuple[str, Any, int]]:
+        return self.store.scan(keyspace)
+
+    def fetch(self, keyspace: str, keys: list[str]) -> list[tuple[str, Any, int]]:
+        return self.store.fetch(keyspace, keys)
+
+    def indexes(self, keyspace: str) -> list[StoredIndex]:
+        """Return the indexes the planner may use on a keyspace (none with use_indexes off)."""
+        if not self.use_indexes:
+            return []
+        return self.store._indexes.indexes(self.conn, keyspace)
+
+    def index_scan(
+        self, index: StoredIndex, spans: list[tuple[bytes, bytes]], descending: bool
+    ) -> Iterator[tuple[str, Any, int]]:
+        """Yield (key, value, cas) of the documents with an entry in the spans, in order."""
+        rows = self.store._indexes.scan(self.conn, index, spans, descending, time.time())
+        for key, cas, binary, data in rows:
+            yield key, bytes(data) if binary else loads(data), cas
+
+    def index_entries(
+        self, index: StoredIndex, spans: list[tuple[bytes, bytes]], descending: bool
+    ) -> Iterator[tuple[str, bytes]]:
+        """Yield (key, entry bytes) in the spans, in order, without reading the documents."""
+        return embedded_index.entries(self.conn, index, spans, descending, time.time())
+
+    def index_count(self, index: StoredIndex, spans: list[tuple[bytes, bytes]]) -> int:
+        """Return the number of entries in the spans."""
+        return embedded_index.count(self.conn, index, spans, time.time())
+
+
+def _seconds(s: float) -> str:
+    """Return a duration as Couchbase prints it in its timeout error ("10s", "200ms")."""
+    return f"{s:g}s" if s >= 1 else f"{s * 1000:g}ms"

@@ -1,0 +1,203 @@
+"""Secondary indexes of the embedded store: kept in step with every write, in the file.
+
+Every test checks the entries against the documents with ``check_indexes`` (which recomputes
+every entry from the stored documents) and reads through the index with a selective query
+whose EXPLAIN names it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from catalog.store import InvalidArgument, NotFound
+from catalog.store.embedded import EmbeddedStore
+
+KS = "ml.catalog.models"
+QC = "ml.catalog"
+NAME_INDEX = "CREATE INDEX ix_name ON models(name, version)"
+OPS_INDEX = "CREATE INDEX ix_ops ON models(DISTINCT ARRAY t FOR t IN summary.opTypes END)"
+
+
+def doc(name: str, version: int, *ops: str) -> dict:
+    return {"name": name, "version": version, "summary": {"opTypes": list(ops)}}
+
+
+def names(store: EmbeddedStore, name: str) -> list[str]:
+    q = "SELECT RAW META(m).id FROM models m WHERE m.name = $n ORDER BY m.version"
+    return store.query(q, {"n": name}, QC)
+
+
+def with_op(store: EmbeddedStore, op: str) -> list[str]:
+    q = "SELECT RAW META(m).id FROM models m WHERE ANY t IN m.summary.opTypes SATISFIES t = $op END"
+    return sorted(store.query(q, {"op": op}, QC))
+
+
+def first_operator(store: EmbeddedStore, statement: str) -> dict:
+    return store.query("EXPLAIN " + statement, {"n": "a", "op": "Add"}, QC)[0]["plan"]["~children"][
+        0
+    ]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> EmbeddedStore:
+    s = EmbeddedStore(tmp_path / "c.sqlite3")
+    s.ensure_keyspace(KS)
+    s.create_index(NAME_INDEX, QC)
+    s.create_index(OPS_INDEX, QC)
+    return s
+
+
+def test_each_kind_of_write_updates_the_entries_in_its_own_transaction(store):
+    store.insert(KS, "a::1", doc("a", 1, "Add"))
+    store.upsert(KS, "a::2", doc("a", 2, "Mul"))
+    store.upsert_many(KS, {"b::1": doc("b", 1, "Add", "Mul"), "a::3": doc("a", 3)})
+    assert names(store, "a") == ["a::1", "a::2", "a::3"]
+    assert with_op(store, "Add") == ["a::1", "b::1"]
+    store.replace(KS, "a::1", doc("z", 1, "Relu"))
+    assert names(store, "a") == ["a::2", "a::3"] and names(store, "z") == ["a::1"]
+    assert with_op(store, "Add") == ["b::1"] and with_op(store, "Relu") == ["a::1"]
+    store.remove(KS, "b::1")
+    store.remove_many(KS, ["a::2", "nosuch"])
+    assert with_op(store, "Mul") == [] and names(store, "a") == ["a::3"]
+    store.upsert(KS, "a::4", b"binary documents have no entries")
+    assert names(store, "a") == ["a::3"]
+    assert store.check_indexes() == []
+    assert (
+        first_operator(store, "SELECT RAW m FROM models m WHERE m.name = $n")["index"] == "ix_name"
+    )
+
+
+def test_a_reader_inside_a_batch_sees_its_own_writes_through_the_index(store):
+    with store.batch():
+        store.upsert(KS, "a::1", doc("a", 1, "Add"))
+        assert names(store, "a") == ["a::1"]
+        assert with_op(store, "Add") == ["a::1"]
+    assert store.check_indexes() == []
+
+
+def test_a_rolled_back_batch_leaves_no_entries(store):
+    with pytest.raises(RuntimeError), store.batch():
+        store.upsert(KS, "a::1", doc("a", 1, "Add"))
+        raise RuntimeError("abort")
+    assert names(store, "a") == [] and store.check_indexes() == []
+
+
+def test_expired_documents_leave_the_index_reads_and_purge_removes_their_entries(store):
+    store.upsert(KS, "a::1", doc("a", 1, "Add"), expiry=0.2)
+    store.upsert(KS, "a::2", doc("a", 2, "Add"))
+    assert names(store, "a") == ["a::1", "a::2"]
+    time.sleep(0.3)
+    assert names(store, "a") == ["a::2"]
+    assert with_op(store, "Add") == ["a::2"]
+    assert store.purge_expired() == 1
+    assert store.check_indexes() == []
+    assert store.list_indexes()[0]["entries"] == 1
+
+
+def test_creating_an_index_builds_it_from_the_documents_and_reports_progress(tmp_path):
+    s = EmbeddedStore(tmp_path / "c.sqlite3")
+    s.upsert_many(KS, {f"m::{i}": doc("m", i, "Add" if i % 2 else "Mul") for i in range(2500)})
+    seen: list[tuple[int, int]] = []
+    s.create_index(OPS_INDEX, QC, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1000, 2500), (2000, 2500), (2500, 2500)]
+    assert len(with_op(s, "Add")) == 1250 and s.check_indexes() == []
+
+
+def test_indexes_survive_a_restart_and_serve_other_processes(store, tmp_path):
+    store.upsert(KS, "a::1", doc("a", 1, "Add"))
+    store.close()
+    again = EmbeddedStore(tmp_path / "c.sqlite3")
+    assert {i["name"] for i in again.list_indexes()} == {"ix_name", "ix_ops"}
+    assert names(again, "a") == ["a::1"]
+    assert (
+        first_operator(again, "SELECT RAW m FROM models m WHERE m.name = $n")["index"] == "ix_name"
+    )
+    other = EmbeddedStore(tmp_path / "c.sqlite3")  # a second handle sees a new index at once
+    other.create_index("CREATE INDEX ix_v ON models(version)", QC)
+    again.upsert(KS, "a::2", doc("a", 2))
+    plan = first_operator(again, "SELECT RAW m FROM models m WHERE m.version = 2")
+    assert plan["index"] == "ix_v" and again.check_indexes() == []
+
+
+def test_dropping_an_index_removes_its_entries_and_reads_fall_back_to_a_scan(store):
+    store.upsert(KS, "a::1", doc("a", 1, "Add"))
+    store.drop_index(KS, "ix_name")
+    assert [i["name"] for i in store.list_indexes()] == ["ix_ops"]
+    plan = first_operator(store, "SELECT RAW m FROM models m WHERE m.name = $n")
+    assert plan["#operator"] == "PrimaryScan3"
+    assert names(store, "a") == ["a::1"]
+    with pytest.raises(NotFound, match="index ix_name not found"):
+        store.drop_index(KS, "ix_name")
+
+
+@pytest.mark.parametrize(
+    "statement, message",
+    [
+        ("CREATE INDEX ix_name ON models(name)", "already exists"),
+        ("CREATE INDEX ON models(name)", "needs an index name"),
+        ("CREATE INDEX ix ON models(name", "unbalanced"),
+        ("CREATE INDEX ix ON models(ARRAY t FOR t IN x END, (SELECT 1))", "subquery"),
+        ("DROP INDEX ix ON models", "expected CREATE"),
+        ("CREATE INDEX ix ON models(DISTINCT name)", "unexpected keyword DISTINCT"),
+    ],
+)
+def test_bad_index_statements_are_refused_with_a_clear_message(store, statement, message):
+    with pytest.raises(InvalidArgument, match=message):
+        store.create_index(statement, QC)
+    assert {i["name"] for i in store.list_indexes()} == {"ix_name", "ix_ops"}
+
+
+def test_a_partial_index_holds_only_the_documents_its_condition_selects(store):
+    store.create_index("CREATE INDEX ix_big ON models(version) WHERE version > 10", QC)
+    store.upsert_many(KS, {f"m::{i}": doc("m", i) for i in range(20)})
+    q = "SELECT RAW m.version FROM models m WHERE m.version > 10 AND m.version < 13"
+    assert first_operator(store, q)["index"] == "ix_big"
+    assert store.query(q, None, QC) == [11, 12]
+    entries = {i["name"]: i["entries"] for i in store.list_indexes()}
+    assert entries["ix_big"] == 9
+    other = "SELECT RAW m.version FROM models m WHERE m.version = 3"
+    assert first_operator(store, other)["#operator"] == "PrimaryScan3"
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from catalog.store.embedded import EmbeddedStore
+    s = EmbeddedStore(sys.argv[1])
+    i = 0
+    print("ready", flush=True)
+    while True:
+        i += 1
+        s.upsert_many("ml.catalog.models", {
+            f"m::{i}": {"name": "m", "version": i, "summary": {"opTypes": ["Add", f"Op{i % 7}"]}},
+            f"n::{i}": {"name": "n", "version": i, "summary": {"opTypes": ["Mul"]}},
+        })
+        if i % 3 == 0:
+            s.remove("ml.catalog.models", f"n::{i - 1}")
+    """
+)
+
+
+def test_kill_9_during_writes_leaves_every_index_consistent(store, tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    for round_ in range(3):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(tmp_path / "c.sqlite3")],
+            stdout=subprocess.PIPE, env=env,
+        )  # fmt: skip
+        assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
+        time.sleep(0.5 + 0.2 * round_)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    reopened = EmbeddedStore(tmp_path / "c.sqlite3")
+    assert reopened.count(KS) > 0
+    assert reopened.check_indexes() == []
+    assert reopened.check_integrity() == []
