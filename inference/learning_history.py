@@ -13,18 +13,30 @@ from catalog.domain.registry import Registry, check_name
 
 
 def learning_history(
-    reg: Registry, name: str, *, cursor: str | None = None, limit: int | None = None
+    reg: Registry,
+    name: str,
+    *,
+    cursor: str | None = None,
+    limit: int | None = None,
+    newest_first: bool = False,
 ) -> queries.Page:
-    """Return a page of rows, one per version, oldest first: metric, rows seen, parent,
-    batch, aliases (at most ``limit``; ``Page.next`` continues after the last one).
+    """Return a page of rows, one per version, oldest first (or ``newest_first``): metric,
+    rows seen, parent, batch, aliases (at most ``limit``; ``Page.next`` continues after the
+    last one, in the same order).
 
     A version published while another learner's step was still publishing has no
-    ``parent`` in its lineage; it is filled in here from the generations.
+    ``parent`` in its lineage; it is filled in here from the generations on the page.
     """
-    (after,) = queries.decode_cursor(cursor, [0])
     size = queries.page_limit(limit)
-    params = {"name": check_name(name), "after": after, "limit": size}
-    rows = queries.run(reg.store, reg.ks.query_context, queries.VERSION_LINEAGE, params)
+    if newest_first:
+        (before,) = queries.decode_cursor(cursor, [queries.NEWEST])
+        params = {"name": check_name(name), "before": before, "limit": size}
+        query = queries.VERSION_LINEAGE_NEWEST
+    else:
+        (after,) = queries.decode_cursor(cursor, [0])
+        params = {"name": check_name(name), "after": after, "limit": size}
+        query = queries.VERSION_LINEAGE
+    rows = queries.run(reg.store, reg.ks.query_context, query, params)
     rows = [r for r in rows if isinstance(r.get("version"), int)]
     by_generation = {
         r["lineage"]["generation"]: r["version"]
@@ -75,19 +87,23 @@ def all_history(reg: Registry, name: str) -> list[dict[str, Any]]:
         cursor = page.next
 
 
+# How many versions below a version its parent generation is looked for.
+PARENT_WINDOW = 100
+
+
 def drift_parent(reg: Registry, name: str, version: int) -> int | None:
     """Return the version ``version`` is compared with: its parent, else the one before."""
     doc = reg.document(name, version)
     lineage = doc.get("lineage") or {}
     parent = lineage.get("parent")
     if parent is None and lineage.get("generation") is not None:
-        for row in all_history(reg, name):
-            if row["version"] == version:
-                parent = row["parent"]
+        # The generation before is among the versions just below this one.
+        cursor = queries.encode_cursor([version + 1])
+        page = learning_history(reg, name, cursor=cursor, limit=PARENT_WINDOW, newest_first=True)
+        parent = next((r["parent"] for r in page.items if r["version"] == version), None)
     if parent is not None:
         return int(parent)
-    older = [v["version"] for v in reg.list_versions(name) if v["version"] < version]
-    return max(older) if older else None
+    return reg.previous_version(name, version)
 
 
 def drift_from_parent(reg: Registry, name: str, version: int) -> list[dict[str, Any]]:

@@ -64,10 +64,15 @@ def repository_index(reg: Registry) -> list[dict[str, str]]:
     ]
 
 
-# The model metadata lists the newest versions of a model, at most this many (as HTTP does).
-METADATA_VERSIONS = 1000
+# The model metadata (HTTP ``GET /v2/models/NAME`` and gRPC ModelMetadata) and the
+# repository index list the newest versions of a model, at most this many: the work of a
+# metadata request does not grow with the number of versions. Older versions are still
+# served by number (``/v2/models/NAME/versions/N``); the catalog's versions page and its
+# JSON pages list every one.
+METADATA_VERSIONS = 100
 
 
 def model_versions(reg: Registry, name: str) -> list[str]:
-    """Return the newest version numbers of a model, oldest first, as strings."""
+    """Return the newest METADATA_VERSIONS version numbers of a model, oldest first, as
+    strings."""
     return [str(v) for v in reg.version_numbers(name, limit=METADATA_VERSIONS)]

@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from catalog.domain import cas, limits, queries
-from catalog.domain.registry import Registry, RegistryError, now_iso
+from catalog.domain.registry import Registry, RegistryError, check_name, now_iso
 from catalog.store import NotFound
 from inference import oip
 from inference.prediction import Prediction, new_prediction_id
@@ -80,3 +80,19 @@ def labelled_predictions(
     (``at``, ``prediction_id``), oldest label first: ``id``, ``inputs``, ``feedback``."""
     params = {"name": name, "at": at, "id": prediction_id, "limit": max(1, int(limit))}
     return queries.run(reg.store, reg.ks.query_context, queries.LABELLED_PREDICTIONS, params)
+
+
+def logged_predictions(
+    reg: Registry, name: str, *, cursor: str | None = None, limit: int | None = None
+) -> queries.Page:
+    """Return a page of the logged predictions of ``name``, newest first: ``id``,
+    ``version``, ``at``, ``tookMs``, ``requestId``, ``outputs`` and ``feedback`` (inputs stay
+    in the log); ``Page.next`` is the cursor of the following page."""
+    before, last_id = queries.decode_cursor(cursor, ["9999", ""])
+    size = queries.page_limit(limit)
+    params = {"name": check_name(name), "before": before, "id": last_id, "limit": size}
+    rows = queries.run(reg.store, reg.ks.query_context, queries.PREDICTIONS_PAGE, params)
+    page = queries.Page(rows)
+    if len(rows) == size:
+        page.next = queries.encode_cursor([rows[-1].get("at"), rows[-1].get("id")])
+    return page

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from catalog.domain import queries
+from catalog.domain import queries, validation
 from catalog.domain.errors import InvalidName
 from catalog.domain.keys import check_name
 
@@ -27,52 +27,134 @@ class Listing:
     def list_models(self, on_damaged: OnDamaged | None = None) -> list[dict[str, Any]]:
         """Return one summary per model (its latest version's details), sorted by name.
 
-        A document that cannot be listed (``listing_problem``) is left out and passed to
-        ``on_damaged(key, problem)``.
+        Reads every page of ``models_page``: for the CLI; pages and APIs read one page.
         """
-        latest: dict[str, dict[str, Any]] = {}
-        counts: dict[str, int] = {}
-        for key, doc, _ in self.store.scan(self.ks.models):
-            if _damaged(key, doc, on_damaged):
-                continue
-            name = doc["name"]
-            counts[name] = counts.get(name, 0) + 1
-            if name not in latest or doc.get("version", 0) > latest[name].get("version", 0):
-                latest[name] = doc
-        out = []
-        for name in sorted(latest):
-            doc = latest[name]
-            out.append(version_info(doc) | {"versions": counts[name]})
-        return out
+        return _every_page(lambda cursor: self.models_page(cursor=cursor, on_damaged=on_damaged))
 
     def list_versions(self, name: str, on_damaged: OnDamaged | None = None) -> list[dict[str, Any]]:
         """Return every version of a model, newest first, with the aliases pointing at it.
 
-        A document that cannot be listed is left out and passed to ``on_damaged``.
+        Reads every page of ``versions_page``: for the CLI; pages and APIs read one page.
+        """
+        return _every_page(
+            lambda cursor: self.versions_page(name, cursor=cursor, on_damaged=on_damaged)
+        )
+
+    def models_page(
+        self,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+        on_damaged: OnDamaged | None = None,
+    ) -> queries.Page:
+        """Return a page of model summaries (latest version's details, ``versions`` count),
+        by name; ``Page.next`` is the cursor of the following page.
+
+        Models are the alias documents that have a ``latest`` version (every publish writes
+        one). A latest version that cannot be listed (``listing_problem``) is left out and
+        passed to ``on_damaged(key, problem)``.
+        """
+        (after,) = queries.decode_cursor(cursor, [""])
+        size = queries.page_limit(limit)
+        heads = self._run(queries.MODEL_NAMES, {"after": after, "limit": size})
+        page = queries.Page([])
+        if len(heads) == size:
+            page.next = queries.encode_cursor([heads[-1]["name"]])
+        wanted: list[tuple[str, str, int]] = []
+        for head in heads:
+            name, latest = head.get("name"), head.get("latest")
+            key = f"{name}::{latest}"
+            if not validation.is_model_name(name) or type(latest) is not int:
+                _report(key, f"alias entry {name!r} has no valid latest version", on_damaged)
+            else:
+                wanted.append((key, name, latest))
+        rows = {
+            (r.get("name"), r.get("version")): r for r in self._listed([k for k, _, _ in wanted])
+        }
+        counts = self.version_counts([name for _, name, _ in wanted])
+        for key, name, latest in wanted:
+            row = rows.get((name, latest))
+            if row is None:
+                _report(key, "the latest version's document is missing", on_damaged)
+            elif not _damaged(key, row, on_damaged):
+                page.items.append(version_info(row) | {"versions": counts.get(name, 0)})
+        return page
+
+    def model_count(self) -> int:
+        """Return how many models have at least one version."""
+        rows = self._run(queries.MODEL_COUNT, {})
+        return rows[0] if rows and isinstance(rows[0], int) else 0
+
+    def version_counts(self, names: list[str]) -> dict[str, int]:
+        """Return {name: number of versions} for models of ``names`` (absent: no versions)."""
+        return {name: self.version_count(name) for name in names}
+
+    def version_count(self, name: str) -> int:
+        """Return how many version documents a model has (damaged ones included)."""
+        rows = self._run(queries.VERSION_COUNT, {"name": check_name(name)})
+        return rows[0] if rows and type(rows[0]) is int else 0
+
+    def versions_page(
+        self,
+        name: str,
+        *,
+        cursor: str | None = None,
+        limit: int | None = None,
+        on_damaged: OnDamaged | None = None,
+    ) -> queries.Page:
+        """Return a page of a model's versions, newest first, each with its aliases.
+
+        A version that cannot be listed is left out and passed to ``on_damaged``; a document
+        whose version is not a number is not read at all.
         """
         check_name(name)
-        aliases = self.aliases(name)
-        rows = [
-            doc for key, doc, _ in self._scan_versions(name) if not _damaged(key, doc, on_damaged)
-        ]
-        rows.sort(key=lambda d: -d.get("version", 0))
+        (before,) = queries.decode_cursor(cursor, [queries.NEWEST])
+        size = queries.page_limit(limit)
+        params = {"name": name, "before": before, "limit": size}
+        rows = [listed_document(r) for r in self._run(queries.VERSIONS_PAGE, params)]
+        page = queries.Page([])
+        if len(rows) == size:
+            page.next = queries.encode_cursor([rows[-1]["version"]])
         by_version: dict[int, list[str]] = {}
-        for alias, v in aliases.items():
+        for alias, v in self.aliases(name).items():
             by_version.setdefault(v, []).append(alias)
-        return [
-            version_info(d) | {"aliases": sorted(by_version.get(d["version"], []))} for d in rows
-        ]
+        for row in rows:
+            if not _damaged(f"{name}::{row.get('version')}", row, on_damaged):
+                aliases = sorted(by_version.get(row["version"], []))
+                page.items.append(version_info(row) | {"aliases": aliases})
+        return page
+
+    def _listed(self, keys: list[str]) -> list[dict[str, Any]]:
+        """Return the listing fields of the versions with these keys, as ``listed_document``."""
+        if not keys:
+            return []
+        return [listed_document(r) for r in self._run(queries.VERSIONS_BY_KEY, {"keys": keys})]
+
+    def _run(self, query: queries.Query, params: dict[str, Any]) -> list[Any]:
+        return queries.run(self.store, self.ks.query_context, query, params)
 
     def _scan_versions(self, name: str) -> Iterator[tuple[str, dict[str, Any], int]]:
         for key, doc, doc_cas in self.store.scan(self.ks.models, prefix=f"{name}::"):
             if isinstance(doc, dict) and doc.get("name") == name:
                 yield key, doc, doc_cas
 
-    def version_numbers(self, name: str, *, limit: int | None = None) -> list[int]:
-        """Return the newest version numbers of a model (at most ``limit``), oldest first."""
-        params = {"name": check_name(name), "limit": queries.page_limit(limit)}
-        rows = queries.run(self.store, self.ks.query_context, queries.VERSION_NUMBERS, params)
-        return sorted(v for v in rows if isinstance(v, int))
+    def version_numbers(
+        self, name: str, *, limit: int | None = None, before: int | None = None
+    ) -> list[int]:
+        """Return the newest version numbers of a model (at most ``limit``; with ``before``,
+        only those below it), oldest first."""
+        params = {
+            "name": check_name(name),
+            "before": queries.NEWEST if before is None else int(before),
+            "limit": queries.page_limit(limit),
+        }
+        rows = self._run(queries.VERSION_NUMBERS, params)
+        return sorted(v for v in rows if type(v) is int)
+
+    def previous_version(self, name: str, version: int) -> int | None:
+        """Return the newest version of a model below ``version`` (None: there is none)."""
+        older = self.version_numbers(name, limit=1, before=version)
+        return older[-1] if older else None
 
     def alias_history(
         self, name: str, *, cursor: str | None = None, limit: int | None = 50
@@ -89,18 +171,20 @@ class Listing:
 
     def rollback_target(self, name: str, alias: str, current: int | None) -> int | None:
         """Return the version ``alias`` pointed at before its last move (None: there is none)."""
-        cursor = None
-        while True:
-            page = self.alias_history(name, cursor=cursor, limit=queries.MAX_PAGE)
-            for row in page.items:
-                if row.get("alias") != alias:
-                    continue
-                if row.get("to") == current and isinstance(row.get("from"), int):
-                    return row["from"]
-                return None
-            if page.next is None:
-                return None
-            cursor = page.next
+        rows = self._run(queries.ALIAS_LAST_MOVE, {"name": check_name(name), "alias": alias})
+        if not rows or rows[0].get("to") != current:
+            return None
+        previous = rows[0].get("from")
+        return previous if type(previous) is int else None
+
+
+def listed_document(row: dict[str, Any]) -> dict[str, Any]:
+    """Return a row of ``queries.VERSIONS_PAGE`` in the shape of the version document it
+    was read from (only the listed fields), for ``listing_problem`` and ``version_info``."""
+    doc = {k: row[k] for k in ("name", "version", "createdAt", "format") if k in row}
+    doc["metadata"] = {k: row[k] for k in ("description", "tags", "task", "framework") if k in row}
+    doc["summary"] = {k: row[k] for k in ("opTypes", "paramCount", "sizeBytes") if k in row}
+    return doc
 
 
 def version_info(doc: dict[str, Any]) -> dict[str, Any]:
@@ -173,6 +257,22 @@ def nesting_over(value: Any, limit: int) -> bool:
             children = item.values() if isinstance(item, dict) else item
             stack.extend((child, depth + 1) for child in children)
     return False
+
+
+def _every_page(read: Callable[[str | None], queries.Page]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        page = read(cursor)
+        items.extend(page.items)
+        if page.next is None:
+            return items
+        cursor = page.next
+
+
+def _report(key: str, problem: str, on_damaged: OnDamaged | None) -> None:
+    if on_damaged is not None:
+        on_damaged(key, problem)
 
 
 def _damaged(key: str, doc: Any, on_damaged: OnDamaged | None) -> bool:

@@ -53,7 +53,8 @@ def _add(into: Scores, more: Mapping[int, float]) -> None:
 class _Evaluator:
     """Turns leaves into {doc: score}, remembering what to highlight."""
 
-    def __init__(self, conn: sqlite3.Connection, scope_docs: set[int], budget: terms.Budget):
+    def __init__(self, conn: sqlite3.Connection, scope_docs: scoring.ScopeDocs,
+                 budget: terms.Budget):  # fmt: skip
         self.conn = conn
         self.budget = budget
         self.stats = scoring.TermStats(conn, scope_docs)
@@ -387,8 +388,7 @@ def _run(
     if allowed is not None:
         universe &= allowed
 
-    scope_docs = {r[0] for r in conn.execute("SELECT id FROM fts_docs WHERE scope = ?", (scope,))}
-    ev = _Evaluator(conn, scope_docs, budget)
+    ev = _Evaluator(conn, scoring.ScopeDocs(conn, scope), budget)
     scores = ev.boolean(tree, universe)
     keys = {r[0]: r[1] for r in rows}
     ranked = sorted(scores, key=lambda doc: (-scores[doc], keys[doc]))

@@ -55,12 +55,39 @@ def conjunction(parts: Sequence[Scores]) -> Scores:
     return {doc: sum(part[doc] for part in parts) for doc in docs}
 
 
+class ScopeDocs:
+    """The documents of one scope: membership and count. When the index holds no other
+    scope (the usual case) every document is in it, and none is listed."""
+
+    def __init__(self, conn: sqlite3.Connection, scope: str):
+        others = conn.execute(
+            "SELECT 1 FROM fts_docs WHERE scope < ?1 OR scope > ?1 LIMIT 1", (scope,)
+        ).fetchone()
+        self.ids: set[int] | None = None
+        if others:
+            rows = conn.execute("SELECT id FROM fts_docs WHERE scope = ?", (scope,))
+            self.ids = {r[0] for r in rows}
+            self.count = len(self.ids)
+        else:
+            (self.count,) = conn.execute("SELECT COUNT(*) FROM fts_docs").fetchone()
+
+    def __contains__(self, doc: object) -> bool:
+        return self.ids is None or doc in self.ids
+
+    def __len__(self) -> int:
+        return self.count
+
+
+# Up to this many documents, a field's lengths are read for those documents only.
+LENGTHS_BY_DOC = 2000
+
+
 class TermStats:
     """Term frequencies, document frequencies and field lengths of one scope's documents."""
 
-    def __init__(self, conn: sqlite3.Connection, scope_docs: Iterable[int]):
+    def __init__(self, conn: sqlite3.Connection, scope_docs: ScopeDocs | set[int]):
         self.conn = conn
-        self.docs = set(scope_docs)
+        self.docs = scope_docs
         self.total = max(len(self.docs), 1)
         self._lengths: dict[str, dict[int, int]] = {}
 
@@ -68,9 +95,23 @@ class TermStats:
         """Return bleve's inverse document frequency of a term in ``df`` documents."""
         return 1.0 + math.log(self.total / (df + 1))
 
-    def lengths(self, field: str) -> dict[int, int]:
-        """Return {doc: tokens} of a field (``_all``: the composite field)."""
+    def lengths(self, field: str, docs: Iterable[int] | None = None) -> dict[int, int]:
+        """Return {doc: tokens} of a field (``_all``: the composite field), for ``docs`` (or
+        every document)."""
         cached = self._lengths.get(field)
+        wanted = list(docs) if docs is not None else None
+        if cached is None and wanted is not None and len(wanted) <= LENGTHS_BY_DOC:
+            out: dict[int, int] = {}
+            for start in range(0, len(wanted), 500):
+                part = wanted[start : start + 500]
+                marks = ",".join("?" * len(part))
+                out.update(
+                    self.conn.execute(
+                        f"SELECT doc, length FROM fts_lengths WHERE field = ? AND doc IN ({marks})",
+                        (field, *part),
+                    ).fetchall()
+                )
+            return out
         if cached is None:
             rows = self.conn.execute(
                 "SELECT doc, length FROM fts_lengths WHERE field = ?", (field,)
@@ -107,7 +148,7 @@ class TermStats:
         if not postings:
             return {}
         weight = self.idf(len(postings)) ** 2
-        lengths = self.lengths(field)
+        lengths = self.lengths(field, postings)
         return {
             doc: math.sqrt(tf) * _norm(lengths.get(doc) or 1) * weight
             for doc, tf in postings.items()

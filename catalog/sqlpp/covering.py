@@ -35,7 +35,7 @@ def covering_paths(s: A.SubSelect, alias: str, d: Any, order: list[A.OrderTerm],
         return None
     paths = [key_path(k.expr) for k in d.keys]
     usable = [p for p in paths if p is not None]
-    if not usable:
+    if not usable and not d.primary:  # a primary index covers only META().id
         return None
     nodes: list[Any] = []
     for t in s.terms:
@@ -74,7 +74,7 @@ def _covered(node: Any, alias: str, keys: list[tuple[str, ...]], names: set[str]
         if isinstance(x, A.Subquery):
             return False
         if isinstance(x, A.Field):
-            if _meta_id(x, alias):
+            if meta_id(x, alias):
                 continue
             path = _doc_path(x, alias, names)
             if path is not None:
@@ -97,7 +97,7 @@ def _covered(node: Any, alias: str, keys: list[tuple[str, ...]], names: set[str]
     return True
 
 
-def _meta_id(x: A.Field, alias: str) -> bool:
+def meta_id(x: A.Field, alias: str) -> bool:
     b = x.base
     return (
         x.name == "id"

@@ -17,6 +17,7 @@ from catalog.sqlpp.from_terms import FromPlan
 from catalog.sqlpp.ordering import sort_keyed
 from catalog.sqlpp.parser import implicit_name
 from catalog.sqlpp.planner import IndexPlan, exact_values
+from catalog.sqlpp.planner_keys import KeyRangePlan
 from catalog.sqlpp.projection import apply_exclude
 from catalog.sqlpp.recursive import RecursivePlan
 from catalog.sqlpp.scope import DEFAULT, META_DEFAULT, Context, agg_key
@@ -320,10 +321,15 @@ class SubSelectPlan:
         """Yield one environment per group, with aggregate values in their slots."""
         plan = self.count_plan
         if plan is not None and exact_values(plan, env):
-            spans = plan.spans(env)
-            if spans is not None:
+            source = self.ctx.source
+            if isinstance(plan, KeyRangePlan):
+                n = source.key_count(plan.index.keyspace, plan.key_ranges(env))
+            else:
+                spans = plan.spans(env)
+                n = None if spans is None else source.index_count(plan.index, spans)
+            if n is not None:
                 e = dict(env)
-                e[agg_key(0)] = self.ctx.source.index_count(plan.index, spans)
+                e[agg_key(0)] = n
                 yield e
                 return
         groups: dict[Any, list[Any]] = {}

@@ -103,7 +103,10 @@ def _keyspace(name: str, alias: str) -> dict[str, Any]:
 
 
 def _index_scan(plan: IndexPlan, where: dict[str, Any], counts: bool) -> dict[str, Any]:
-    op: dict[str, Any] = {"#operator": "IndexCountScan2" if counts else "IndexScan3",
+    name = "IndexCountScan2" if counts else "IndexScan3"
+    if plan.index.name == "#primary" and not plan.sargs and not counts:
+        name = "PrimaryScan3"  # the whole keyspace in key order
+    op: dict[str, Any] = {"#operator": name,
                           "index": plan.index.name, **where,
                           "spans": [{"range": [_range(s) for s in plan.sargs]}],
                           "using": "gsi"}  # fmt: skip

@@ -13,6 +13,7 @@ from catalog.sqlpp.covering import key_path, partial_document
 from catalog.sqlpp.errors import SqlppError, SqlppTimeout
 from catalog.sqlpp.index_keys import Inexact, decode
 from catalog.sqlpp.planner import IndexPlan, choose
+from catalog.sqlpp.planner_keys import KeyRangePlan, choose_primary
 from catalog.sqlpp.scope import DEFAULT, META_DEFAULT, Context, idents, meta_key
 from catalog.sqlpp.values import MISSING, hkey, truth
 
@@ -118,7 +119,11 @@ class FromPlan:
         if indexes is None or (hint is not None and "#primary" in hint):
             return None
         names = bound | {n for n, _ in s.let} | self.ctx.with_names
-        plan = choose(s, self.first["alias"], indexes(self.first["ks"].name), order, names, hint)
+        alias, keyspace = self.first["alias"], self.first["ks"].name
+        plan = choose(s, alias, indexes(keyspace), order, names, hint)
+        by_key = choose_primary(s, alias, keyspace, order, names, hint)
+        if by_key is not None and (plan is None or by_key.score > plan.score):
+            plan = by_key
         if plan is not None:
             plan.compile(Compiler(self.ctx, varying=frozenset(names)).compile)
         return plan
@@ -166,6 +171,10 @@ class FromPlan:
             docs: Iterable[tuple[str, Any, int]]
             if t["keys"] is not None:
                 docs = ks.fetch(t["keys"](outer))
+            elif isinstance(self.plan, KeyRangePlan):
+                ranges = self.plan.key_ranges(outer)
+                keys_only = self.plan.covering is not None
+                docs = self.ctx.source.key_scan(ks.name, ranges, self.plan.descending, keys_only)
             elif self.plan is not None and (spans := self.plan.spans(outer)) is not None:
                 if self.plan.covering is not None:
                     docs = self._covered(ks, spans)

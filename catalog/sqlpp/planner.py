@@ -65,6 +65,7 @@ class IndexPlan:
     covering: list[tuple[str, ...] | None] | None = None
     # COUNT(*) is the number of entries in the spans (every conjunct answered exactly).
     countable: bool = False
+    score: tuple[Any, ...] = ()  # how selective: the planner keeps the highest
 
     def compile(self, compile_fn: Callable[[A.Node], Fn]) -> None:
         self.fns = [[compile_fn(e) for e in s.exprs + s.low + s.high] for s in self.sargs]
@@ -214,10 +215,11 @@ def conjuncts(n: A.Node | None) -> list[A.Node]:
 def sarg_for(pred: A.Node, key: Any, alias: str | None, variables: dict[str, str],
              bare: bool) -> Sarg | None:  # fmt: skip
     """Return the Sarg of ``pred`` on the expression ``key`` (canonical form), or None."""
+    return sarg_on(pred, lambda e: canon(e, alias, variables, bare) == key)
 
-    def on_key(e: A.Node) -> bool:
-        return canon(e, alias, variables, bare) == key
 
+def sarg_on(pred: A.Node, on_key: Callable[[A.Node], bool]) -> Sarg | None:
+    """Return the Sarg of ``pred`` on the expression ``on_key`` recognises, or None."""
     if isinstance(pred, A.Binary) and pred.op in _FLIP:
         op, left, right = pred.op, pred.left, pred.right
         if not on_key(left):
@@ -285,7 +287,7 @@ def choose(
     bare = not s.joins
     bound = bound - {alias}
     canon_preds = {canon(p, alias, {}, bare) for p in preds}
-    best: tuple[Any, IndexPlan] | None = None
+    candidates: list[IndexPlan] = []
     for ix in indexes:
         d = ix.definition
         if d.primary or (hint is not None and d.name not in hint):
@@ -309,21 +311,30 @@ def choose(
             sargs.append(sarg)
             if sarg.kind not in _POINT:
                 break
+        if not sargs and not d.keys[0].include_missing:
+            continue
         plan = IndexPlan(ix, sargs)
         plan.ordered, plan.descending = _order_from(d, sargs, order, alias, bare, s)
-        plan.covering = covering_paths(s, alias, d, order, bound)
-        plan.countable = plan.covering is not None and _answers_exactly(
-            d, sargs, preds, alias, bare
-        )
         # Without a predicate, only an index holding every document (its leading key
         # INCLUDE MISSING) can serve, and only to give ORDER BY's order.
-        if not sargs and not (d.keys[0].include_missing and plan.ordered):
+        if not sargs and not plan.ordered:
             continue
         points = sum(1 for x in sargs if x.kind in _POINT)
-        score = (points * 2 + (len(sargs) - points), plan.ordered, -len(d.keys))
-        if best is None or score > best[0]:
-            best = (score, plan)
-    return best[1] if best else None
+        plan.score = (points * 2 + (len(sargs) - points), plan.ordered)
+        candidates.append(plan)
+    if not candidates:
+        return None
+    # Among the most selective: one that covers the block (no document read), else the
+    # one with the fewest keys. Covering is worked out for these few only.
+    top = max(p.score for p in candidates)
+    best = [p for p in candidates if p.score == top]
+    for plan in best:
+        plan.covering = covering_paths(s, alias, plan.index.definition, order, bound)
+    plan = min(best, key=lambda p: (p.covering is None, len(p.index.definition.keys)))
+    plan.countable = plan.covering is not None and _answers_exactly(
+        plan.index.definition, plan.sargs, preds, alias, bare
+    )
+    return plan
 
 
 def _free_of(pred: A.Node, bound: set[str]) -> bool:
@@ -406,11 +417,12 @@ def _answers_exactly(d: Any, sargs: list[Sarg], preds: list[A.Node], alias: str,
                      bare: bool) -> bool:  # fmt: skip
     """Return whether the entries in the spans are exactly the rows WHERE keeps (one each).
 
-    True when every conjunct is an equality (or IS NULL) the index answers, on keys that
-    hold one entry per document; the values' types are checked when the statement runs.
+    True when every conjunct is an equality, IS NULL, IS NOT NULL, IS VALUED or IS NOT
+    MISSING the index answers, on keys that hold one entry per document; the values' types
+    are checked when the statement runs.
     """
     if any(k.array and not k.distinct for k in d.keys) or any(
-        x.kind not in ("eq", "isnull") for x in sargs
+        x.kind not in ("eq", "isnull", "notnull", "notmissing") for x in sargs
     ):
         return False
     used = {id(p) for x in sargs for p in x.sources}

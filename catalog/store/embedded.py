@@ -34,7 +34,7 @@ from catalog.store.base import (
 )
 from catalog.store.decode import loads
 from catalog.store.embedded_index import IndexMaintainer
-from catalog.store.embedded_query import QueryMixin
+from catalog.store.embedded_query import QueryMixin, live_count
 
 # How long a caller waits, at most, for another process's write to finish.
 BUSY_TIMEOUT_S = 30.0
@@ -203,6 +203,11 @@ class EmbeddedStore(QueryMixin):
         conn.execute("COMMIT")
 
     # -- helpers ----------------------------------------------------------------------
+
+    @staticmethod
+    def now() -> float:
+        """Return the time documents expire against (one clock for every read)."""
+        return time.time()
 
     @staticmethod
     def _ks(keyspace: str) -> str:
@@ -419,16 +424,7 @@ class EmbeddedStore(QueryMixin):
     def count(self, keyspace: str) -> int:
         """Return the number of live documents in a keyspace."""
         ks = self._ks(keyspace)
-        return self._retry(
-            lambda: (
-                self._conn()
-                .execute(
-                    "SELECT COUNT(*) FROM docs WHERE keyspace = ? AND (expiry IS NULL OR expiry > ?)",
-                    (ks, time.time()),
-                )
-                .fetchone()[0]
-            )
-        )
+        return self._retry(lambda: live_count(self._conn(), ks, time.time()))
 
     def purge_expired(self) -> int:
         """Delete expired documents; return how many."""

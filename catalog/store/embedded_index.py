@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,8 +44,8 @@ CREATE TABLE IF NOT EXISTS index_generation (id INTEGER PRIMARY KEY, gen INTEGER
 INSERT OR IGNORE INTO index_generation (id, gen) VALUES (0, 0);
 """
 
-# Documents indexed per progress report while an index is built.
-PROGRESS_EVERY = 1000
+# Documents indexed per transaction (and per progress report) while an index is built.
+BUILD_BATCH = 1000
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,9 @@ class IndexMaintainer:
         return True  # which keyspaces have indexes is read inside the transaction
 
     def indexes(self, conn: sqlite3.Connection, keyspace: str) -> list[StoredIndex]:
-        """Return the indexes of a keyspace (their definitions are cached per generation)."""
-        return [ix for ix, _ in self._secondary(conn, keyspace, with_primary=True)]
+        """Return the online indexes of a keyspace (definitions are cached per generation)."""
+        found = self._secondary(conn, keyspace, with_primary=True)
+        return [ix for ix, _ in found if ix.state == "online"]
 
     def _secondary(
         self, conn: sqlite3.Connection, keyspace: str, *, with_primary: bool = False
@@ -127,51 +128,43 @@ class IndexMaintainer:
 
     # -- administration ------------------------------------------------------------------
 
-    def create(
-        self,
-        conn: sqlite3.Connection,
-        keyspace: str,
-        d: IndexDef,
-        progress: Callable[[int, int], None] | None = None,
-    ) -> StoredIndex:
-        """Add an index and build its entries from the documents (in the caller's transaction)."""
+    def add(self, conn: sqlite3.Connection, keyspace: str, d: IndexDef) -> StoredIndex:
+        """Add an index definition: online at once for a primary index, else ``building``
+        (writes keep its entries from now on; ``build_part`` fills in the documents before)."""
         if conn.execute(
             "SELECT 1 FROM index_defs WHERE keyspace = ? AND name = ?", (keyspace, d.name)
         ).fetchone():
             raise ValueError(f"index {d.name} already exists on {keyspace}")
+        state = "online" if d.primary else "building"
         cur = conn.execute(
             "INSERT INTO index_defs (keyspace, name, statement, state) VALUES (?, ?, ?, ?)",
-            (keyspace, d.name, d.statement, "online"),
+            (keyspace, d.name, d.statement, state),
         )
-        ix = StoredIndex(int(cur.lastrowid or 0), keyspace, d, "online")
-        if not d.primary:
-            self._build(conn, ix, KeyEvaluator(d), progress)
         conn.execute("UPDATE index_generation SET gen = gen + 1 WHERE id = 0")
-        return ix
+        return StoredIndex(int(cur.lastrowid or 0), keyspace, d, state)
 
-    def _build(
-        self,
-        conn: sqlite3.Connection,
-        ix: StoredIndex,
-        ev: KeyEvaluator,
-        progress: Callable[[int, int], None] | None,
-    ) -> None:
-        (total,) = conn.execute(
-            "SELECT COUNT(*) FROM docs WHERE keyspace = ?", (ix.keyspace,)
-        ).fetchone()
+    def build_part(
+        self, conn: sqlite3.Connection, ix: StoredIndex, after: str, limit: int
+    ) -> tuple[str | None, int]:
+        """Write the entries of up to ``limit`` documents with keys after ``after`` (in one
+        transaction); return (the last key done or None when none is left, how many)."""
+        ev = KeyEvaluator(ix.definition)
         rows = conn.execute(
-            "SELECT key, is_binary, value FROM docs WHERE keyspace = ?", (ix.keyspace,)
+            "SELECT key, is_binary, value FROM docs WHERE keyspace = ? AND key > ?"
+            " ORDER BY key LIMIT ?",
+            (ix.keyspace, after, limit),
         ).fetchall()
-        for done, (key, binary, data) in enumerate(rows, 1):
+        for key, binary, data in rows:
             if not binary:
                 conn.executemany(
                     "INSERT OR IGNORE INTO index_entries (ix, k, key) VALUES (?, ?, ?)",
                     [(ix.id, k, key) for k in ev.entries(loads(data))],
                 )
-            if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
-                progress(done, total)
-        if progress is not None and total == 0:
-            progress(0, 0)
+        return (rows[-1][0] if rows else None), len(rows)
+
+    def set_online(self, conn: sqlite3.Connection, ix: StoredIndex) -> None:
+        conn.execute("UPDATE index_defs SET state = 'online' WHERE id = ?", (ix.id,))
+        conn.execute("UPDATE index_generation SET gen = gen + 1 WHERE id = 0")
 
     def drop(self, conn: sqlite3.Connection, keyspace: str, name: str) -> None:
         """Remove an index and its entries; raise LookupError if there is none."""
@@ -213,8 +206,17 @@ class IndexMaintainer:
         """Return the differences between each index's entries and its documents."""
         problems: list[str] = []
         keyspaces = [r[0] for r in conn.execute("SELECT DISTINCT keyspace FROM index_defs")]
+        for name, ks in conn.execute(
+            "SELECT name, keyspace FROM index_defs WHERE state != 'online' ORDER BY name"
+        ).fetchall():
+            problems.append(
+                f"index {name} on {ks} is not built (its build was interrupted): drop it and"
+                " run catalog init, or create it again"
+            )
         for ks in keyspaces:
             for ix, ev in self._secondary(conn, ks):
+                if ix.state != "online":
+                    continue
                 stored = set(
                     conn.execute("SELECT k, key FROM index_entries WHERE ix = ?", (ix.id,))
                 )
@@ -260,13 +262,18 @@ class IndexMaintainer:
                     yield row
 
 
+# Keys of a keyspace's expired documents, found through the partial index on expiry (few
+# rows), so that a scan of keys never reads a document row (its expiry comes after its
+# value, which can span many pages).
+EXPIRED_KEYS = (
+    "SELECT key FROM docs INDEXED BY docs_expiry"
+    " WHERE expiry IS NOT NULL AND expiry <= ? AND keyspace = ?"
+)
+
+
 def _live(ix: StoredIndex) -> tuple[str, tuple[Any, ...]]:
     """Return the SQL condition (and its arguments but the time) dropping expired documents."""
-    return (
-        "e.key NOT IN (SELECT key FROM docs WHERE expiry IS NOT NULL AND expiry <= ?"
-        " AND keyspace = ?)",
-        (ix.keyspace,),
-    )
+    return f"e.key NOT IN ({EXPIRED_KEYS})", (ix.keyspace,)
 
 
 def entries(

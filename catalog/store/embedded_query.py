@@ -19,7 +19,12 @@ from catalog.sqlpp.index_defs import IndexDef, KeyEvaluator, parse_create_index
 from catalog.store import embedded_index
 from catalog.store.base import InvalidArgument, NotFound, QueryError, QueryLimitExceeded
 from catalog.store.decode import loads
-from catalog.store.embedded_index import IndexMaintainer, StoredIndex
+from catalog.store.embedded_index import (
+    BUILD_BATCH,
+    EXPIRED_KEYS,
+    IndexMaintainer,
+    StoredIndex,
+)
 
 # Default time limit of a SQL++ statement.
 QUERY_TIMEOUT_S = 30.0
@@ -90,19 +95,36 @@ class QueryMixin:
     ) -> dict[str, Any]:
         """Create an index from a CREATE INDEX statement and build it from the documents.
 
+        The index is built in batches of BUILD_BATCH documents, one transaction each, while
+        other processes keep writing (their writes keep its entries too); the planner uses
+        it once it is online.
+
         Return ``{"keyspace", "name", "statement"}``; raise InvalidArgument for a statement
         that is not a valid CREATE INDEX, or an index name the keyspace already has.
         """
         d, ks = _definition(statement, query_context)
 
-        def do(conn: sqlite3.Connection) -> StoredIndex:
+        def add(conn: sqlite3.Connection) -> StoredIndex:
             self._register(conn, ks)
-            return self._indexes.create(conn, ks, d, progress)
+            return self._indexes.add(conn, ks, d)
 
         try:
-            ix = self._run_write(do)
+            ix = self._run_write(add)
         except ValueError as e:
             raise InvalidArgument(str(e)) from None
+        if ix.state != "online":  # build in batches: other writers wait one batch at most
+            total, done, after = self.count(ks), 0, ""
+            while True:
+                last, n = self._run_write(
+                    lambda conn, a=after: self._indexes.build_part(conn, ix, a, BUILD_BATCH)
+                )
+                done += n
+                if progress is not None and (n or not total):
+                    progress(min(done, total), total)
+                if last is None:
+                    break
+                after = last
+            self._run_write(lambda conn: self._indexes.set_online(conn, ix))
         return {"keyspace": ix.keyspace, "name": ix.name, "statement": d.statement}
 
     def drop_index(self, keyspace: str, name: str) -> None:
@@ -162,7 +184,7 @@ class QuerySource:
         self, index: StoredIndex, spans: list[tuple[bytes, bytes]], descending: bool
     ) -> Iterator[tuple[str, Any, int]]:
         """Yield (key, value, cas) of the documents with an entry in the spans, in order."""
-        rows = self.store._indexes.scan(self.conn, index, spans, descending, time.time())
+        rows = self.store._indexes.scan(self.conn, index, spans, descending, self.store.now())
         for key, cas, binary, data in rows:
             yield key, bytes(data) if binary else loads(data), cas
 
@@ -170,11 +192,73 @@ class QuerySource:
         self, index: StoredIndex, spans: list[tuple[bytes, bytes]], descending: bool
     ) -> Iterator[tuple[str, bytes]]:
         """Yield (key, entry bytes) in the spans, in order, without reading the documents."""
-        return embedded_index.entries(self.conn, index, spans, descending, time.time())
+        return embedded_index.entries(self.conn, index, spans, descending, self.store.now())
 
     def index_count(self, index: StoredIndex, spans: list[tuple[bytes, bytes]]) -> int:
         """Return the number of entries in the spans."""
-        return embedded_index.count(self.conn, index, spans, time.time())
+        return embedded_index.count(self.conn, index, spans, self.store.now())
+
+    def key_scan(
+        self, keyspace: str, ranges: list[Any] | None, descending: bool, keys_only: bool
+    ) -> Iterator[tuple[str, Any, int]]:
+        """Yield (key, value, cas) of the documents whose keys are in the ranges, in key order
+        (``keys_only``: an empty object for the value, which is never read)."""
+        if ranges is None:
+            ranges = [(None, True, None, True)]
+        order = "DESC" if descending else ""
+        for where, args in sorted_ranges(ranges, descending):
+            if keys_only:  # the (keyspace, key) index alone: no document row is read
+                rows = self.conn.execute(
+                    f"SELECT key FROM docs WHERE keyspace = ?{where}"
+                    f" AND key NOT IN ({EXPIRED_KEYS}) ORDER BY key {order}",
+                    (keyspace, *args, self.store.now(), keyspace),
+                )
+                for (key,) in rows:
+                    yield key, {}, 0
+                continue
+            rows = self.conn.execute(
+                f"SELECT key, cas, is_binary, value FROM docs WHERE keyspace = ?{where}"
+                f" AND (expiry IS NULL OR expiry > ?) ORDER BY key {order}",
+                (keyspace, *args, self.store.now()),
+            )
+            for key, cas, binary, data in rows:
+                yield key, bytes(data) if binary else loads(data), cas
+
+    def key_count(self, keyspace: str, ranges: list[Any]) -> int:
+        """Return the number of live documents whose keys are in the ranges."""
+        now = self.store.now()
+        return sum(live_count(self.conn, keyspace, now, where, args) for where, args in
+                   sorted_ranges(ranges, False))  # fmt: skip
+
+
+def live_count(conn: sqlite3.Connection, keyspace: str, now: float, where: str = "",
+               args: tuple[Any, ...] = ()) -> int:  # fmt: skip
+    """Return how many live documents of a keyspace match ``where`` on their keys, counted in
+    the (keyspace, key) index minus the expired ones (no document row is read)."""
+    (total,) = conn.execute(
+        f"SELECT COUNT(*) FROM docs WHERE keyspace = ?{where}", (keyspace, *args)
+    ).fetchone()
+    (expired,) = conn.execute(
+        f"SELECT COUNT(*) FROM docs INDEXED BY docs_expiry WHERE expiry IS NOT NULL"
+        f" AND expiry <= ? AND keyspace = ?{where}",
+        (now, keyspace, *args),
+    ).fetchone()
+    return int(total - expired)
+
+
+def sorted_ranges(ranges: list[Any], descending: bool) -> list[tuple[str, tuple[Any, ...]]]:
+    """Return the SQL condition and arguments of each key range, in scan order."""
+    out = []
+    for lo, lo_incl, hi, hi_incl in sorted(ranges, key=lambda r: r[0] or "", reverse=descending):
+        where, args = "", []
+        if lo is not None:
+            where += " AND key >= ?" if lo_incl else " AND key > ?"
+            args.append(lo)
+        if hi is not None:
+            where += " AND key <= ?" if hi_incl else " AND key < ?"
+            args.append(hi)
+        out.append((where, tuple(args)))
+    return out
 
 
 def _seconds(s: float) -> str:

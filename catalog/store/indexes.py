@@ -47,11 +47,20 @@ _SECONDARY: tuple[tuple[str, str, str], ...] = (
     ("idx_models_tags", "models", "DISTINCT ARRAY tag FOR tag IN metadata.tags END"),
     ("idx_models_created", "models", "createdAt, name, version"),
     ("idx_models_framework_task", "models", "metadata.framework, metadata.task"),
+    # A model's history with lineage and metrics (learning curve, learning history): it
+    # covers those statements, so no version document is read for them.
+    ("idx_models_history", "models", "name, version, createdAt, lineage, metadata.metrics"),
     # Largest models first (ORDER BY summary.paramCount DESC LIMIT n): every document is in
     # it (INCLUDE MISSING), so it serves the order even without a predicate.
     ("idx_models_params", "models", "summary.paramCount INCLUDE MISSING, name, version"),
     # Alias moves of a model, newest first (queries.ALIAS_HISTORY).
     ("idx_audit_name_at", "audit", "name, `at`"),
+    # The last move of one alias of a model (rollback).
+    ("idx_audit_name_alias_at", "audit", "name, alias, `at`"),
+    # A model's logged predictions, newest first (queries.PREDICTIONS_PAGE).
+    ("idx_predictions_model_at", "predictions", "model, `at`, id"),
+    # Models that have a version (the model count, counted in the index).
+    ("idx_aliases_latest", "aliases", "aliases.`latest`"),
     # Labelled predictions of a model in feedback order (queries.LABELLED_PREDICTIONS).
     ("idx_predictions_model_feedback", "predictions", "model, feedback.`at`, id"),
 )

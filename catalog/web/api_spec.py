@@ -35,6 +35,21 @@ def catalog_paths() -> dict[str, Any]:
     """Return the OpenAPI path items of the catalog API."""
     text = {"type": "string"}
     return {
+        "/api/models/{name}/predictions": {
+            "get": {
+                "summary": "A page of a model's logged predictions, newest first",
+                "description": _WRITE
+                + " Follow `nextUrl` (or pass `next` as `cursor`) for older ones.",
+                "operationId": "predictionsPage",
+                "tags": ["feedback"],
+                "parameters": [
+                    _NAME,
+                    _query("limit", {"type": "integer", "minimum": 1, "maximum": 1000}),
+                    _query("cursor", {"type": "string"}, "`next` of the page before"),
+                ],
+                "responses": {"200": _OBJECT, "400": _ERROR, "401": _ERROR, "403": _ERROR},
+            }
+        },
         "/api/search": {
             "get": {
                 "summary": "Full-text search over the catalog (Couchbase FTS query strings)",

@@ -6,15 +6,22 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from catalog.domain.registry import Registry, get_registry, listing_problem, version_info
 from catalog.onnxdoc import DocumentError
 from catalog.web import jsontree
-from catalog.web.listing import Skipped
+from catalog.web.listing import Skipped, next_url, page_request
 from catalog.web.permissions import can_write, read_access
 from catalog.web.twins import Page, twin
 
+# Models per page of the model list; ``?limit=`` up to MODELS_HTML_MAX on the page, up to
+# queries.MAX_PAGE in its JSON twin.
+MODELS_PAGE = 50
+MODELS_HTML_MAX = 100
+# Versions the overview of a model lists (the versions page has them all).
+NEWEST_VERSIONS = 10
 # Metadata keys the overview shows in their own places; others go to "More metadata".
 _SHOWN = {
     "description",
@@ -50,27 +57,40 @@ def version_context(reg: Registry, name: str, ref: str | int | None) -> dict[str
 @read_access
 @twin
 def model_list(request: HttpRequest) -> Page:
-    """Return the list of models, newest version of each."""
+    """Return a page of the models by name, newest version of each (``?cursor=`` continues)."""
+    reg = get_registry()
     skipped = Skipped("model list")
-    models = get_registry().list_models(on_damaged=skipped)
-    data = {"models": models, "skipped": skipped.count}
-    return Page("catalog/model_list.html", data, data)
+    cursor, size = page_request(request, MODELS_PAGE, html_max=MODELS_HTML_MAX)
+    page = reg.models_page(cursor=cursor, limit=size, on_damaged=skipped)
+    data = {
+        "models": page.items,
+        "total": reg.model_count(),
+        "next": page.next,
+        "nextUrl": next_url(request, page.next),
+        "skipped": skipped.count,
+    }
+    ctx = data | {"next_url": data["nextUrl"], "first_url": request.path if cursor else None}
+    return Page("catalog/model_list.html", data, ctx)
 
 
 @require_GET
 @read_access
 @twin
 def model_detail(request: HttpRequest, name: str, ref: str = "latest") -> Page:
-    """Return the overview of one model version (default: latest)."""
+    """Return the overview of one model version (default: latest), with the newest
+    versions of the model (the versions page lists them all, a page at a time)."""
     reg = get_registry()
     ctx = version_context(reg, name, ref)
     skipped = Skipped(f"versions of {name}")
-    versions = reg.list_versions(name, on_damaged=skipped)
+    newest = reg.versions_page(name, limit=NEWEST_VERSIONS, on_damaged=skipped)
+    total = reg.version_count(name)
     doc = ctx["doc"]
     document = {k: v for k, v in doc.items() if k != "onnx"}
     data = {
         "document": document,
-        "versions": versions,
+        "versions": newest.items,
+        "versionCount": total,
+        "versionsUrl": reverse("model-versions", args=[name]),
         "aliases": ctx["aliases"],
         "skipped": skipped.count,
     }
@@ -81,8 +101,8 @@ def model_detail(request: HttpRequest, name: str, ref: str = "latest") -> Page:
         "summary": summary,
         "metadata": metadata,
         "lineage": doc.get("lineage", {}),
-        "versions": versions[:10],
-        "more_versions": max(len(versions) - 10, 0),
+        "versions": newest.items,
+        "more_versions": max(total - len(newest.items) - skipped.count, 0),
         "opsets": sorted(summary.get("opsets", {}).items()),
         "extra_metadata": _extra_metadata(metadata),
         "metadata_props": sorted(summary.get("metadataProps", {}).items()),

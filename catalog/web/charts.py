@@ -5,6 +5,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
 # Drawing area of the line chart in SVG units (it scales to the page width).
 WIDTH, HEIGHT = 720, 240
 LEFT, RIGHT, TOP, BOTTOM = 56, 16, 14, 30
@@ -54,7 +57,16 @@ def line_chart(points: list[tuple[int, float]]) -> dict[str, Any] | None:
         for x, y in points
     ]
     step = max(1, math.ceil(len(points) / 12))
+    # Up to hundreds of dots: written here once, not by the template engine per attribute.
+    svg_dots = "".join(
+        f'<circle class="dot" cx="{d["cx"]}" cy="{d["cy"]}" r="4">'
+        f"<title>v{d['version']}: {escape(d['value'])}</title></circle>"
+        for d in dots
+    )
+    desc = ", ".join(f"v{d['version']} {d['value']}" for d in dots)
     return {
+        "svg_dots": mark_safe(svg_dots),  # noqa: S308 - numbers and escaped labels only
+        "desc": desc,
         "width": WIDTH,
         "height": HEIGHT,
         "left": LEFT,

@@ -12,6 +12,12 @@ from __future__ import annotations
 
 import logging
 
+from django.http import HttpRequest
+from django.utils.encoding import iri_to_uri
+
+from catalog.domain import queries
+from catalog.web.responses import wants_json
+
 log = logging.getLogger("catalog.web")
 
 
@@ -33,3 +39,27 @@ class Skipped:
 
     def __int__(self) -> int:
         return self.count
+
+
+def page_request(
+    request: HttpRequest, default: int, html_max: int | None = None, param: str = "cursor"
+) -> tuple[str | None, int]:
+    """Return the cursor (``?cursor=``) and page size (``?limit=``) a list page asks for.
+
+    A limit that is not a whole number from 1 to ``queries.MAX_PAGE`` raises InvalidLimit
+    (400); a cursor is checked by the domain operation that reads it. The HTML form of a
+    page shows at most ``html_max`` rows (the JSON twin up to MAX_PAGE), so it stays small.
+    """
+    size = queries.parse_limit(request.GET.get("limit"), default)
+    if html_max is not None and not wants_json(request):
+        size = min(size, html_max)
+    return request.GET.get(param) or None, size
+
+
+def next_url(request: HttpRequest, cursor: str | None, param: str = "cursor") -> str | None:
+    """Return the address of the page after this one (same query, the next cursor)."""
+    if cursor is None:
+        return None
+    query = request.GET.copy()
+    query[param] = cursor
+    return iri_to_uri(request.path) + "?" + query.urlencode()

@@ -11,40 +11,50 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from catalog.domain import weights
-from catalog.domain.registry import LATEST, Registry, get_registry
+from catalog.domain.queries import encode_cursor
+from catalog.domain.registry import LATEST, ModelNotFound, Registry, get_registry
 from catalog.store import Conflict
 from catalog.web import charts, history, modeldiff
 from catalog.web.browse import version_context
 from catalog.web.forms import DiffForm, PromoteForm, RollbackForm
-from catalog.web.listing import Skipped
+from catalog.web.listing import Skipped, next_url, page_request
 from catalog.web.permissions import can_write, read_access, write_access
 from catalog.web.responses import error_response, json_response, wants_json
 from catalog.web.twins import Page, twin
-from inference.learning_history import all_history
+from inference.learning_history import learning_history
 
 # Alias moves shown per page of the audit log.
 AUDIT_PAGE = 50
+# Versions per page of the history table (and at most on the HTML page; the JSON twin takes
+# ``?limit=`` up to queries.MAX_PAGE).
+VERSIONS_PAGE = 50
+# The learning curve draws the newest this many versions; the JSON pages hold every one.
+CURVE_POINTS = 500
+# Versions offered in the diff form's menus (the newest ones, and the two compared).
+DIFF_CHOICES = 100
 # The alias the rollback button moves.
 SERVING_ALIAS = "production"
-
-
-def _previous(versions: list[int], version: int) -> int | None:
-    older = [v for v in versions if v < version]
-    return max(older) if older else None
 
 
 @require_GET
 @read_access
 @twin
 def versions(request: HttpRequest, name: str) -> Page:
-    """Return the history of a model: versions, learning curve, weight drift, audit log."""
+    """Return a page of the history of a model, newest first (``?cursor=`` continues),
+    with its learning curve over the newest CURVE_POINTS versions, weight drift and audit log.
+    """
     reg = get_registry()
     ctx = version_context(reg, name, LATEST)
     skipped = Skipped(f"versions of {name}")
-    rows = history.with_metric(history.listable_rows(all_history(reg, name), name, skipped))
-    numbers = [r["version"] for r in rows]
-    drift_version = _drift_version(request, numbers, ctx["info"]["version"])
-    previous = _previous(numbers, drift_version)
+    cursor, size = page_request(request, VERSIONS_PAGE, html_max=VERSIONS_PAGE)
+    # One row more than the page: the version before the last row, for its diff link.
+    page = learning_history(reg, name, cursor=cursor, limit=size + 1, newest_first=True)
+    rows = _newest_first(page.items, name, skipped)
+    shown = rows[:size]
+    next_cursor = encode_cursor([shown[-1]["version"]]) if len(rows) > size else None
+    total = reg.version_count(name)
+    drift_version = _drift_version(request, reg, name, ctx["info"]["version"])
+    previous = reg.previous_version(name, drift_version)
     drift: list[dict[str, Any]] = []
     if previous is not None:
         drift = weights.weight_drift(reg, name, previous, drift_version)
@@ -53,44 +63,78 @@ def versions(request: HttpRequest, name: str) -> Page:
     target = reg.rollback_target(name, SERVING_ALIAS, current)
     data = {
         "name": name,
-        "history": rows,
+        "total": total,
+        "history": shown,
+        "next": next_cursor,
+        "nextUrl": next_url(request, next_cursor),
         "aliases": ctx["aliases"],
         "drift": {"version": drift_version, "previous": previous, "initializers": drift},
         "audit": audit.items,
         "auditNext": audit.next,
+        "auditNextUrl": next_url(request, audit.next, param="audit"),
         "rollback": {"alias": SERVING_ALIAS, "from": current, "to": target},
         "skipped": skipped.count,
     }
-    metric_names = {r.get("metricName") for r in rows if r.get("metric") is not None}
-    ctx |= {
-        "tab": "versions",
-        "rows": [
-            r | {"older": numbers[i - 1] if i else None} for i, r in reversed(list(enumerate(rows)))
-        ],
-        "metric_name": ", ".join(sorted(n for n in metric_names if n)) or "metric",
-        "curve": charts.line_chart([(r["version"], r.get("metric")) for r in rows]),
-        "drift_version": drift_version,
-        "drift_previous": previous,
-        "drift": charts.bars(drift, "l2"),
-        "drift_rows": drift,
-        "audit": audit.items,
-        "audit_next": audit.next,
-        "serving_alias": SERVING_ALIAS,
-        "serving": current,
-        "rollback_to": target,
-        "movable_aliases": sorted({SERVING_ALIAS, *ctx["aliases"]} - {LATEST}),
-        "can_write": can_write(request.user),
-        "skipped": skipped.count,
-    }
-    return Page("catalog/versions.html", data, ctx)
+
+    def html() -> dict[str, Any]:
+        curve = _curve(reg, name, None if cursor else rows, size)
+        metric_names = {r.get("metricName") for r in curve if r.get("metric") is not None}
+        older = [r["version"] for r in rows[1:]] + [None]
+        return ctx | {
+            "tab": "versions",
+            "total": total,
+            "rows": [r | {"older": o} for r, o in zip(shown, older, strict=False)],
+            "next_url": data["nextUrl"],
+            "first_url": request.path if cursor else None,
+            "metric_name": ", ".join(sorted(n for n in metric_names if n)) or "metric",
+            "curve": charts.line_chart([(r["version"], r.get("metric")) for r in reversed(curve)]),
+            "curve_points": len(curve),
+            "curve_window": CURVE_POINTS,
+            "drift_version": drift_version,
+            "drift_previous": previous,
+            "drift": charts.bars(drift, "l2"),
+            "drift_rows": drift,
+            "audit": audit.items,
+            "audit_next": audit.next,
+            "serving_alias": SERVING_ALIAS,
+            "serving": current,
+            "rollback_to": target,
+            "movable_aliases": sorted({SERVING_ALIAS, *ctx["aliases"]} - {LATEST}),
+            "can_write": can_write(request.user),
+            "skipped": skipped.count,
+        }
+
+    return Page("catalog/versions.html", data, html)
 
 
-def _drift_version(request: HttpRequest, numbers: list[int], latest: int) -> int:
+def _newest_first(items: list[dict[str, Any]], name: str, skipped: Skipped) -> list[dict[str, Any]]:
+    rows = history.with_metric(history.listable_rows(items, name, skipped))
+    return rows[::-1]
+
+
+def _curve(
+    reg: Registry, name: str, first_rows: list[dict[str, Any]] | None, size: int
+) -> list[dict[str, Any]]:
+    """Return the newest CURVE_POINTS rows of the history, newest first (the first page's
+    rows when they are every version already)."""
+    if first_rows is not None and len(first_rows) <= min(size, CURVE_POINTS):
+        return first_rows
+    page = learning_history(reg, name, limit=CURVE_POINTS, newest_first=True)
+    return _newest_first(page.items, name, Skipped(f"learning curve of {name}"))
+
+
+def _drift_version(request: HttpRequest, reg: Registry, name: str, latest: int) -> int:
     try:
         wanted = int(request.GET.get("v", latest))
     except ValueError:
         return latest
-    return wanted if wanted in numbers else latest
+    if wanted == latest:
+        return latest
+    try:
+        reg.document(name, wanted)
+    except ModelNotFound:
+        return latest
+    return wanted
 
 
 def _done(request: HttpRequest, name: str, payload: dict[str, Any], text: str) -> HttpResponse:
@@ -154,11 +198,8 @@ def rollback(request: HttpRequest, name: str) -> HttpResponse:
 
 
 def _pair(reg: Registry, name: str, form: DiffForm) -> tuple[int, int]:
-    numbers = sorted((v["version"] for v in reg.list_versions(name)), reverse=True)
-    if not numbers:
-        reg.resolve(name)  # raises ModelNotFound
-    b = form.cleaned_data["b"] or numbers[0]
-    a = form.cleaned_data["a"] or _previous(numbers, b) or b
+    b = form.cleaned_data["b"] or reg.resolve(name, LATEST)
+    a = form.cleaned_data["a"] or reg.previous_version(name, b) or b
     return a, b
 
 
@@ -179,8 +220,14 @@ def diff(request: HttpRequest, name: str) -> HttpResponse | Page:
         "a": a,
         "b": b,
         "changes": changes,
-        "numbers": [v["version"] for v in reg.list_versions(name)],
+        "numbers": _diff_choices(reg, name, a, b),
         "old": old,
         "new": new,
     }
     return Page("catalog/diff.html", {"name": name} | changes, ctx)
+
+
+def _diff_choices(reg: Registry, name: str, a: int, b: int) -> list[int]:
+    """Return the versions the diff form offers, newest first: the newest DIFF_CHOICES
+    and the two compared."""
+    return sorted({*reg.version_numbers(name, limit=DIFF_CHOICES), a, b}, reverse=True)

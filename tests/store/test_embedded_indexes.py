@@ -201,3 +201,26 @@ def test_kill_9_during_writes_leaves_every_index_consistent(store, tmp_path):
     assert reopened.count(KS) > 0
     assert reopened.check_indexes() == []
     assert reopened.check_integrity() == []
+
+
+def test_an_index_being_built_is_kept_by_writes_and_unused_until_online(store):
+    from catalog.sqlpp.index_defs import parse_create_index
+
+    store.upsert_many(KS, {f"m::{i}": doc("m", i) for i in range(5)})
+    d = parse_create_index("CREATE INDEX ix_v ON models(version)")
+    ix = store._run_write(lambda conn: store._indexes.add(conn, KS, d))  # as a build starts
+    store.upsert(KS, "m::9", doc("m", 9))  # a write while it builds: its entry is kept
+    store.remove(KS, "m::0")
+    q = "SELECT RAW META(m).id FROM models m WHERE m.version >= 3"
+    assert first_operator(store, q)["#operator"] == "PrimaryScan3"  # not used while building
+    problems = store.check_indexes()
+    assert problems == [
+        "index ix_v on ml.catalog.models is not built (its build was interrupted): drop it and"
+        " run catalog init, or create it again"
+    ]
+    last, n = store._run_write(lambda conn: store._indexes.build_part(conn, ix, "", 1000))
+    assert (last, n) == ("m::9", 5)
+    store._run_write(lambda conn: store._indexes.set_online(conn, ix))
+    assert first_operator(store, q)["index"] == "ix_v"
+    assert sorted(store.query(q, None, QC)) == ["m::3", "m::4", "m::9"]
+    assert store.check_indexes() == []

@@ -14,15 +14,6 @@ from catalog.domain.registry import get_registry
 from catalog.domain.tokens import TokenError, create_token, revoke_tokens
 from catalog.web import errors
 from catalog.web.permissions import can_write
-from tests.models import matmul_model
-
-
-@pytest.fixture
-def published(catalog_store):
-    reg = get_registry()
-    reg.publish("mm", matmul_model(4, 2, seed=0))
-    reg.publish("mm", matmul_model(4, 2, seed=1))
-    return reg
 
 
 @pytest.fixture

@@ -73,9 +73,10 @@ def test_the_versions_page_shows_history_curve_drift_and_audit(client, learned):
 
 def test_the_versions_twin(client, learned):
     data = client.get("/models/mlp/versions?format=json").json()
-    assert [r["version"] for r in data["history"]] == [1, 2, 3]
-    assert [r["metric"] for r in data["history"]] == [0.71, 0.82, 0.9]
+    assert [r["version"] for r in data["history"]] == [3, 2, 1]  # newest first
+    assert [r["metric"] for r in data["history"]] == [0.9, 0.82, 0.71]
     assert data["history"][1]["aliases"] == ["production"]
+    assert data["total"] == 3 and data["next"] is None and data["nextUrl"] is None
     drift = {r["name"]: r for r in data["drift"]["initializers"]}
     assert drift["W1"]["l2"] == pytest.approx(np.sqrt(12))  # every element moved by 1
     assert drift["b"]["status"] == "added" and drift["b"]["l2"] is None
@@ -201,5 +202,5 @@ def test_the_curve_plots_the_metric_online_learning_records(client, catalog_stor
             lineage={"metric": {"f1": f1}, "generation": i, "batchId": f"b{i}"},
         )
     rows = client.get("/models/online/versions?format=json").json()["history"]
-    assert [(r["metricName"], r["metric"]) for r in rows] == [("f1", 0.5), ("f1", 0.6)]
+    assert [(r["metricName"], r["metric"]) for r in rows] == [("f1", 0.6), ("f1", 0.5)]
     assert "F1" in client.get("/models/online/versions").content.decode()

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from catalog.domain.registry import get_registry
 from catalog.domain.tokens import create_token
 from catalog.web.permissions import can_write
-from tests.models import matmul_model
 
 INVALID_TOKEN = 'Bearer realm="catalog", error="invalid_token"'
-
-
-@pytest.fixture
-def published(catalog_store, db):
-    reg = get_registry()
-    reg.publish("mm", matmul_model(4, 2))
-    return reg
 
 
 def test_an_unknown_token_is_a_json_401_even_for_a_page(published):

@@ -59,9 +59,43 @@ def shown(response: Any) -> str:
 NOTE = "1 document could not be shown"
 
 
-@pytest.mark.parametrize("case", list(DAMAGED))
+def as_latest(reg: Registry, key: str) -> None:
+    """Make the damaged document ``key`` the latest version of its model (its alias entry
+    says so), as a hand edit of a model's newest version would leave it."""
+    name, version = key.split("::")
+    entry = {"name": name, "aliases": {"latest": int(version)}, "maxVersion": int(version)}
+    reg.store.upsert(reg.ks.aliases, name, entry)
+
+
+# The model list reads the listed fields of the latest version of each model (a page of
+# alias entries, then those versions): a latest version whose listed fields are damaged is
+# skipped and counted. "a version 1x" is an older document of "mm" that no list reads (its
+# version is not a number; see below).
+LISTED_FIELD_CASES = ["a name with a slash", "tags are a number"]
+# Damage outside the listed fields: the model is listed, its own pages say what is damaged.
+UNLISTED_FIELD_CASES = ["metadata is a list", "metadata nested 700 deep", "summary is a string"]
+
+
+def test_every_damaged_case_is_read_by_a_list_test():
+    assert {*LISTED_FIELD_CASES, *UNLISTED_FIELD_CASES, "a version 1x"} == set(DAMAGED)
+
+
+@pytest.mark.parametrize("case", UNLISTED_FIELD_CASES)
+def test_the_model_list_shows_a_model_damaged_outside_its_listed_fields(case, reg):
+    name = damage(reg, case)
+    as_latest(reg, DAMAGED[case][0])
+    client = Client()
+    page = shown(client.get("/models/"))
+    assert f"/models/{name}/" in page and "/models/mm/" in page and NOTE not in page
+    body = client.get("/models/", {"format": "json"}).json()
+    assert [m["name"] for m in body["models"]] == sorted(["mm", name]) and body["skipped"] == 0
+    assert client.get(f"/models/{name}/", {"format": "json"}).status_code == 500
+
+
+@pytest.mark.parametrize("case", LISTED_FIELD_CASES)
 def test_the_model_list_skips_a_damaged_document(case, reg, caplog):
     damage(reg, case)
+    as_latest(reg, DAMAGED[case][0])
     client = Client()
     with caplog.at_level(logging.WARNING, logger="catalog.web"):
         page = shown(client.get("/models/"))
@@ -71,6 +105,14 @@ def test_the_model_list_skips_a_damaged_document(case, reg, caplog):
     assert twin.status_code == 200
     body = twin.json()
     assert [m["name"] for m in body["models"]] == ["mm"] and body["skipped"] == 1
+
+
+def test_the_model_list_does_not_read_a_version_that_is_not_a_number(reg):
+    damage(reg, "a version 1x")
+    body = Client().get("/models/", {"format": "json"}).json()
+    # The count is of the model's documents, read from the index: the damaged one too.
+    assert [(m["name"], m["version"], m["versions"]) for m in body["models"]] == [("mm", 2, 3)]
+    assert body["skipped"] == 0
 
 
 @pytest.mark.parametrize("case", list(DAMAGED))
@@ -96,14 +138,23 @@ def test_the_versions_page_of_a_good_model_survives_a_damaged_sibling(case, reg)
 
 
 def test_the_model_page_notes_the_damaged_version(reg):
-    damage(reg, "a version 1x")
+    key, edit = DAMAGED["tags are a number"]
+    doc, _ = reg.store.get(reg.ks.models, "mm::1")
+    reg.store.upsert(reg.ks.models, "mm::3", edit(doc) | {"name": "mm", "version": 3})
     client = Client()
     assert NOTE in shown(client.get("/models/mm/"))
     twin = client.get("/models/mm/", {"format": "json"}).json()
     assert [v["version"] for v in twin["versions"]] == [2, 1] and twin["skipped"] == 1
+
+
+def test_no_page_reads_a_version_that_is_not_a_number(reg):
+    damage(reg, "a version 1x")
+    client = Client()
+    twin = client.get("/models/mm/", {"format": "json"}).json()
+    assert [v["version"] for v in twin["versions"]] == [2, 1] and twin["versionCount"] == 3
     # The versions page reads the lineage query, which leaves the version out by itself.
-    history = client.get("/models/mm/versions", {"format": "json"}).json()["history"]
-    assert [r["version"] for r in history] == [1, 2]
+    history = client.get("/models/mm/versions", {"format": "json"}).json()
+    assert [r["version"] for r in history["history"]] == [2, 1] and history["total"] == 3
 
 
 OWN_PAGE_CASES = {

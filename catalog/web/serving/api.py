@@ -20,12 +20,13 @@ from django.views.decorators.csrf import csrf_exempt
 
 from catalog.domain.registry import get_registry
 from catalog.store import StoreError
+from catalog.web.listing import next_url, page_request
 from catalog.web.permissions import api_write, read_access
 from catalog.web.serving import infer_http, openapi
-from inference import oip, oip_binary
+from inference import oip, oip_binary, oip_config
 from inference.batch import predict_csv as run_predict_csv
 from inference.oip import ProtocolError
-from inference.prediction_log import attach_feedback
+from inference.prediction_log import attach_feedback, logged_predictions
 from inference.serving import EXTENSIONS, SERVER_NAME, SERVER_VERSION
 from inference.sessions import LoadedModel, load_model
 
@@ -79,10 +80,6 @@ def health_ready(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"ready": True})
 
 
-# The OIP model metadata lists the newest versions of a model, at most this many.
-OIP_VERSIONS = 1000
-
-
 @api("GET")
 def server_metadata(request: HttpRequest) -> HttpResponse:
     """Return the OIP server metadata."""
@@ -97,8 +94,7 @@ def model_metadata(request: HttpRequest, name: str, version: str | None = None) 
     """Return the OIP metadata of a model (its latest version, or the one named)."""
     reg = get_registry()
     model = load_model(reg, name, _ref(version))
-    versions = [str(v) for v in reg.version_numbers(name, limit=OIP_VERSIONS)]
-    return JsonResponse(metadata(model, versions))
+    return JsonResponse(metadata(model, oip_config.model_versions(reg, name)))
 
 
 def metadata(model: LoadedModel, versions: list[str]) -> dict[str, Any]:
@@ -170,6 +166,25 @@ def prediction_feedback(request: HttpRequest, prediction_id: str) -> HttpRespons
         raise ProtocolError("the label must be a string, a number, true/false or a list")
     doc = attach_feedback(get_registry(), prediction_id, body["label"])
     return JsonResponse({"id": prediction_id, "feedback": doc["feedback"]})
+
+
+# Logged predictions per page of ``GET /api/models/NAME/predictions`` (``?limit=`` up to
+# queries.MAX_PAGE).
+PREDICTIONS_PAGE = 50
+
+
+@api("GET")
+@api_write
+def predictions(request: HttpRequest, name: str) -> HttpResponse:
+    """Return a page of a model's logged predictions, newest first (``?cursor=`` continues).
+
+    Writers only: the log holds what other clients sent.
+    """
+    cursor, size = page_request(request, PREDICTIONS_PAGE)
+    page = logged_predictions(get_registry(), name, cursor=cursor, limit=size)
+    return JsonResponse(
+        {"predictions": page.items, "next": page.next, "nextUrl": next_url(request, page.next)}
+    )
 
 
 @api("GET")

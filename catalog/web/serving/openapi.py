@@ -9,6 +9,7 @@ from catalog.web.api_spec import catalog_paths
 from catalog.web.serving import openapi_oip
 from inference.estimators import ESTIMATORS
 from inference.oip import DATATYPES
+from inference.oip_config import METADATA_VERSIONS
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 
@@ -262,7 +263,12 @@ _SCHEMAS: dict[str, Any] = {
         "required": ["name", "versions", "platform", "inputs", "outputs"],
         "properties": {
             "name": {"type": "string"},
-            "versions": {"type": "array", "items": {"type": "string"}},
+            "versions": {
+                "type": "array",
+                "items": {"type": "string"},
+                "maxItems": METADATA_VERSIONS,
+                "description": f"The newest {METADATA_VERSIONS} versions, oldest first.",
+            },
             "platform": {"type": "string", "enum": ["onnx"]},
             "inputs": {"type": "array", "items": {"$ref": "#/components/schemas/TensorMetadata"}},
             "outputs": {"type": "array", "items": {"$ref": "#/components/schemas/TensorMetadata"}},

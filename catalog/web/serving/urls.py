@@ -53,5 +53,6 @@ urlpatterns = [
         api.prediction_feedback,
         name="api-prediction-feedback",
     ),
+    path("api/models/<str:name>/predictions", api.predictions, name="api-predictions"),
     path("api/openapi.json", api.openapi_json, name="api-openapi"),
 ]
