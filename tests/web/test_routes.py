@@ -80,6 +80,7 @@ ROUTES = [
     ("api-predict-csv", "/api/models/mm/predict.csv", api.predict_csv),
     ("api-predict-csv-version", "/api/models/mm/v/1/predict.csv", api.predict_csv),
     ("api-prediction-feedback", f"/api/predictions/{PID}/feedback", api.prediction_feedback),
+    ("api-predictions", "/api/models/mm/predictions", api.predictions),
     ("api-openapi", "/api/openapi.json", api.openapi_json),
 ]
 
