@@ -67,9 +67,16 @@ case "${1:-}" in
     "$VENV/bin/mutmut" run "$@" || true
     exec "$VENV/bin/mutmut" results
     ;;
+  mutate-urls)
+    # The URL configuration, which mutmut cannot mutate (module-level data): each route and
+    # error handler deleted in turn from a copy of the project, the route tests run on it.
+    setup
+    shift
+    exec "$VENV/bin/python" -m tests.web.mutate_urls "$@"
+    ;;
   *)
     echo "usage: ./dev.sh serve | ./dev.sh test [pytest args] | ./dev.sh test-couchbase" \
-      "| ./dev.sh fuzz [MINUTES] | ./dev.sh mutate [mutant glob]" >&2
+      "| ./dev.sh fuzz [MINUTES] | ./dev.sh mutate [mutant glob] | ./dev.sh mutate-urls" >&2
     exit 2
     ;;
 esac

@@ -194,3 +194,6 @@ if envbool("CATALOG_BEHIND_PROXY", CATALOG_TLS):
 # Health probes come over plain HTTP from inside the network: never redirect them.
 SECURE_REDIRECT_EXEMPT = [r"^v2/health/"]
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
+
+# --- harden: a refused CSRF check answers in the one error shape (catalog/web/errors.py) ---
+CSRF_FAILURE_VIEW = "catalog.web.errors.csrf_failure"

@@ -2,7 +2,8 @@
 
 ``ErrorMiddleware`` turns an exception a view raises into ``error_response`` (JSON
 ``{"error": message, "status": N}`` under /api/ and /v2/ or when JSON is asked for, the
-friendly page otherwise) when ``STATUS_OF`` knows its class; anything else goes on to
+friendly page otherwise) when the shared table (``inference.statuses``) knows its class;
+anything else goes on to
 Django's 500 handler. It also rewrites the bare 405 of ``require_http_methods`` into the
 same shape, and the 404 of an unknown /api/ or /v2/ route (HTML with DEBUG on) into JSON.
 The 400/403/404/500 handlers use the same table and the same responses.
@@ -16,21 +17,21 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
 
-from catalog.web.responses import error_response, is_api
+from catalog.web.responses import error_response, is_api, wants_json
 from catalog.web.uploads import UploadTooLarge
 from inference import statuses
 
 log = logging.getLogger(__name__)
 View = Callable[..., HttpResponse]
 
-# The shared table, plus what exists only on the web.
-STATUS_OF: dict[type[BaseException], int | None] = {**statuses.STATUS_OF, UploadTooLarge: 413}
+# The shared messages, plus the web's own: an upload over its route's limit says which limit.
+# (Its status needs no entry: UploadTooLarge is a RequestDataTooBig, 413 in the shared table.)
 MESSAGE_OF: dict[type[BaseException], str] = {**statuses.MESSAGE_OF, UploadTooLarge: "{}"}
 
 
 def status_of(exc: BaseException) -> int | None:
     """Return the HTTP status of a domain error, or None for an unexpected exception."""
-    return statuses.status_of(exc, STATUS_OF)
+    return statuses.status_of(exc)
 
 
 def message_of(exc: BaseException) -> str:
@@ -73,25 +74,24 @@ class ErrorMiddleware:
         return domain_error_response(request, exc)
 
 
-# -- Django's handlers (catalog.shell.urls) ---------------------------------------------------
+# -- Django's handlers (catalog.shell.urls); Django always passes the exception -------------
 
 
-def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Return the 400 page (413 for a body over the size limit)."""
-    if exception is not None and (mapped := domain_error_response(request, exception)):
+    if mapped := domain_error_response(request, exception):
         return mapped
     return error_response(request, 400, "The request could not be understood.")
 
 
-def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """Return the 403 page."""
-    message = str(exception) if exception and str(exception) else "You may not do that."
-    return error_response(request, 403, message)
+def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Return the 403 page (no view raises PermissionDenied today: they answer 401/403)."""
+    return error_response(request, 403, str(exception) or "You may not do that.")
 
 
-def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """Return the 404 page."""
-    text = str(exception) if exception else ""
+    text = str(exception)
     # Django's resolver puts a dict in the exception when no URL pattern matched.
     if text and not text.startswith("{"):
         message = text
@@ -104,10 +104,15 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """Return the 500 page, rendered without context processors (they may be what failed)."""
-    if is_api(request) or request.GET.get("format") == "json":
-        return error_response(request, 500, "Internal server error.", force_json=True)
+    if wants_json(request):
+        return error_response(request, 500, "Internal server error.")
     try:
-        body = loader.render_to_string("errors/500.html", {"title": "Something went wrong"})
+        body = loader.render_to_string("errors/500.html")
     except Exception:  # the error page itself must not fail
         body = "<!doctype html><title>Server error</title><h1>Something went wrong</h1>"
     return HttpResponse(body, status=500)
+
+
+def csrf_failure(request: HttpRequest, reason: str) -> HttpResponse:
+    """Return the 403 of a failed CSRF check (CSRF_FAILURE_VIEW) in the one error shape."""
+    return error_response(request, 403, f"CSRF check failed: {reason}")

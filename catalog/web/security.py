@@ -1,8 +1,12 @@
 """Security headers with a content security policy, and the production-settings check.
 
 ``SecurityHeadersMiddleware`` (after Django's SecurityMiddleware in MIDDLEWARE) gives
-every response X-Content-Type-Options, Referrer-Policy, X-Frame-Options and a
-Content-Security-Policy. Pages load scripts, styles and images from this origin only;
+every response its Content-Security-Policy. The other headers come from Django's own
+middleware with its defaults: SecurityMiddleware sends ``HEADERS`` (X-Content-Type-Options,
+Referrer-Policy, Cross-Origin-Opener-Policy), XFrameOptionsMiddleware sends
+X-Frame-Options: DENY (SAMEORIGIN for Netron's view, ``xframe_options_sameorigin``); the
+infer fast path, which bypasses the middleware, sends the same values itself.
+Pages load scripts, styles and images from this origin only;
 the one relaxation is ``style-src-attr 'unsafe-inline'`` (style="" attributes, e.g. the
 probability bars; no inline <style> or <script>). Netron's viewer under /netron/ keeps
 script-src 'self' (it needs no eval: its own index.html declares the same policy) but has
@@ -18,7 +22,6 @@ every check run when CATALOG_PRODUCTION=1) reports the same problems.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -62,6 +65,7 @@ NETRON_CSP = "; ".join(
         "frame-ancestors 'self'",
     ]
 )
+# What Django's SecurityMiddleware sends with its default settings (the fast path's copy).
 HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -70,21 +74,15 @@ HEADERS = {
 
 
 class SecurityHeadersMiddleware:
-    """Add the security headers and the content security policy to every response."""
+    """Add the content security policy to every response that has none."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        netron = request.path.startswith(NETRON_PREFIX)
-        for header, value in HEADERS.items():
-            if header not in response:
-                response[header] = value
-        # Views that must be framed say so (xframe_options_sameorigin); the rest: DENY.
-        if "X-Frame-Options" not in response:
-            response["X-Frame-Options"] = "SAMEORIGIN" if netron else "DENY"
         if "Content-Security-Policy" not in response:
+            netron = request.path.startswith(NETRON_PREFIX)
             response["Content-Security-Policy"] = NETRON_CSP if netron else PAGE_CSP
         return response
 
@@ -103,13 +101,13 @@ def production_problems(values: Mapping[str, Any] | Any) -> list[str]:
     ``values`` is a mapping (settings.py's ``globals()``) or a settings object.
     """
 
-    def get(name: str, default: Any = None) -> Any:
+    def get(name: str) -> Any:
         if isinstance(values, Mapping):
-            return values.get(name, default)
-        return getattr(values, name, default)
+            return values.get(name)
+        return getattr(values, name, None)
 
     problems = []
-    if get("DEBUG", False):
+    if get("DEBUG"):
         problems.append("DEBUG is on: set DEBUG=0")
     key = get("SECRET_KEY") or ""
     if not key:
@@ -145,8 +143,10 @@ def production_check(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
 
 
 def in_production() -> bool:
-    """Return True when CATALOG_PRODUCTION is set to a true value in the environment."""
-    return os.environ.get("CATALOG_PRODUCTION", "").strip().lower() in ("1", "true", "yes", "on")
+    """Return the CATALOG_PRODUCTION setting (settings.py reads it from the environment)."""
+    from django.conf import settings
+
+    return bool(settings.CATALOG_PRODUCTION)
 
 
 def register_checks() -> None:

@@ -6,6 +6,7 @@ import hashlib
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.exceptions import PermissionDenied, SuspiciousOperation
 from django.test import Client, RequestFactory, override_settings
 
 from catalog.domain.models import APIToken
@@ -147,8 +148,9 @@ def test_error_pages_are_friendly_html_or_json(client, published):
     assert client.get("/api/nothing").json()["status"] == 404
     request = RequestFactory().get("/models/")
     assert b"Something went wrong" in errors.server_error(request).content
-    assert errors.bad_request(request).status_code == 400
-    assert errors.permission_denied(request).status_code == 403
+    # Django calls the handlers with the exception
+    assert errors.bad_request(request, SuspiciousOperation("x")).status_code == 400
+    assert errors.permission_denied(request, PermissionDenied()).status_code == 403
 
 
 def test_an_inactive_user_may_not_write_even_when_staff(users):
