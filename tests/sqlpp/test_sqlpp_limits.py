@@ -397,6 +397,8 @@ def test_a_fenced_statement_runs_in_a_process_with_over_1024_open_files(store_ur
     import resource
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"the hard limit of open files is {hard}: no descriptor can pass 1023 here")
     if soft < 1200:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 2048), hard))
     held = []
