@@ -38,6 +38,8 @@ from catalog.store.embedded_query import QueryMixin, live_count
 
 # How long a caller waits, at most, for another process's write to finish.
 BUSY_TIMEOUT_S = 30.0
+# Page cache of each connection, in KiB.
+CACHE_KIB = 64 * 1024
 # SQLite's own wait before it reports SQLITE_BUSY to us (we retry on top of it).
 SQLITE_BUSY_MS = 2_000
 
@@ -136,6 +138,9 @@ class EmbeddedStore(QueryMixin):
             # or power loss can drop the last transactions, never corrupt the file.
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
+            # Index and search-index pages of a large catalog stay in memory between writes
+            # (SQLite's default cache is 2 MB per connection).
+            conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             self._local.conn, self._local.pid = conn, os.getpid()
         return conn
 
