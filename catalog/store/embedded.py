@@ -39,7 +39,7 @@ from catalog.store.embedded_query import QueryMixin, live_count
 # How long a caller waits, at most, for another process's write to finish.
 BUSY_TIMEOUT_S = 30.0
 # Page cache of each connection, in KiB.
-CACHE_KIB = 64 * 1024
+CACHE_KIB = 32 * 1024
 # SQLite's own wait before it reports SQLITE_BUSY to us (we retry on top of it).
 SQLITE_BUSY_MS = 2_000
 
