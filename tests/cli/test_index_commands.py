@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import sqlite3
 
 import pytest
@@ -80,3 +81,28 @@ def test_check_says_which_index_differs_from_its_documents(catalog_store):
     cli("index", "drop", "idx_models_optypes")
     cli("init")  # rebuilds the dropped index from the documents
     assert "every index matches its documents" in cli("index", "check")
+
+
+def test_list_pages_with_a_limit_and_the_cursor_it_prints(catalog_store):
+    reg = get_registry()
+    for _ in range(5):
+        reg.publish("mm", matmul_model(4, 2))
+    reg.publish("nn", matmul_model(4, 2))
+    seen: list[int] = []
+    cursor = None
+    while True:
+        args = ["list", "mm", "--json", "--limit", "2"] + (["--cursor", cursor] if cursor else [])
+        page = json.loads(cli(*args))
+        assert len(page["items"]) <= 2
+        seen += [row["version"] for row in page["items"]]
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert seen == [5, 4, 3, 2, 1]  # every version once, newest first
+    out = cli("list", "--limit", "1")
+    assert "mm" in out and "nn" not in out and "more: --cursor " in out
+    following = out.split("more: --cursor ")[1].strip()
+    assert "nn" in cli("list", "--limit", "1", "--cursor", following)
+    assert [m["name"] for m in json.loads(cli("list", "--json"))] == ["mm", "nn"]
+    with pytest.raises(CommandError, match="invalid cursor"):
+        cli("list", "--cursor", "nonsense")

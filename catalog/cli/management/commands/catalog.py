@@ -15,6 +15,7 @@ from catalog.cli import check_commands, index_commands
 from catalog.cli.learn_commands import add_learn_arguments, run_learn
 from catalog.domain import transfer
 from catalog.domain.model_input import ModelInputError
+from catalog.domain.queries import InvalidCursor
 from catalog.domain.registry import InvalidName, RegistryError, get_registry, version_info
 from catalog.onnxdoc import DocumentError
 from catalog.store import StoreError
@@ -59,6 +60,8 @@ class Command(BaseCommand):
         p = sub.add_parser("list", help="list models, or the versions of one model")
         p.add_argument("name", nargs="?")
         p.add_argument("--json", action="store_true")
+        p.add_argument("--limit", type=int, help="one page of at most this many (1-1000)")
+        p.add_argument("--cursor", help="the page after the one that printed this cursor")
 
         p = sub.add_parser("show", help="show one version (default: latest)")
         p.add_argument("name")
@@ -162,18 +165,36 @@ class Command(BaseCommand):
 
     def do_list(self, opts: dict[str, Any]) -> None:
         reg = get_registry()
-        if opts["name"]:
-            rows = reg.list_versions(opts["name"])
-            if not rows:
-                raise CommandError(f"model {opts['name']!r} not found")
-            columns = ["version", "createdAt", "format", "aliases", "paramCount"]
-        else:
-            rows = reg.list_models()
-            columns = ["name", "version", "versions", "task", "framework", "tags"]
+        paged = opts["limit"] is not None or opts["cursor"] is not None
+        next_cursor: str | None = None
+        try:
+            if opts["name"]:
+                if paged:
+                    page = reg.versions_page(
+                        opts["name"], cursor=opts["cursor"], limit=opts["limit"]
+                    )
+                    rows, next_cursor = page.items, page.next
+                else:
+                    rows = reg.list_versions(opts["name"])
+                if not rows and not opts["cursor"]:
+                    raise CommandError(f"model {opts['name']!r} not found")
+                columns = ["version", "createdAt", "format", "aliases", "paramCount"]
+            else:
+                if paged:
+                    page = reg.models_page(cursor=opts["cursor"], limit=opts["limit"])
+                    rows, next_cursor = page.items, page.next
+                else:
+                    rows = reg.list_models()
+                columns = ["name", "version", "versions", "task", "framework", "tags"]
+        except InvalidCursor as e:
+            raise CommandError(str(e)) from None
         if opts["json"]:
-            self.stdout.write(json.dumps(rows, indent=2))
+            body: Any = {"items": rows, "next": next_cursor} if paged else rows
+            self.stdout.write(json.dumps(body, indent=2))
             return
         self._table(rows, columns)
+        if next_cursor:
+            self.stdout.write(f"more: --cursor {next_cursor}")
 
     def do_show(self, opts: dict[str, Any]) -> None:
         doc = get_registry().document(opts["name"], opts["ref"])
