@@ -284,3 +284,34 @@ RESERVED = RESERVED_ALIAS - {"ORDER"}
 RESERVED_FUNCTION = RESERVED - {"REPLACE", "NTH_VALUE"}
 
 __all__ = ["KEYWORDS", "RESERVED", "RESERVED_ALIAS", "RESERVED_FUNCTION"]
+
+# Keywords that begin a statement other than a query.
+NON_SELECT = frozenset(
+    [
+        "INSERT",
+        "UPSERT",
+        "UPDATE",
+        "DELETE",
+        "MERGE",
+        "CREATE",
+        "DROP",
+        "ALTER",
+        "GRANT",
+        "REVOKE",
+        "BUILD",
+        "EXPLAIN",
+        "PREPARE",
+        "EXECUTE",
+        "INFER",
+        "ADVISE",
+        "UPDATE_STATISTICS",
+        "ANALYZE",
+        "BEGIN",
+        "START",
+        "COMMIT",
+        "ROLLBACK",
+        "SAVEPOINT",
+        "SET",
+        "TRUNCATE",
+    ]
+)

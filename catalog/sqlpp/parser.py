@@ -7,11 +7,11 @@ from typing import Any
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.aggregates import AGGREGATES
 from catalog.sqlpp.errors import SqlppError, SqlppNotSupported
+from catalog.sqlpp.keywords import NON_SELECT
 from catalog.sqlpp.lexer import Token, tokenize
 from catalog.sqlpp.parser_expr import (
     _BP_CMP,
     MAX_TREE_DEPTH,
-    NON_SELECT,
     RESERVED,
     ExprParser,
     _default_alias,

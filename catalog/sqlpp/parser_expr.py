@@ -15,36 +15,6 @@ _FRAME_UNITS = ("ROWS", "RANGE", "GROUPS")
 MAX_PARSE_DEPTH = 100
 MAX_TREE_DEPTH = 150
 
-# Keywords that begin a statement other than a query.
-NON_SELECT = frozenset(
-    [
-        "INSERT",
-        "UPSERT",
-        "UPDATE",
-        "DELETE",
-        "MERGE",
-        "CREATE",
-        "DROP",
-        "ALTER",
-        "GRANT",
-        "REVOKE",
-        "BUILD",
-        "EXPLAIN",
-        "PREPARE",
-        "EXECUTE",
-        "INFER",
-        "ADVISE",
-        "UPDATE_STATISTICS",
-        "ANALYZE",
-        "BEGIN",
-        "START",
-        "COMMIT",
-        "ROLLBACK",
-        "SAVEPOINT",
-        "SET",
-        "TRUNCATE",
-    ]
-)
 _CMP_OPS = {"=": "=", "==": "=", "!=": "!=", "<>": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _BP_OR, _BP_AND, _BP_NOT, _BP_CMP, _BP_CONCAT, _BP_ADD, _BP_MUL, _BP_UNARY, _BP_POST = range(1, 10)
 
