@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from catalog.domain.indexing import ensure_catalog_indexes
 from catalog.domain.registry import Registry
 
 
-def init_catalog(reg: Registry) -> Iterator[str]:
-    """Create the catalog's keyspaces (and server-side indexes); yield progress lines."""
+def init_catalog(reg: Registry, progress: Callable[[str], None] | None = None) -> Iterator[str]:
+    """Create the catalog's keyspaces and indexes; yield a line per step (``progress`` gets
+    the lines of an index build while it runs)."""
     from catalog.store.couchbase import CouchbaseStore, init_couchbase
 
     store = reg.store
@@ -22,5 +23,5 @@ def init_catalog(reg: Registry) -> Iterator[str]:
     for keyspace in reg.ks.all():
         store.ensure_keyspace(keyspace)
         yield f"keyspace {keyspace}: ready"
-    yield from ensure_catalog_indexes(reg)
+    yield from ensure_catalog_indexes(reg, progress)
     yield f"catalog ready in {store.url}"

@@ -127,12 +127,22 @@ def _doc_path(x: A.Field, alias: str, names: set[str]) -> tuple[str, ...] | None
     return None
 
 
-def partial_document(paths: list[tuple[str, ...] | None], values: list[Any]) -> dict[str, Any]:
+def build_order(paths: list[tuple[str, ...] | None]) -> list[int]:
+    """Return the key positions in the order ``partial_document`` fills them (shorter paths
+    first, so that ``metadata.task`` goes into the object ``metadata`` already holds)."""
+    return sorted((i for i, p in enumerate(paths) if p is not None), key=lambda i: len(paths[i]))
+
+
+def partial_document(
+    paths: list[tuple[str, ...] | None], order: list[int], values: list[Any]
+) -> dict[str, Any]:
     """Return the document fields an entry holds (MISSING values left out)."""
     doc: dict[str, Any] = {}
-    for path, v in sorted(zip(paths, values, strict=True), key=lambda pv: len(pv[0] or ())):
-        if path is None or v is MISSING:
+    for i in order:
+        v = values[i]
+        if v is MISSING:
             continue
+        path = paths[i]
         target = doc
         for name in path[:-1]:
             nxt = target.get(name)

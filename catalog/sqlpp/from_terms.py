@@ -9,7 +9,7 @@ from typing import Any
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.budget import tick
 from catalog.sqlpp.compiler import Compiler
-from catalog.sqlpp.covering import key_path, partial_document
+from catalog.sqlpp.covering import build_order, key_path, partial_document
 from catalog.sqlpp.errors import SqlppError, SqlppTimeout
 from catalog.sqlpp.index_keys import Inexact, decode
 from catalog.sqlpp.planner import IndexPlan, choose
@@ -211,9 +211,10 @@ class FromPlan:
         plan = self.plan
         assert plan is not None and plan.covering is not None
         paths = plan.covering
+        order = build_order(paths)
         for key, entry in self.ctx.source.index_entries(plan.index, spans, plan.descending):
             try:
-                yield key, partial_document(paths, decode(entry)), 0
+                yield key, partial_document(paths, order, decode(entry)), 0
             except Inexact:  # a number the entry cannot give back exactly: read the document
                 yield from ks.fetch([key])
 

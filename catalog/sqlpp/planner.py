@@ -112,7 +112,7 @@ def _bounds(sarg: Sarg, values: list[Any]) -> tuple[bytes, bytes] | None:
         pattern = values[0]
         if type(pattern) is not str:
             return None
-        prefix = _like_prefix(pattern)
+        prefix = like_prefix(pattern)
         start = TAG_STRING + string_body(prefix)
         return start, (start + TOP) if prefix else TAG_ARRAY
     lows, highs = values[: len(sarg.low)], values[len(sarg.low) :]
@@ -123,7 +123,7 @@ def _bounds(sarg: Sarg, values: list[Any]) -> tuple[bytes, bytes] | None:
     return (lo, hi) if lo < hi else None
 
 
-def _like_prefix(pattern: str) -> str:
+def like_prefix(pattern: str) -> str:
     """Return the fixed start of a LIKE pattern (up to the first wildcard or escape)."""
     for i, c in enumerate(pattern):
         if c in "%_\\":

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.covering import covering_paths, meta_id
 from catalog.sqlpp.index_defs import PRIMARY, IndexDef
-from catalog.sqlpp.planner import IndexPlan, Sarg, conjuncts, sarg_on
+from catalog.sqlpp.planner import IndexPlan, Sarg, conjuncts, like_prefix, sarg_on
 from catalog.sqlpp.values import MISSING, T_ARR, T_STR, rank
 
 # One key range: (low, low inclusive, high, high inclusive); None: unbounded.
@@ -55,7 +55,7 @@ class KeyRangePlan(IndexPlan):
             pattern = values[0]
             if type(pattern) is not str:
                 return []
-            prefix = _like_prefix(pattern)
+            prefix = like_prefix(pattern)
             return [(prefix, True, _after_prefix(prefix), False)]
         lo: str | None = None
         hi: str | None = None
@@ -72,13 +72,6 @@ class KeyRangePlan(IndexPlan):
         if lo is not None and hi is not None and lo > hi:
             return []
         return [(lo, True, hi, True)]
-
-
-def _like_prefix(pattern: str) -> str:
-    for i, c in enumerate(pattern):
-        if c in "%_\\":
-            return pattern[:i]
-    return pattern
 
 
 def _after_prefix(prefix: str) -> str | None:

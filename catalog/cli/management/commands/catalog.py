@@ -128,7 +128,7 @@ class Command(BaseCommand):
     def do_init(self, opts: dict[str, Any]) -> None:
         from catalog.domain.setup import init_catalog
 
-        for line in init_catalog(get_registry()):
+        for line in init_catalog(get_registry(), progress=self.stdout.write):
             self.stdout.write(line)
 
     def do_publish(self, opts: dict[str, Any]) -> None:
