@@ -7,6 +7,7 @@ import random
 from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
+from catalog.sqlpp import gomath
 from catalog.sqlpp.registry import fn, unknown
 from catalog.sqlpp.values import MISSING, T_NULL, collate, equals, is_num, norm_num, rank
 
@@ -24,35 +25,20 @@ def _num1(f: Any) -> Any:
     return g
 
 
-def _safe_log(f: Any) -> Any:
-    def g(x: float) -> float:
-        if x == 0:
-            return -math.inf
-        if x < 0:
-            return math.nan
-        return f(x)
-
-    return g
-
-
-def _tan(x: float) -> float:
-    return math.tan(x)
-
-
 fn("abs")(_num1(abs))
-fn("acos")(_num1(lambda x: math.acos(x) if -1 <= x <= 1 else math.nan))
-fn("asin")(_num1(lambda x: math.asin(x) if -1 <= x <= 1 else math.nan))
-fn("atan")(_num1(math.atan))
-fn("cos")(_num1(math.cos))
-fn("sin")(_num1(math.sin))
-fn("tan")(_num1(_tan))
+fn("acos")(_num1(gomath.acos))
+fn("asin")(_num1(gomath.asin))
+fn("atan")(_num1(gomath.atan))
+fn("cos")(_num1(gomath.cos))
+fn("sin")(_num1(gomath.sin))
+fn("tan")(_num1(gomath.tan))
 fn("ceil")(_num1(lambda x: x if math.isinf(x) or x != x else math.ceil(x)))
 fn("floor")(_num1(lambda x: x if math.isinf(x) or x != x else math.floor(x)))
-fn("degrees")(_num1(math.degrees))
-fn("radians")(_num1(lambda x: x * (math.pi / 180)))
-fn("exp")(_num1(lambda x: math.exp(x) if x < 710 else math.inf))
-fn("ln")(_num1(_safe_log(math.log)))
-fn("log")(_num1(_safe_log(math.log10)))
+fn("degrees")(_num1(lambda x: x * 180.0 / math.pi))  # Go: num * 180.0 / math.Pi
+fn("radians")(_num1(lambda x: x * math.pi / 180.0))  # Go: num * math.Pi / 180.0
+fn("exp")(_num1(gomath.exp))
+fn("ln")(_num1(gomath.log))
+fn("log")(_num1(gomath.log10))
 fn("sqrt")(_num1(lambda x: math.sqrt(x) if x >= 0 else math.nan))
 fn("sign")(_num1(lambda x: 0 if x != x else (1 if x > 0 else -1 if x < 0 else 0)))
 fn("neg")(_num1(lambda x: -x))
@@ -68,7 +54,7 @@ def atan2(y: Any, x: Any) -> Any:
     u = unknown(y, x)
     if u is not False:
         return u
-    return math.atan2(y, x) if is_num(y) and is_num(x) else None
+    return gomath.atan2(float(y), float(x)) if is_num(y) and is_num(x) else None
 
 
 @fn("power", lo=2)
@@ -83,13 +69,7 @@ def power(x: Any, y: Any) -> Any:
         fx, fy = float(x), float(y)
     except OverflowError:  # an integer past float64: Couchbase holds it as a float already
         return math.nan
-    try:
-        return norm_num(math.pow(fx, fy))
-    except OverflowError:
-        odd = fy.is_integer() and abs(fy) < 2**53 and int(fy) % 2 == 1
-        return -math.inf if fx < 0 and odd else math.inf
-    except ValueError:  # 0 ** negative is +Inf, a negative base to a fraction NaN
-        return math.inf if fx == 0 else math.nan
+    return norm_num(gomath.pow(fx, fy))
 
 
 def _digits(x: Any, d: Any) -> Any:
