@@ -38,6 +38,10 @@ def missing_reason() -> str:
     return f"cbq-engine not found or not executable at {where} (set CBQ_ENGINE)"
 
 
+# The code an Answer carries when cbq-engine gave none (its connection timed out).
+NO_ANSWER = -1
+
+
 @dataclass
 class Answer:
     """One statement's answer: rows, or Couchbase's first error (code, message)."""
@@ -104,7 +108,14 @@ class CbqEngine:
                 body["$" + k.lstrip("$")] = v
         elif isinstance(params, (list, tuple)):
             body["args"] = list(params)
-        r = self.session.post(self.url, json=body, timeout=timeout_s + 10)
+        try:
+            r = self.session.post(self.url, json=body, timeout=timeout_s + 10)
+        except requests.Timeout:
+            # cbq-engine ignored its own request timeout (a function that never checks it,
+            # e.g. a huge REPEAT): no reference answer, and a new connection for the next.
+            self.session.close()
+            self.session = requests.Session()
+            return Answer(None, NO_ANSWER, f"cbq-engine did not answer in {timeout_s + 10:.0f} s")
         answer = r.json()
         errors = answer.get("errors")
         if errors:

@@ -24,7 +24,7 @@ from catalog.sqlpp import SqlppError, SqlppNotSupported, SqlppSyntaxError
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.parser import implicit_name
 
-from .cbq import Answer, CbqEngine
+from .cbq import NO_ANSWER, Answer, CbqEngine
 from .documents import BUCKET_SCOPE
 
 SYNTAX_CODES = {3000}
@@ -162,13 +162,16 @@ def compare_rows(statement: str, got: list[Any], want: list[Any]) -> str | None:
 
 
 # Errors of cbq-engine's directory datastore, not of Couchbase's query semantics (a span on
-# META().id it cannot scan): such a statement has no reference answer.
-REFERENCE_LIMITS = {15000}
+# META().id it cannot scan), and no answer at all (NO_ANSWER: it ignored its request timeout):
+# such a statement has no reference answer.
+REFERENCE_LIMITS = {15000, NO_ANSWER}
 NO_REFERENCE = "no reference answer"
 
 
 def difference(ours: Outcome, ref: Answer, statement: str) -> str | None:
     """Return why the two answers differ, or None when they are the same."""
+    if ref.failed and ref.code == NO_ANSWER:
+        return f"{NO_REFERENCE} ({ref.message})"
     if ref.failed and ref.code in REFERENCE_LIMITS:
         return f"{NO_REFERENCE} (cbq-engine datastore error {ref.code}: {ref.message[:120]})"
     if ref.failed and ours.rows is None:

@@ -47,11 +47,11 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None, help="append differences to this file")
     ap.add_argument("-v", action="store_true", help="print every difference")
     args = ap.parse_args()
-    from .compare import check_many
+    from .compare import NO_REFERENCE, check_many
     from .corpus import statements
 
     store, cbq = setup()
-    tried, found, reasons = 0, 0, Counter()
+    tried, found, unanswered, reasons = 0, 0, 0, Counter()
     stop = time.monotonic() + args.minutes * 60
     t0 = time.monotonic()
     try:
@@ -60,6 +60,9 @@ def main() -> None:
             for statement, params, why in check_many(store, cbq, statements(seed, args.count)):
                 tried += 1
                 if why is None:
+                    continue
+                if why.startswith(NO_REFERENCE):
+                    unanswered += 1
                     continue
                 found += 1
                 reasons[why.split(" (")[0][:60]] += 1
@@ -74,7 +77,10 @@ def main() -> None:
         cbq.stop()
         store.close()
     took = time.monotonic() - t0
-    print(f"{tried} statements in {took:.0f} s, {tried - found} identical, {found} differ")
+    print(
+        f"{tried} statements in {took:.0f} s, {tried - found - unanswered} identical, "
+        f"{found} differ, {unanswered} without a reference answer"
+    )
     for why, n in reasons.most_common():
         print(f"  {n:5d}  {why}")
 
