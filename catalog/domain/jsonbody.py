@@ -13,7 +13,8 @@ import re
 from typing import Any
 
 import numpy as np
-from django.conf import settings
+
+from catalog.domain import limits
 
 # Deepest nesting of arrays and objects accepted in a request (CATALOG_MAX_JSON_DEPTH).
 # A rank-32 tensor is 32 levels; metadata rarely goes past 5.
@@ -32,7 +33,7 @@ class JsonBodyError(ValueError):
 
 def max_depth() -> int:
     """Return the deepest nesting accepted (``CATALOG_MAX_JSON_DEPTH``, default 64)."""
-    return int(getattr(settings, "CATALOG_MAX_JSON_DEPTH", None) or DEFAULT_MAX_DEPTH)
+    return int(limits.setting("CATALOG_MAX_JSON_DEPTH") or DEFAULT_MAX_DEPTH)
 
 
 def nesting_depth(data: bytes) -> int:

@@ -1,8 +1,9 @@
 """The catalog's resource limits in one place: each a setting with a unit and a sane default.
 
-Every limit is read from Django settings when it is used (``getattr`` with the default
-below), so ``override_settings`` and environment-driven settings both apply. Code that
-enforces a limit should call the getter here rather than keep its own constant.
+Every limit is read from Django settings when it is used (``setting()``: ``getattr`` with the
+default below, remembered until Django says a setting changed), so ``override_settings`` and
+environment-driven settings both apply. Code that enforces a limit should call the getter
+here rather than keep its own constant.
 
 | limit | setting | default | enforced by |
 | --- | --- | --- | --- |
@@ -29,10 +30,33 @@ and ``prediction_log_on()`` (CATALOG_PREDICTION_LOG, default off).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 MIB = 2**20
+_UNSET = object()
+# Setting name -> value. A prediction reads a dozen settings, and each read through Django's
+# lazy settings object costs about a microsecond; settings change only through
+# override_settings (tests), which sends setting_changed.
+_known: dict[str, Any] = {}
+
+
+def setting(name: str, default: Any = None) -> Any:
+    """Return a Django setting (``default`` when it is not set), remembered."""
+    value = _known.get(name, _UNSET)
+    if value is _UNSET:
+        value = getattr(settings, name, _UNSET)
+        _known[name] = value
+    return default if value is _UNSET else value
+
+
+def _forget(**_: Any) -> None:
+    _known.clear()
+
+
+setting_changed.connect(_forget, dispatch_uid="catalog.domain.limits")
 
 
 @dataclass(frozen=True)
@@ -46,7 +70,7 @@ class Limit:
 
     def value(self) -> float:
         """Return the limit in force (the setting if present, else the default)."""
-        raw = getattr(settings, self.setting, None)
+        raw = setting(self.setting)
         return self.default if raw is None or raw == "" else float(raw)
 
 
@@ -104,8 +128,8 @@ ALL: tuple[Limit, ...] = (
 )
 
 
-def _switch(setting: str, default: bool) -> bool:
-    value = getattr(settings, setting, None)
+def _switch(name: str, default: bool) -> bool:
+    value = setting(name)
     return default if value is None else bool(value)
 
 

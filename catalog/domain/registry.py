@@ -21,7 +21,7 @@ from typing import Any
 import onnx
 
 from catalog import onnxdoc
-from catalog.domain import cas, validation
+from catalog.domain import cas, limits, validation
 from catalog.domain.errors import (
     AliasInUse,
     InvalidModel,
@@ -206,12 +206,29 @@ class Registry(Listing):
         self._update_entry(name, change)
 
     def aliases(self, name: str) -> dict[str, int]:
-        """Return {alias: version} of a model."""
+        """Return {alias: version} of a model.
+
+        Every prediction by alias or latest reads this: on a store with a change token (the
+        embedded store) the answer is remembered until any document changes, so a repeat
+        costs one PRAGMA instead of a read and a JSON decode, and is never stale.
+        """
+        key = check_name(name)
+        token = self.store.change_token()
+        seen_key = (self.ks.aliases, key, token[0]) if token is not None else None
+        if seen_key is not None:
+            seen = _ALIASES_SEEN.get(seen_key)
+            if seen is not None and seen[0] == token:
+                return dict(seen[1])
         try:
-            entry, _ = self.store.get(self.ks.aliases, check_name(name))
+            entry, _ = self.store.get(self.ks.aliases, key)
+            aliases = dict(entry.get("aliases", {}))
         except NotFound:
-            return {}
-        return dict(entry.get("aliases", {}))
+            aliases = {}
+        if seen_key is not None:
+            if len(_ALIASES_SEEN) >= MAX_ALIASES_SEEN:
+                _ALIASES_SEEN.clear()
+            _ALIASES_SEEN[seen_key] = (token, aliases)
+        return dict(aliases)
 
     def set_alias(
         self,
@@ -402,6 +419,11 @@ def _chunk_keys(doc: Any) -> set[str]:
     return {c for c in chunks if isinstance(c, str)} if isinstance(chunks, list) else set()
 
 
+# (aliases keyspace, model name, connection) -> (change token, aliases): Registry.aliases.
+_ALIASES_SEEN: dict[tuple[str, str, Any], tuple[Any, dict[str, int]]] = {}
+MAX_ALIASES_SEEN = 4096
+
+
 def _check_metadata(meta: dict[str, Any]) -> None:
     try:
         validation.check_metadata(meta)
@@ -416,11 +438,11 @@ def load_path(path: str | Path) -> bytes:
 
 def get_registry() -> Registry:
     """Return the registry on the store and bucket/scope named by the settings."""
-    from django.conf import settings
-
     from catalog.store import get_store
 
-    return Registry(get_store(), settings.CATALOG_BUCKET, settings.CATALOG_SCOPE)
+    return Registry(
+        get_store(), limits.setting("CATALOG_BUCKET"), limits.setting("CATALOG_SCOPE")
+    )
 
 
 __all__ = [

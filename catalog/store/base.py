@@ -106,6 +106,11 @@ class DocumentStore(Protocol):
 
     url: str
 
+    def change_token(self) -> Any | None:
+        """A value that differs whenever a document may have changed since it was read
+        (None: the store cannot tell cheaply, so callers must not remember reads)."""
+        ...
+
     def get(self, keyspace: str, key: str) -> tuple[Any, int]: ...
 
     def get_many(self, keyspace: str, keys: list[str]) -> dict[str, tuple[Any, int]]: ...

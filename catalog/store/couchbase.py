@@ -132,6 +132,10 @@ class CouchbaseStore(CouchbaseIndexMixin):
             state = self._mutations.setdefault(bucket, MutationState())
             state.add_results(*tokens)
 
+    def change_token(self) -> None:
+        """None: a cluster has no cheap "nothing changed" signal, so nothing is remembered."""
+        return None
+
     # -- key-value operations -------------------------------------------------------------
 
     def get(self, keyspace: str, key: str) -> tuple[Any, int]:

@@ -71,21 +71,44 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# cbq-engine's address space, at most (CBQ_MEMORY_LIMIT_MB): a random statement once made it
+# grow past 24 GB until the kernel's OOM killer stopped it. Past this limit it fails alone
+# (the query is answered "no reference answer" and the engine restarted).
+MEMORY_LIMIT_MB = int(os.environ.get("CBQ_MEMORY_LIMIT_MB", "4096"))
+
+
+def _limit_memory() -> None:  # runs in the child, before exec
+    import resource
+
+    limit = MEMORY_LIMIT_MB * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 class CbqEngine:
-    """A running cbq-engine; ``query`` sends one statement over a keep-alive session."""
+    """A running cbq-engine; ``query`` sends one statement over a keep-alive session.
+
+    Its memory is limited (MEMORY_LIMIT_MB); when it dies on a statement, that statement
+    gets no reference answer and the engine is started again on the same documents.
+    """
 
     def __init__(self, binary: Path, data_dir: Path) -> None:
+        self.binary, self.data_dir = binary, data_dir
         self.workdir = Path(tempfile.mkdtemp(prefix="cbq-work-"))
-        self.port = _free_port()
         self.log = self.workdir / "cbq-engine.log"
-        with self.log.open("wb") as log:
+        self.restarts = 0
+        self.session = requests.Session()
+        self._start()
+
+    def _start(self) -> None:
+        self.port = _free_port()
+        with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [str(binary), f"-datastore={data_dir}", f"-http=127.0.0.1:{self.port}",
+                [str(self.binary), f"-datastore={self.data_dir}", f"-http=127.0.0.1:{self.port}",
                  f"-https=127.0.0.1:{_free_port()}", "-loglevel=error"],
                 cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=_limit_memory,
             )  # fmt: skip
         self.url = f"http://127.0.0.1:{self.port}/query/service"
-        self.session = requests.Session()
         deadline = time.monotonic() + 20
         while True:
             try:
@@ -99,9 +122,20 @@ class CbqEngine:
                     ) from None
                 time.sleep(0.1)
 
+    def _restart(self) -> None:
+        self.stop()
+        self.restarts += 1
+        self.session = requests.Session()
+        self._start()
+
     def query(self, statement: str, params: dict | list | None = None,
-              timeout_s: float = 20) -> Answer:  # fmt: skip
-        """Run one statement; params as the embedded engine takes them ($name or positional)."""
+              timeout_s: float = 20, wait_s: float | None = None) -> Answer:  # fmt: skip
+        """Run one statement; params as the embedded engine takes them ($name or positional).
+
+        ``timeout_s`` is the request's own timeout; the answer is waited for ``wait_s``
+        (default: 10 s more) before the statement counts as unanswered.
+        """
+        wait = timeout_s + 10 if wait_s is None else wait_s
         body: dict[str, Any] = {"statement": statement, "timeout": f"{int(timeout_s * 1000)}ms"}
         if isinstance(params, dict):
             for k, v in params.items():
@@ -109,13 +143,19 @@ class CbqEngine:
         elif isinstance(params, (list, tuple)):
             body["args"] = list(params)
         try:
-            r = self.session.post(self.url, json=body, timeout=timeout_s + 10)
+            r = self.session.post(self.url, json=body, timeout=wait)
+        except requests.ConnectionError:
+            try:
+                code = self.proc.wait(5)  # a killed engine's socket can close before it is reaped
+            except subprocess.TimeoutExpired:
+                raise
+            self._restart()
+            return Answer(None, NO_ANSWER, f"cbq-engine died on it (exit {code}); restarted")
         except requests.Timeout:
-            # cbq-engine ignored its own request timeout (a function that never checks it,
-            # e.g. a huge REPEAT): no reference answer, and a new connection for the next.
-            self.session.close()
-            self.session = requests.Session()
-            return Answer(None, NO_ANSWER, f"cbq-engine did not answer in {timeout_s + 10:.0f} s")
+            # cbq-engine ignored its own request timeout: no reference answer, and a fresh
+            # engine, since the statement may still be running in this one.
+            self._restart()
+            return Answer(None, NO_ANSWER, f"cbq-engine did not answer in {wait:g} s")
         answer = r.json()
         errors = answer.get("errors")
         if errors:

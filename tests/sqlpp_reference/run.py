@@ -63,6 +63,11 @@ def main() -> None:
                     continue
                 if why.startswith(NO_REFERENCE):
                     unanswered += 1
+                    if args.out:  # not a difference; kept, commented out, to look into
+                        with args.out.open("a") as f:
+                            f.write(
+                                f"    # {why[:200]}: {statement!r}, {params!r}  # seed {seed}\n"
+                            )
                     continue
                 found += 1
                 reasons[why.split(" (")[0][:60]] += 1

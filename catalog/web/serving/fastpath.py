@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
-from django.conf import settings
 from django.http.request import split_domain_port, validate_host
 
 from catalog.domain import limits
@@ -79,7 +78,7 @@ class InferFastPath:
         except UnicodeError:  # not UTF-8 (or not latin-1 text): Django's answer
             return self.app(environ, start_response)
         length = int(environ["CONTENT_LENGTH"])
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        limit = limits.setting("DATA_UPLOAD_MAX_MEMORY_SIZE")
         header_length = None
         try:
             if limit is not None and length > limit:
@@ -119,8 +118,8 @@ def _segment(value: str | None) -> str | None:
 
 def _host_allowed(environ: dict[str, Any]) -> bool:
     host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-    allowed = settings.ALLOWED_HOSTS
-    if settings.DEBUG and not allowed:
+    allowed = limits.setting("ALLOWED_HOSTS", [])
+    if limits.setting("DEBUG", False) and not allowed:
         allowed = [".localhost", "127.0.0.1", "[::1]"]
     key = (host, tuple(allowed))
     known = _hosts_seen.get(key)
@@ -139,11 +138,11 @@ MAX_HOSTS_SEEN = 64
 
 def _secure_enough(environ: dict[str, Any]) -> bool:
     """Return False for a plain-HTTP request that SECURE_SSL_REDIRECT must send to HTTPS."""
-    if not getattr(settings, "SECURE_SSL_REDIRECT", False):
+    if not limits.setting("SECURE_SSL_REDIRECT", False):
         return True
     if environ.get("wsgi.url_scheme") == "https":
         return True
-    header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    header = limits.setting("SECURE_PROXY_SSL_HEADER")
     if not header:
         return False
     return environ.get(header[0], "").split(",")[0].strip() == header[1]
