@@ -440,9 +440,7 @@ def get_registry() -> Registry:
     """Return the registry on the store and bucket/scope named by the settings."""
     from catalog.store import get_store
 
-    return Registry(
-        get_store(), limits.setting("CATALOG_BUCKET"), limits.setting("CATALOG_SCOPE")
-    )
+    return Registry(get_store(), limits.setting("CATALOG_BUCKET"), limits.setting("CATALOG_SCOPE"))
 
 
 __all__ = [

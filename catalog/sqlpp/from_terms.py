@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -82,6 +83,35 @@ class _Keyspace:
         return list(self.ctx.source.fetch(self.name, keys)) if keys else []
 
 
+# The planner's choices, by everything a choice depends on: the statement's syntax tree (a
+# parsed statement is cached, so a repeated statement brings the same tree), the keyspace,
+# the index objects in force (new ones after any index change), the ORDER BY terms, the
+# names in scope and the USE INDEX hint; never the parameters' values (spans are worked out
+# from them at each run). Choosing costs ~0.3 ms, more than a selective statement's run.
+_CHOSEN: dict[tuple[Any, ...], tuple[Any, IndexPlan | None]] = {}
+MAX_CHOSEN = 512
+
+
+def _chosen(s: A.SubSelect, alias: str, keyspace: str, candidates: list[Any],
+            order: list[A.OrderTerm], names: frozenset[str],
+            hint: list[str] | None) -> IndexPlan | None:  # fmt: skip
+    """Return the plan the planner picks (an index's or the primary keys'), remembered."""
+    key = (id(s), alias, keyspace, tuple(map(id, candidates)), tuple(map(id, order)), names,
+           tuple(hint) if hint is not None else None)  # fmt: skip
+    seen = _CHOSEN.get(key)
+    # The value holds the objects whose ids make the key, so no id is reused while it lives.
+    if seen is not None and seen[0][0] is s:
+        return seen[1]
+    plan = choose(s, alias, candidates, order, names, hint)
+    by_key = choose_primary(s, alias, keyspace, order, names, hint)
+    if by_key is not None and (plan is None or by_key.score > plan.score):
+        plan = by_key
+    if len(_CHOSEN) >= MAX_CHOSEN:
+        _CHOSEN.clear()
+    _CHOSEN[key] = ((s, list(candidates), list(order)), plan)
+    return plan
+
+
 class FromPlan:
     """The FROM clause of one SELECT block, producing row environments."""
 
@@ -118,14 +148,13 @@ class FromPlan:
         hint = s.from_.use_index if s.from_ is not None else None
         if indexes is None or (hint is not None and "#primary" in hint):
             return None
-        names = bound | {n for n, _ in s.let} | self.ctx.with_names
+        names = frozenset(bound | {n for n, _ in s.let} | self.ctx.with_names)
         alias, keyspace = self.first["alias"], self.first["ks"].name
-        plan = choose(s, alias, indexes(keyspace), order, names, hint)
-        by_key = choose_primary(s, alias, keyspace, order, names, hint)
-        if by_key is not None and (plan is None or by_key.score > plan.score):
-            plan = by_key
+        candidates = indexes(keyspace)
+        plan = _chosen(s, alias, keyspace, candidates, order, names, hint)
         if plan is not None:
-            plan.compile(Compiler(self.ctx, varying=frozenset(names)).compile)
+            plan = copy.copy(plan)  # the chosen plan is shared; its compiled functions are not
+            plan.compile(Compiler(self.ctx, varying=names).compile)
         return plan
 
     def _term(self, t: A.KeyspaceTerm | A.ExprTerm, bound: set[str]) -> dict[str, Any]:

@@ -107,36 +107,46 @@ def decode(data: bytes) -> list[Any]:
     magnitude reaches 2^53 raises Inexact, since the double kept for it may differ.
     """
     out: list[Any] = []
-    i = 0
-    while i < len(data):
+    i, end = 0, len(data)
+    while i < end:
         v, i = _decode_one(data, i)
         out.append(v)
     return out
 
 
+_Q = struct.Struct(">Q")
+_D = struct.Struct(">d")
+_SIGN = 1 << 63
+_ALL = 0xFFFFFFFFFFFFFFFF
+# Tag byte -> the value it stands for alone.
+_CONSTANTS = {TAG_MISSING[0]: MISSING, TAG_NULL[0]: None, TAG_FALSE[0]: False, TAG_TRUE[0]: True}
+_NUMBER, _STRING, _ARRAY, _OBJECT, _BINARY = (
+    TAG_NUMBER[0], TAG_STRING[0], TAG_ARRAY[0], TAG_OBJECT[0], TAG_BINARY[0],
+)  # fmt: skip
+
+
 def _decode_one(data: bytes, i: int) -> tuple[Any, int]:
-    tag = data[i : i + 1]
+    tag = data[i]
     i += 1
-    if tag == TAG_MISSING:
-        return MISSING, i
-    if tag == TAG_NULL:
-        return None, i
-    if tag == TAG_FALSE:
-        return False, i
-    if tag == TAG_TRUE:
-        return True, i
-    if tag == TAG_NUMBER:
-        return _decode_number(data[i : i + 8]), i + 8
-    if tag in (TAG_STRING, TAG_BINARY):
-        raw, i = _escaped(data, i)
-        return (raw.decode("utf-8", "surrogatepass") if tag == TAG_STRING else raw), i
-    if tag == TAG_ARRAY:
+    if tag == _NUMBER:
+        (bits,) = _Q.unpack_from(data, i)
+        return _number(bits), i + 8
+    if tag in (_STRING, _BINARY):
+        j = data.index(0, i)
+        if data[j + 1] == 0xFF:  # an escaped 0x00 inside: the slow way
+            raw, i = _escaped(data, i)
+        else:
+            raw, i = data[i:j], j + 2
+        return (raw.decode("utf-8", "surrogatepass") if tag == _STRING else bytes(raw)), i
+    if tag in _CONSTANTS:
+        return _CONSTANTS[tag], i
+    if tag == _ARRAY:
         items = []
         while data[i] != 0:
             v, i = _decode_one(data, i)
             items.append(v)
         return items, i + 1
-    if tag == TAG_OBJECT:
+    if tag == _OBJECT:
         count = int.from_bytes(data[i : i + 4], "big")
         i += 4
         names = []
@@ -147,7 +157,7 @@ def _decode_one(data: bytes, i: int) -> tuple[Any, int]:
         for name in names:
             obj[name], i = _decode_one(data, i)
         return obj, i
-    raise ValueError(f"not an index entry: tag {tag!r} at {i - 1}")
+    raise ValueError(f"not an index entry: tag {bytes([tag])!r} at {i - 1}")
 
 
 def _escaped(data: bytes, i: int) -> tuple[bytes, int]:
@@ -162,12 +172,11 @@ def _escaped(data: bytes, i: int) -> tuple[bytes, int]:
             return bytes(out), j + 2
 
 
-def _decode_number(raw: bytes) -> float | int:
-    bits = int.from_bytes(raw, "big")
+def _number(bits: int) -> float | int:
     if bits == 0:
         return math.nan
-    bits = bits ^ (1 << 63) if bits >> 63 else bits ^ 0xFFFFFFFFFFFFFFFF
-    (f,) = struct.unpack(">d", bits.to_bytes(8, "big"))
+    bits = bits ^ _SIGN if bits & _SIGN else bits ^ _ALL
+    (f,) = _D.unpack(_Q.pack(bits))
     if f.is_integer():
         if abs(f) >= 2**53:
             raise Inexact(f"{f!r} may stand for another integer")

@@ -224,3 +224,22 @@ def test_an_index_being_built_is_kept_by_writes_and_unused_until_online(store):
     assert first_operator(store, q)["index"] == "ix_v"
     assert sorted(store.query(q, None, QC)) == ["m::3", "m::4", "m::9"]
     assert store.check_indexes() == []
+
+
+def test_a_remembered_plan_follows_index_changes_and_each_runs_parameters(store):
+    from catalog.sqlpp import from_terms
+
+    store.upsert_many(KS, {f"{n}::{v}": doc(n, v, "Add") for n in "abc" for v in (1, 2)})
+    q = "SELECT RAW META(m).id FROM models m WHERE m.name = $n ORDER BY m.version"
+    assert first_operator(store, q)["index"] == "ix_name"
+    chosen = len(from_terms._CHOSEN)
+    # The same statement with other parameters: the remembered plan, each its own rows.
+    for n in "abc":
+        assert store.query(q, {"n": n}, QC) == [f"{n}::1", f"{n}::2"]
+    assert len(from_terms._CHOSEN) == chosen
+    store.drop_index(KS, "ix_name")
+    assert first_operator(store, q).get("index") != "ix_name"
+    assert store.query(q, {"n": "b"}, QC) == ["b::1", "b::2"]
+    store.create_index("CREATE INDEX ix_name_only ON models(name)", QC)
+    assert first_operator(store, q)["index"] == "ix_name_only"
+    assert store.query(q, {"n": "c"}, QC) == ["c::1", "c::2"]
