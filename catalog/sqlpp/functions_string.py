@@ -209,7 +209,8 @@ def replace(s: Any, old: Any, new: Any, n: Any = -1) -> Any:
             hits = min(hits, k)
         size = (len(s) + hits * (len(new) - len(old))) * max(_width(s), _width(new))
         budget.reserve("replace()", size, size + 49)
-    return s.replace(old, new, k if k >= 0 else -1)
+    # a count past the string's length replaces every occurrence (and fits a C ssize_t)
+    return s.replace(old, new, min(k, len(s) + 1) if k >= 0 else -1)
 
 
 @fn("split", lo=1, hi=2)
