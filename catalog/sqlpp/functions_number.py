@@ -8,7 +8,7 @@ from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
 from catalog.sqlpp import gomath
-from catalog.sqlpp.registry import fn, unknown
+from catalog.sqlpp.registry import ABSENT, fn, unknown
 from catalog.sqlpp.values import MISSING, T_NULL, collate, equals, is_num, norm_num, rank
 
 
@@ -148,7 +148,9 @@ def trunc(x: Any, d: Any = 0) -> Any:
 
 
 @fn("random", lo=0, hi=1)
-def random_(seed: Any = MISSING) -> Any:
+def random_(seed: Any = ABSENT) -> Any:
+    if seed is MISSING:
+        return MISSING
     if is_num(seed):
         return random.Random(seed).random()
     return random.random()
