@@ -187,8 +187,8 @@ def hkey(v: Any) -> Any:
         return ("b", v)
     if t is int or t is float:
         return ("d", float(v)) if v == v else ("nan",)
-    if t is list:
-        return ("a", tuple(hkey(x) for x in v))
+    if t is list:  # a MISSING element is written as null, and so keyed (DISTINCT, GROUP BY)
+        return ("a", tuple(("n",) if x is MISSING else hkey(x) for x in v))
     if t is dict:
         return ("o", tuple(sorted((k, hkey(x)) for k, x in v.items())))
     if v is MISSING:

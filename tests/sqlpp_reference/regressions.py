@@ -88,4 +88,30 @@ REGRESSIONS: list[tuple[str, Any, str]] = [
         None,
         "LN of a subnormal as Go's amd64 assembly reads it (-709.08..., not -744.44...)",
     ),
+    (
+        "SELECT RAW ARRAY_POSITION([$p0, [$p1, 'it''s']], ((3.5 + \"a%b_c\") || $p2))",
+        {"p0": "", "p1": 0, "p2": None},
+        "ARRAY_POSITION of NULL is NULL (was -1)",
+    ),
+    (
+        "SELECT RAW [ARRAY_CONTAINS([[null]], [null]), ARRAY_REMOVE([[null], 1], [null]),"
+        " ARRAY_REPLACE([[null], 1], [null], 5), ARRAY_POSITION([1, [null]], [null]),"
+        " ARRAY_PUT([1, [null]], [null]), [null] IN [[null]], ARRAY_PUT([1], 2, NULL),"
+        " ARRAY_REPLACE([1, null], 1, NULL), ARRAY_REPLACE([1, 2, 1], 1, 5, NULL),"
+        " ARRAY_DISTINCT([[null], [null]]), ARRAY_EXCEPT([[null], 1], [[null]])]",
+        None,
+        "membership is Couchbase's Equals (a value holding NULL is never equal); set"
+        " functions hash",
+    ),
+    (
+        'SELECT DISTINCT [m.c3, $p0] AS c0 FROM orders m WHERE {"k": [FALSE]} IS KNOWN'
+        " ORDER BY c0 NULLS FIRST",
+        {"p0": 1},
+        "DISTINCT and GROUP BY key a MISSING array element as NULL (it is written as null)",
+    ),
+    (
+        'SELECT g, COUNT(*) AS n FROM [{"a": 1}, {"a": null}, {}] d GROUP BY [d.a, 1] AS g',
+        None,
+        "GROUP BY keys a MISSING array element as NULL",
+    ),
 ]
