@@ -33,8 +33,8 @@ def json_decode(v: Any) -> Any:
 
 @fn("json_encode", "encode_json", lo=1)
 def json_encode(v: Any) -> Any:
-    if v is MISSING:
-        return MISSING
+    if v is MISSING:  # Couchbase marshals MISSING as null: ENCODE_JSON(MISSING) is "null"
+        return "null"
     return to_json_text(v)
 
 

@@ -83,12 +83,22 @@ class IndexPlan:
                 if len(prefixes) > MAX_SPANS:
                     return None
                 continue
+            if any(_holds_object(v) for v in values):
+                # Entries order objects names first, Couchbase's collation name by name
+                # (values between): a range of objects is read by the full scan instead.
+                return None
             bounds = _bounds(sarg, values)
             if bounds is None:
                 return []
             lo, hi = bounds
             return _merge([(p + lo, p + hi) for p in prefixes])
         return _merge([(p, p + TOP) for p in prefixes])
+
+
+def _holds_object(v: Any) -> bool:
+    if type(v) is dict:
+        return True
+    return type(v) is list and any(_holds_object(x) for x in v)
 
 
 def _point_parts(kind: str, values: list[Any]) -> list[bytes]:

@@ -107,14 +107,14 @@ def collate(a: Any, b: Any) -> int:
             if c:
                 return c
         return (len(a) > len(b)) - (len(a) < len(b))
-    if ra == T_OBJ:
+    if ra == T_OBJ:  # Couchbase's objectCollate: size, then name by name in order
         if len(a) != len(b):
             return -1 if len(a) < len(b) else 1
-        ka, kb = sorted(a), sorted(b)
-        for x, y in zip(ka, kb, strict=False):
-            if x != y:
-                return -1 if x < y else 1
-        for k in ka:
+        for k in sorted(a.keys() | b.keys()):
+            if k not in b:  # the object holding the smaller name first is the smaller
+                return -1
+            if k not in a:
+                return 1
             c = collate(a[k], b[k])
             if c:
                 return c
@@ -161,14 +161,14 @@ def compare(a: Any, b: Any) -> Any:
             if c != 0 or c is MISSING or c is None:
                 return c
         return (len(a) > len(b)) - (len(a) < len(b))
-    if type(a) is dict and type(b) is dict:  # Couchbase's objectCompare
+    if type(a) is dict and type(b) is dict:  # Couchbase's objectCompare, as collate
         if len(a) != len(b):
             return -1 if len(a) < len(b) else 1
-        ka, kb = sorted(a), sorted(b)
-        for x, y in zip(ka, kb, strict=True):
-            if x != y:
-                return -1 if x < y else 1
-        for k in ka:
+        for k in sorted(a.keys() | b.keys()):
+            if k not in b:
+                return -1
+            if k not in a:
+                return 1
             c = compare(a[k], b[k])
             if c != 0 or c is MISSING or c is None:
                 return c

@@ -114,4 +114,22 @@ REGRESSIONS: list[tuple[str, Any, str]] = [
         None,
         "GROUP BY keys a MISSING array element as NULL",
     ),
+    (
+        "SELECT u AS c0 FROM models_lite q UNNEST q.onnx.graph.node u ORDER BY c0",
+        None,
+        "objects collate as Couchbase's objectCollate: size, then name by name with the values"
+        " in between (was all names, then the values)",
+    ),
+    (
+        'SELECT RAW [{"a": 2, "b": 1} < {"a": 1, "c": 1}, {"a": 1, "b": 1} < {"a": 1, "c": 1},'
+        ' {"a": null, "b": 1} < {"a": 1, "c": 1}, {"a": 1, "b": null} < {"a": 1, "c": 1},'
+        ' {"b": 1, "c": null} < {"a": 1, "c": 1}]',
+        None,
+        "object comparison name by name",
+    ),
+    (
+        "SELECT ENCODE_JSON(MISSING) AS a, ENCODE_JSON(NULL) AS b, [ENCODE_JSON(MISSING)] AS c",
+        None,
+        "ENCODE_JSON(MISSING) is the text null",
+    ),
 ]
