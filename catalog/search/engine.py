@@ -42,6 +42,8 @@ _PROGRESS_STEPS = 20_000
 # A search may return at most 1/this of the index's documents: its clauses are looked up for
 # those documents only (and facets counted document by document).
 _FEW_DOCS_RATIO = 4
+# Index entries of a term read in the time one document's terms are looked up.
+_POSTINGS_PER_LOOKUP = 50
 # Tests set this to evaluate every clause over all the postings, as before that shortcut.
 _full_postings = False
 
@@ -97,6 +99,7 @@ class _Evaluator:
 
     def keyword(self, q: Leaf, f: Field) -> Scores:
         sql = "SELECT doc, term FROM fts_terms WHERE field = ?"
+        counts: dict[str, int] = {}
         if isinstance(q, Wildcard) and set(q.pattern) == {"*"}:
             if self.only is not None:
                 rows = self.stats.keyword_rows(f.name, None)
@@ -119,7 +122,10 @@ class _Evaluator:
             if not wanted:
                 return {}
             if self.only is not None:
-                rows = self.stats.keyword_rows(f.name, wanted)
+                # few postings: read them; many: look the ``only`` documents up one by one
+                counts = self.stats.keyword_df(f.name, wanted)
+                by_doc = sum(counts.values()) > len(self.only) * _POSTINGS_PER_LOOKUP
+                rows = self.stats.keyword_rows(f.name, wanted, by_doc=by_doc)
             else:
                 marks = ",".join("?" * len(wanted))
                 rows = self.conn.execute(
@@ -133,8 +139,7 @@ class _Evaluator:
             for doc, term in rows:
                 if doc in self.stats.docs:
                     postings.setdefault(term, {})[doc] = 1
-            # rows of the ``only`` documents: the index counts the documents of a term
-            counts = self.stats.keyword_df(f.name, postings) if self.only is not None else {}
+            # rows of the ``only`` documents: ``counts`` has the documents of each term
             term_scores = {
                 t: self.stats.term_scores(p, f.name, counts.get(t)) for t, p in postings.items()
             }

@@ -162,23 +162,32 @@ class TermStats:
             (term, *cols),
         ).fetchone()[0]
 
-    def keyword_rows(self, field: str, wanted: Sequence[str] | None) -> list[tuple[int, str]]:
+    def keyword_rows(
+        self, field: str, wanted: Sequence[str] | None, *, by_doc: bool = True
+    ) -> list[tuple[int, str]]:
         """Return (doc, term) of the ``only`` documents holding some values (None: any) of a
-        keyword field, looked up document by document."""
-        sql = (
-            "SELECT doc, term FROM fts_terms INDEXED BY fts_terms_doc"
-            " WHERE doc IN (SELECT value FROM json_each(?)) AND field = ?"
-        )
+        keyword field: looked up document by document, or read off the values' postings."""
         if wanted is None:
-            return self.conn.execute(sql, (self.only_json, field)).fetchall()
-        sql += " AND term IN (SELECT value FROM json_each(?))"
-        return self.conn.execute(sql, (self.only_json, field, json.dumps(list(wanted)))).fetchall()
+            return self.conn.execute(
+                "SELECT doc, term FROM fts_terms INDEXED BY fts_terms_doc"
+                " WHERE doc IN (SELECT value FROM json_each(?)) AND field = ?",
+                (self.only_json, field),
+            ).fetchall()
+        index = "INDEXED BY fts_terms_doc" if by_doc else "INDEXED BY fts_terms_term"
+        return self.conn.execute(
+            f"SELECT doc, term FROM fts_terms {index} WHERE doc IN (SELECT value FROM json_each(?))"
+            " AND field = ? AND term IN (SELECT value FROM json_each(?))",
+            (self.only_json, field, json.dumps(list(wanted))),
+        ).fetchall()
 
     def keyword_df(self, field: str, values: Iterable[str]) -> dict[str, int]:
-        """Return {value: documents holding it} of a keyword field, over the whole index."""
+        """Return {value: documents holding it} of a keyword field, over the whole index.
+
+        A (doc, field, term) row is written once (``embedded.SearchHook.on_write``): rows
+        count documents."""
         rows = self.conn.execute(
-            "SELECT term, COUNT(DISTINCT doc) FROM fts_terms WHERE field = ?"
-            " AND term IN (SELECT value FROM json_each(?)) GROUP BY term",
+            "SELECT j.value, (SELECT COUNT(*) FROM fts_terms t WHERE t.field = ?"
+            " AND t.term = j.value) FROM json_each(?) j",
             (field, json.dumps(list(values))),
         )
         return dict(rows.fetchall())

@@ -215,7 +215,10 @@ def test_filters_facets_and_pages_are_unchanged(store, monkeypatch, shortcut_tak
     assert shortcut_taken == [True, False] * len(cases)
 
 
-def test_random_queries_score_as_over_every_posting(store, monkeypatch, shortcut_taken):
+@pytest.mark.parametrize("per_lookup", [engine._POSTINGS_PER_LOOKUP, 0])
+def test_random_queries_score_as_over_every_posting(store, monkeypatch, shortcut_taken, per_lookup):
+    # 0: keyword values are looked up document by document, never read off their postings
+    monkeypatch.setattr(engine, "_POSTINGS_PER_LOOKUP", per_lookup)
     rng = random.Random(SEED)
     with_hits = 0
     for _ in range(QUERIES):
