@@ -20,6 +20,8 @@ import sqlite3
 import struct
 from collections.abc import Iterable, Sequence
 
+from catalog.search.terms import quote, tokens
+
 Scores = dict[int, float]
 # What a clause searches: the terms of each of its parts (a part: a disjunction of terms).
 Plan = list[list[str]]
@@ -156,6 +158,12 @@ class TermStats:
                 f"SELECT doc FROM {table}_vocab WHERE term = ? AND col = ?", (term, cols[0])
             ).fetchone()
             return row[0] if row else 0
+        if tokens(self.conn, table.removeprefix("fts_text_"), term) == [term]:
+            # the table's own MATCH finds the term's rows when its tokenizer keeps it as is
+            match = "{" + " ".join(cols) + "} : " + quote(term)
+            return self.conn.execute(
+                f"SELECT COUNT(*) FROM {table} WHERE {table} MATCH ?", (match,)
+            ).fetchone()[0]
         marks = ",".join("?" * len(cols))
         return self.conn.execute(
             f"SELECT COUNT(DISTINCT doc) FROM {table}_instance WHERE term = ? AND col IN ({marks})",
