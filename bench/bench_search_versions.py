@@ -30,6 +30,8 @@ PATHS = [
     "/api/search?q=name:model-00*",
     "/api/search?q=%2Bframework:pytorch%20-tags:nlp%20network",
     "/api/search?q=summary.paramCount:%3E1000",
+    "/api/search?q=classification",
+    "/search?q=classification&all_versions=on",
 ]
 
 
