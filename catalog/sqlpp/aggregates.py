@@ -68,6 +68,18 @@ class Accumulator:
             if self.distinct:
                 vals = sorted(vals, key=collate_key)
             return vals if vals else None
+        return self._value(n, vals)
+
+    def grouped_result(self) -> Any:
+        """The value of the aggregate over a GROUP BY group (or the whole input): as
+        ``result``, but ARRAY_AGG's array comes sorted in collation order, as Couchbase's
+        does (``ARRAY_AGG(x) FROM [3, 1, 2] x`` is [1, 2, 3]); in a window it keeps the
+        frame's order."""
+        if self.name == "array_agg" and not self.star and self.values:
+            return sorted(self.values, key=collate_key)
+        return self.result()
+
+    def _value(self, n: str, vals: list[Any]) -> Any:
         if n in ("min", "max"):
             best: Any = None
             for v in vals:

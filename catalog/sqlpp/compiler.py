@@ -297,7 +297,7 @@ class Compiler(CollectionsMixin):
                     unknown = None
                 elif item is MISSING:
                     unknown = MISSING if unknown is False else unknown
-                elif collate(v, item) == 0:
+                elif equals(v, item) is True:  # Couchbase's Equals: [null] is not in [[null]]
                     return not negate
             return negate if unknown is False else unknown
 

@@ -354,7 +354,7 @@ class SubSelectPlan:
         for g in groups.values():
             e = dict(g[0])
             for i, acc in enumerate(g[1]):
-                e[agg_key(i)] = acc.result()
+                e[agg_key(i)] = acc.grouped_result()
             for f, alias in group:
                 if alias:
                     e[alias] = f(g[0])

@@ -15,7 +15,7 @@ from typing import Any
 from catalog.sqlpp import budget
 from catalog.sqlpp.budget import NUMBER_BYTES, SLOT_BYTES, json_size
 from catalog.sqlpp.registry import fn, unknown
-from catalog.sqlpp.values import MISSING, T_NULL, collate, hkey, is_num, rank
+from catalog.sqlpp.values import MISSING, T_NULL, collate, equals, hkey, is_num, rank
 
 
 def _reserve(what: str, n: int, new_items: int = 0) -> None:
@@ -156,7 +156,7 @@ def array_contains(a: Any, v: Any) -> Any:
         return None
     if v is None:
         return None
-    return any(collate(x, v) == 0 for x in _ticking(a))
+    return any(equals(x, v) is True for x in _ticking(a))
 
 
 @fn("array_contains_all", lo=2)
@@ -183,28 +183,25 @@ def array_contains_any(a: Any, b: Any) -> Any:
 def array_position(a: Any, v: Any) -> Any:
     if a is MISSING or v is MISSING:
         return MISSING
-    if type(a) is not list:
+    if type(a) is not list or v is None:
         return None
     for i, x in enumerate(_ticking(a)):
-        if collate(x, v) == 0:
+        if equals(x, v) is True:
             return i
     return -1
 
 
 @fn("array_put", lo=2, hi=None)
 def array_put(a: Any, *xs: Any) -> Any:
-    if a is MISSING:
+    # Couchbase: any MISSING argument gives MISSING, any NULL one NULL
+    if a is MISSING or any(x is MISSING for x in xs):
         return MISSING
-    if type(a) is not list:
+    if type(a) is not list or any(x is None for x in xs):
         return None
     _reserve("array_put()", len(a) + len(xs))
     out = list(a)
-    keys = {hkey(x) for x in _ticking(out)}
-    for x in xs:
-        if x is MISSING:
-            continue
-        if hkey(x) not in keys:
-            keys.add(hkey(x))
+    for x in xs:  # Couchbase's Equals: a value holding a NULL is never already there
+        if not any(equals(y, x) is True for y in _ticking(out)):
             out.append(x)
     return out
 
@@ -216,9 +213,9 @@ def array_remove(a: Any, *xs: Any) -> Any:
         return MISSING
     if type(a) is not list or any(x is None for x in xs):
         return None
-    drop = {hkey(x) for x in xs}
     _reserve("array_remove()", len(a))
-    return [x for x in _ticking(a) if hkey(x) not in drop]
+    # Couchbase's Equals: an element holding a NULL is never equal, so never removed
+    return [x for x in _ticking(a) if not any(equals(x, y) is True for y in xs)]
 
 
 @fn("array_insert", lo=3, hi=None)
@@ -299,15 +296,15 @@ def array_repeat(v: Any, n: Any) -> Any:
 
 @fn("array_replace", lo=3, hi=4)
 def array_replace(a: Any, old: Any, new: Any, n: Any = -1) -> Any:
-    if a is MISSING or old is MISSING or new is MISSING:
+    if a is MISSING or old is MISSING or new is MISSING or n is MISSING:
         return MISSING
     k = _int(n)
-    if type(a) is not list or k is None:
+    if type(a) is not list or k is None or old is None:
         return None
     _reserve("array_replace()", len(a))
     out, done = [], 0
     for x in _ticking(a):
-        if (k < 0 or done < k) and collate(x, old) == 0:
+        if (k < 0 or done < k) and equals(x, old) is True:
             out.append(new)
             done += 1
         else:

@@ -22,8 +22,8 @@ from catalog.sqlpp.gotime import (
     fixed_zone,
     from_datetime,
 )
-from catalog.sqlpp.registry import fn, unknown
-from catalog.sqlpp.values import MISSING, is_num
+from catalog.sqlpp.registry import ABSENT, fn, unknown
+from catalog.sqlpp.values import is_num
 
 
 @fn("date_format_str", lo=2, hi=3)
@@ -47,12 +47,13 @@ def date_format_str(s: Any, fmt: Any, *rest: Any) -> Any:
 
 
 @fn("str_to_millis", "str_to_epoch", lo=1, hi=2)
-def str_to_millis(s: Any, fmt: Any = MISSING, *_: Any) -> Any:
-    if s is MISSING or s is None:
-        return s
+def str_to_millis(s: Any, fmt: Any = ABSENT, *_: Any) -> Any:
+    u = unknown(s) if fmt is ABSENT else unknown(s, fmt)
+    if u is not False:
+        return u
     if not isinstance(s, str):
         return None
-    if fmt is not MISSING and fmt is not None:
+    if fmt is not ABSENT:
         if not isinstance(fmt, str):
             return None
         if fmt:

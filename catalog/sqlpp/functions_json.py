@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from catalog.sqlpp import budget
-from catalog.sqlpp.registry import fn, unknown
+from catalog.sqlpp.registry import ABSENT, fn, unknown
 from catalog.sqlpp.values import MISSING, hkey, is_num, to_json_text
 
 
@@ -31,8 +31,8 @@ def json_decode(v: Any) -> Any:
         return None
 
 
-@fn("json_encode", "encode_json", lo=1, hi=2)
-def json_encode(v: Any, _opts: Any = MISSING) -> Any:
+@fn("json_encode", "encode_json", lo=1)
+def json_encode(v: Any) -> Any:
     if v is MISSING:
         return MISSING
     return to_json_text(v)
@@ -143,8 +143,8 @@ def _tokens(v: Any, names: bool, case: str | None, specials: bool, out: list[Any
 
 
 @fn("tokens", lo=1, hi=2)
-def tokens(v: Any, opts: Any = MISSING) -> Any:
-    if v is MISSING:
+def tokens(v: Any, opts: Any = ABSENT) -> Any:
+    if v is MISSING or opts is MISSING:
         return MISSING
     o = opts if isinstance(opts, dict) else {}
     out: list[Any] = []

@@ -8,7 +8,7 @@ from decimal import MAX_EMAX, MIN_EMIN, ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
 from catalog.sqlpp import gomath
-from catalog.sqlpp.registry import fn, unknown
+from catalog.sqlpp.registry import ABSENT, fn, unknown
 from catalog.sqlpp.values import MISSING, T_NULL, collate, equals, is_num, norm_num, rank
 
 
@@ -148,7 +148,9 @@ def trunc(x: Any, d: Any = 0) -> Any:
 
 
 @fn("random", lo=0, hi=1)
-def random_(seed: Any = MISSING) -> Any:
+def random_(seed: Any = ABSENT) -> Any:
+    if seed is MISSING:
+        return MISSING
     if is_num(seed):
         return random.Random(seed).random()
     return random.random()
@@ -173,11 +175,36 @@ def _arith(op: str) -> Any:
             return a / b
         if op == "mod":
             return math.fmod(a, b)
-        if op == "idiv":
-            return int(a / b) if type(a) is int and type(b) is int else math.trunc(a / b)
-        return int(math.fmod(int(a), int(b)))
+        return _integer_division(op, a, b)
 
     return g
+
+
+_INT64_MIN = -(2**63)
+
+
+def _go_int64(x: int | float) -> int:
+    """Return Go's int64(x): truncated; out of range, NaN or infinite -> the most negative
+    int64 (what amd64's conversion gives, and so Couchbase)."""
+    if type(x) is int:
+        return x if _INT64_MIN <= x < 2**63 else _INT64_MIN
+    if x != x or not _INT64_MIN <= x < 2.0**63:
+        return _INT64_MIN
+    return int(x)
+
+
+def _integer_division(op: str, a: int | float, b: int | float) -> int | None:
+    """IDIV and IMOD as Couchbase computes them: on int64(a) and int64(b), Go's truncated
+    division and remainder (the most negative int64 divided by -1 stays itself)."""
+    x, y = _go_int64(a), _go_int64(b)
+    if y == 0:
+        return None
+    q = abs(x) // abs(y)
+    if (x < 0) != (y < 0):
+        q = -q
+    if op == "idiv":
+        return q if q < 2**63 else _INT64_MIN
+    return x - q * y
 
 
 for _op in ("add", "sub", "mult", "div", "mod", "idiv", "imod"):

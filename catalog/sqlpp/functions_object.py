@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from catalog.sqlpp.registry import fn
+from catalog.sqlpp.registry import ABSENT, fn
 from catalog.sqlpp.values import MISSING, collate, hkey
 
 
@@ -124,8 +124,8 @@ def _walk(v: Any, prefix: str, out: list[tuple[str, Any]], arrays: bool) -> None
 
 
 @fn("object_pairs_nested", lo=1, hi=2)
-def object_pairs_nested(o: Any, opts: Any = MISSING) -> Any:
-    if o is MISSING:
+def object_pairs_nested(o: Any, opts: Any = ABSENT) -> Any:
+    if o is MISSING or opts is MISSING:
         return MISSING
     if type(o) is not dict:
         return None
@@ -139,8 +139,8 @@ def object_pairs_nested(o: Any, opts: Any = MISSING) -> Any:
 
 
 @fn("object_paths", lo=1, hi=2)
-def object_paths(o: Any, opts: Any = MISSING) -> Any:
-    if o is MISSING:
+def object_paths(o: Any, opts: Any = ABSENT) -> Any:
+    if o is MISSING or opts is MISSING:
         return MISSING
     if type(o) is not dict:
         return None

@@ -15,7 +15,7 @@ from catalog.sqlpp import budget
 from catalog.sqlpp.budget import str_bytes, work_units
 from catalog.sqlpp.functions_mask import mask_text
 from catalog.sqlpp.regex import byte_offset, compile_go, go_spans, like_regex
-from catalog.sqlpp.registry import fn, unknown
+from catalog.sqlpp.registry import ABSENT, fn, unknown
 from catalog.sqlpp.values import MISSING, is_num
 
 __all__ = ["like_regex", "regex"]
@@ -155,8 +155,8 @@ fn("mb_position1", "mb_pos1", lo=2)(_position(1, True))
 
 
 def _substr(base: int, mb: bool) -> Any:
-    def g(s: Any, start: Any, length: Any = MISSING, *rest: Any) -> Any:
-        has_len = length is not MISSING or rest
+    def g(s: Any, start: Any, length: Any = ABSENT, *rest: Any) -> Any:
+        has_len = length is not ABSENT or rest
         u = unknown(s, start, *((length,) if has_len else ()))
         if u is not False:
             return u
@@ -209,12 +209,13 @@ def replace(s: Any, old: Any, new: Any, n: Any = -1) -> Any:
             hits = min(hits, k)
         size = (len(s) + hits * (len(new) - len(old))) * max(_width(s), _width(new))
         budget.reserve("replace()", size, size + 49)
-    return s.replace(old, new, k if k >= 0 else -1)
+    # a count past the string's length replaces every occurrence (and fits a C ssize_t)
+    return s.replace(old, new, min(k, len(s) + 1) if k >= 0 else -1)
 
 
 @fn("split", lo=1, hi=2)
-def split(s: Any, sep: Any = MISSING) -> Any:
-    if sep is MISSING:
+def split(s: Any, sep: Any = ABSENT) -> Any:
+    if sep is ABSENT:
         if not isinstance(s, str):
             return unknown(s) or None
         _reserve_parts("split()", s, sum(s.count(c) for c in _WHITESPACE) + 1)
@@ -274,8 +275,8 @@ def _re_args(s: Any, p: Any) -> Any:
     return True
 
 
-@fn("regexp_contains", "regex_contains", lo=2, hi=3)
-def regexp_contains(s: Any, p: Any, flags: Any = MISSING) -> Any:
+@fn("regexp_contains", "regex_contains", lo=2)
+def regexp_contains(s: Any, p: Any) -> Any:
     ok = _re_args(s, p)
     if ok is not True:
         return ok
@@ -284,8 +285,8 @@ def regexp_contains(s: Any, p: Any, flags: Any = MISSING) -> Any:
     return rx.search(s) is not None
 
 
-@fn("regexp_like", "regex_like", lo=2, hi=3)
-def regexp_like(s: Any, p: Any, flags: Any = MISSING) -> Any:
+@fn("regexp_like", "regex_like", lo=2)
+def regexp_like(s: Any, p: Any) -> Any:
     ok = _re_args(s, p)
     if ok is not True:
         return ok
@@ -296,7 +297,7 @@ def regexp_like(s: Any, p: Any, flags: Any = MISSING) -> Any:
 
 
 def _re_pos(base: int) -> Any:
-    def g(s: Any, p: Any, flags: Any = MISSING) -> Any:
+    def g(s: Any, p: Any) -> Any:
         ok = _re_args(s, p)
         if ok is not True:
             return ok
@@ -308,10 +309,8 @@ def _re_pos(base: int) -> Any:
     return g
 
 
-fn("regexp_position", "regex_position", "regexp_position0", "regex_position0", lo=2, hi=3)(
-    _re_pos(0)
-)
-fn("regexp_position1", "regex_position1", lo=2, hi=3)(_re_pos(1))
+fn("regexp_position", "regex_position", "regexp_position0", "regex_position0", lo=2)(_re_pos(0))
+fn("regexp_position1", "regex_position1", lo=2)(_re_pos(1))
 
 
 class _Pieces:
@@ -360,8 +359,8 @@ def regexp_replace(s: Any, p: Any, r: Any, *n: Any) -> Any:
     return "".join(out.done(0))
 
 
-@fn("regexp_matches", "regex_matches", lo=2, hi=3)
-def regexp_matches(s: Any, p: Any, flags: Any = MISSING) -> Any:
+@fn("regexp_matches", "regex_matches", lo=2)
+def regexp_matches(s: Any, p: Any) -> Any:
     ok = _re_args(s, p)
     if ok is not True:
         return ok
@@ -372,8 +371,8 @@ def regexp_matches(s: Any, p: Any, flags: Any = MISSING) -> Any:
     return out.done(8) or None
 
 
-@fn("regexp_split", "regex_split", lo=2, hi=3)
-def regexp_split(s: Any, p: Any, flags: Any = MISSING) -> Any:
+@fn("regexp_split", "regex_split", lo=2)
+def regexp_split(s: Any, p: Any) -> Any:
     """Split s around matches as Couchbase does (no empty piece before the first character)."""
     ok = _re_args(s, p)
     if ok is not True:

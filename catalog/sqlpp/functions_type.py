@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from catalog.sqlpp.registry import fn, unknown
+from catalog.sqlpp.registry import ABSENT, fn, unknown
 from catalog.sqlpp.values import (
     MISSING,
     equals,
@@ -63,9 +63,14 @@ def toboolean(v: Any) -> Any:
 
 
 @fn("tonumber", "to_number", "tonum", "to_num", lo=1, hi=2)
-def tonumber(v: Any, _sep: Any = MISSING) -> Any:
+def tonumber(v: Any, sep: Any = ABSENT) -> Any:
     if v is MISSING or v is None:
         return v
+    if sep is not ABSENT:  # TONUMBER("1,000", ","): the separators' characters removed
+        if not isinstance(sep, str):
+            return None
+        if type(v) is str:
+            v = v.translate({ord(c): None for c in sep})
     if type(v) is bool:
         return 1 if v else 0
     if is_num(v):

@@ -6,7 +6,7 @@ trigonometric functions, FreeBSD's msun for the logarithm) round differently fro
 library behind Python's `math` in the last digit for about one argument in five. The
 same statement must print the same number on both stores, so these are re-implementations
 of Go's algorithms (go/src/math: sin.go, tan.go, trig_reduce.go, atan.go, asin.go,
-log.go), step for step in float64 arithmetic, which Python's floats are. Checked against
+log.go and log_amd64.s), step for step in float64 arithmetic, which Python's floats are. Checked against
 cbq-engine on random arguments in `tests/sqlpp/test_gomath.py`.
 
 Not here: `EXP` (Go uses an amd64 assembly routine that takes a fused multiply-add path on
@@ -284,8 +284,13 @@ def log(x: float) -> float:
         return math.nan
     if x == 0:
         return -math.inf
-    f1, ki = math.frexp(x)
-    if f1 < _SQRT2_HALF:
+    # Frexp as Go's amd64 assembly does it, from the bits: a subnormal x is read as if its
+    # exponent were the smallest normal one (LN(5e-324) is -709.08..., not -744.44...), and
+    # f1 equal to sqrt(2)/2 is doubled too.
+    bits = _bits(x)
+    f1 = _from_bits((bits & 0x000FFFFFFFFFFFFF) | 0x3FE0000000000000)
+    ki = ((bits >> 52) & 0x7FF) - 0x3FE
+    if f1 <= _SQRT2_HALF:
         f1 *= 2
         ki -= 1
     f = f1 - 1

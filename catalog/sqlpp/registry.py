@@ -10,6 +10,16 @@ from catalog.sqlpp.values import MISSING
 FUNCTIONS: dict[str, tuple[Callable[..., Any], int, int | None]] = {}
 
 
+class _Absent:
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+# The default of an optional argument that was not given: a MISSING argument given
+# explicitly is not the same call (``SPLIT(s, MISSING)`` is MISSING, ``SPLIT(s)`` splits).
+ABSENT: Any = _Absent()
+
+
 def fn(*names: str, lo: int = 1, hi: int | None = -1) -> Callable[[Callable[..., Any]], Any]:
     """Register a function under one or more names; hi=-1 means hi=lo, None unbounded."""
 

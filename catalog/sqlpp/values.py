@@ -161,6 +161,18 @@ def compare(a: Any, b: Any) -> Any:
             if c != 0 or c is MISSING or c is None:
                 return c
         return (len(a) > len(b)) - (len(a) < len(b))
+    if type(a) is dict and type(b) is dict:  # Couchbase's objectCompare
+        if len(a) != len(b):
+            return -1 if len(a) < len(b) else 1
+        ka, kb = sorted(a), sorted(b)
+        for x, y in zip(ka, kb, strict=True):
+            if x != y:
+                return -1 if x < y else 1
+        for k in ka:
+            c = compare(a[k], b[k])
+            if c != 0 or c is MISSING or c is None:
+                return c
+        return 0
     return collate(a, b)
 
 
@@ -175,8 +187,8 @@ def hkey(v: Any) -> Any:
         return ("b", v)
     if t is int or t is float:
         return ("d", float(v)) if v == v else ("nan",)
-    if t is list:
-        return ("a", tuple(hkey(x) for x in v))
+    if t is list:  # a MISSING element is written as null, and so keyed (DISTINCT, GROUP BY)
+        return ("a", tuple(("n",) if x is MISSING else hkey(x) for x in v))
     if t is dict:
         return ("o", tuple(sorted((k, hkey(x)) for k, x in v.items())))
     if v is MISSING:
