@@ -39,6 +39,13 @@ _OPTIONS = {
 }
 # SQLite virtual machine steps between two looks at the search's deadline.
 _PROGRESS_STEPS = 20_000
+# A search may return at most 1/this of the index's documents: its clauses are looked up for
+# those documents only (and facets counted document by document).
+_FEW_DOCS_RATIO = 4
+# Index entries of a term read in the time one document's terms are looked up.
+_POSTINGS_PER_LOOKUP = 50
+# Tests set this to evaluate every clause over all the postings, as before that shortcut.
+_full_postings = False
 
 _vocab = terms.VocabCache()
 
@@ -54,10 +61,14 @@ class _Evaluator:
     """Turns leaves into {doc: score}, remembering what to highlight."""
 
     def __init__(self, conn: sqlite3.Connection, scope_docs: scoring.ScopeDocs,
-                 budget: terms.Budget):  # fmt: skip
+                 budget: terms.Budget, only: set[int] | None = None):  # fmt: skip
+        """``only``: the documents the query may return, when the index holds no other scope.
+        Leaves then score just those (idf still counts every document); otherwise leaves
+        score every document of the scope and the boolean step keeps the universe's."""
         self.conn = conn
         self.budget = budget
-        self.stats = scoring.TermStats(conn, scope_docs)
+        self.stats = scoring.TermStats(conn, scope_docs, only)
+        self.only = only
         self.columns = columns()
         self.collect = True
         self.text_highlights: dict[str, list[str]] = {}
@@ -88,8 +99,12 @@ class _Evaluator:
 
     def keyword(self, q: Leaf, f: Field) -> Scores:
         sql = "SELECT doc, term FROM fts_terms WHERE field = ?"
+        counts: dict[str, int] = {}
         if isinstance(q, Wildcard) and set(q.pattern) == {"*"}:
-            rows = self.conn.execute(sql, (f.name,)).fetchall()
+            if self.only is not None:
+                rows = self.stats.keyword_rows(f.name, None)
+            else:
+                rows = self.conn.execute(sql, (f.name,)).fetchall()
         else:
             vocab = self._keyword_terms if isinstance(q, (Match, Wildcard, Regexp)) else None
             if isinstance(q, Match) and q.fuzziness:
@@ -106,8 +121,16 @@ class _Evaluator:
                 wanted = []
             if not wanted:
                 return {}
-            marks = ",".join("?" * len(wanted))
-            rows = self.conn.execute(sql + f" AND term IN ({marks})", (f.name, *wanted)).fetchall()
+            if self.only is not None:
+                # few postings: read them; many: look the ``only`` documents up one by one
+                counts = self.stats.keyword_df(f.name, wanted)
+                by_doc = sum(counts.values()) > len(self.only) * _POSTINGS_PER_LOOKUP
+                rows = self.stats.keyword_rows(f.name, wanted, by_doc=by_doc)
+            else:
+                marks = ",".join("?" * len(wanted))
+                rows = self.conn.execute(
+                    sql + f" AND term IN ({marks})", (f.name, *wanted)
+                ).fetchall()
         df = Counter(term for _, term in rows)
         if isinstance(q, Wildcard) and set(q.pattern) == {"*"}:
             out: Scores = {doc: 1.0 for doc, _ in rows}
@@ -116,7 +139,10 @@ class _Evaluator:
             for doc, term in rows:
                 if doc in self.stats.docs:
                     postings.setdefault(term, {})[doc] = 1
-            term_scores = {t: self.stats.term_scores(p, f.name) for t, p in postings.items()}
+            # rows of the ``only`` documents: ``counts`` has the documents of each term
+            term_scores = {
+                t: self.stats.term_scores(p, f.name, counts.get(t)) for t, p in postings.items()
+            }
             scored = scoring.plan_scores([list(wanted)], term_scores)
             out = {doc: scored.get(doc, 0.0) for doc, _ in rows}
         if self.collect and rows:
@@ -139,10 +165,34 @@ class _Evaluator:
             bounds = (q.low, q.high, q.low_inclusive, q.high_inclusive)
         else:
             return {}  # text on a number field matches nothing, as in bleve
+        dates = f.type == "datetime"
+        if self.only is not None:
+            return self._range_of_few(f.name, bounds, dates)
         rows = self.conn.execute("SELECT doc, value FROM fts_nums WHERE field = ?", (f.name,))
         values = [(doc, value) for doc, value in rows if doc in self.stats.docs]
+        return scoring.range_scores(values, *bounds, dates=dates, total=self.stats.total)
+
+    def _range_of_few(self, field: str, bounds: tuple, dates: bool) -> Scores:
+        """Score a range for the ``only`` documents: the values in (a little more than) the
+        range count the documents of each term; those documents' values, their lengths."""
+        low, high = bounds[0], bounds[1]
+        sql, args = "SELECT doc, value FROM fts_nums WHERE field = ?", [field]
+        # SQL compares the values, bleve their int64 keys: a margin keeps every one in range
+        # (a date's key is in nanoseconds; -0.0 and 0.0 are equal values, distinct keys)
+        if low is not None:
+            sql, args = sql + " AND value >= ?", [*args, low - _margin(low, dates)]
+        if high is not None:
+            sql, args = sql + " AND value <= ?", [*args, high + _margin(high, dates)]
+        values = self.conn.execute(sql, args).fetchall()
+        counts = dict(
+            self.conn.execute(
+                "SELECT doc, COUNT(*) FROM fts_nums INDEXED BY fts_nums_doc"
+                " WHERE doc IN (SELECT value FROM json_each(?)) AND field = ? GROUP BY doc",
+                (self.stats.only_json, field),
+            ).fetchall()
+        )
         return scoring.range_scores(
-            values, *bounds, dates=f.type == "datetime", total=self.stats.total
+            values, *bounds, dates=dates, total=self.stats.total, only=self.only, counts=counts
         )
 
     # -- text fields: FTS5 ------------------------------------------------------------------------
@@ -151,7 +201,14 @@ class _Evaluator:
         cols = [self.columns[f.name].name for f in fields]
         if isinstance(q, Wildcard) and set(q.pattern) == {"*"}:
             present = " OR ".join(f"{c} != ''" for c in cols)
-            rows = self.conn.execute(f"SELECT rowid FROM {table} WHERE {present}").fetchall()
+            if self.only is None:
+                rows = self.conn.execute(f"SELECT rowid FROM {table} WHERE {present}").fetchall()
+            else:
+                rows = self.conn.execute(
+                    f"SELECT rowid FROM {table} WHERE rowid IN"
+                    f" (SELECT value FROM json_each(?)) AND ({present})",
+                    (self.stats.only_json,),
+                ).fetchall()
             return {r[0]: 1.0 for r in rows}
         expression, plan = self._expression(q, table, cols)
         if not expression:
@@ -167,13 +224,28 @@ class _Evaluator:
         except sqlite3.OperationalError as e:
             self.budget.check()
             raise SearchError(f"search failed on {match!r}: {e}") from None
-        if isinstance(q, Phrase) and id(q) in self.gapped and docs:
+        anywhere = bool(docs)  # highlighted when any document of the index matches
+        if self.only is not None:
+            docs = [doc for doc in docs if doc in self.only]
+        gapped = isinstance(q, Phrase) and id(q) in self.gapped
+        if gapped and docs:
             holding = self._gaps_hold(table, cols, self.gapped[id(q)], docs)
             docs = [doc for doc in docs if doc in holding]
-        if self.collect and docs:
+        if self.collect and (
+            docs
+            or self.only is not None
+            and anywhere
+            and (not gapped or self._gapped_anywhere(q, table, cols, match))
+        ):
             self.text_highlights.setdefault(table, []).append(match)
         scores = self._text_scores(q, table, fields, plan)
         return {doc: scores.get(doc, 0.0) for doc in docs}
+
+    def _gapped_anywhere(self, q: Phrase, table: str, cols: list[str], match: str) -> bool:
+        """Return whether a phrase with inner stop words holds in any document of the index."""
+        rows = self.conn.execute(f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (match,))
+        docs = [r[0] for r in rows]
+        return bool(self._gaps_hold(table, cols, self.gapped[id(q)], docs))
 
     def _text_scores(self, q: Leaf, table: str, fields: list[Field], plan: scoring.Plan) -> Scores:
         """Return bleve's scores of a clause on text fields (one field, or ``_all`` as one)."""
@@ -185,7 +257,14 @@ class _Evaluator:
         per_field = []
         for cols, length_field in groups:
             postings = self.stats.text_postings(table, cols, wanted)
-            term_scores = {t: self.stats.term_scores(p, length_field) for t, p in postings.items()}
+            term_scores = {
+                t: self.stats.term_scores(
+                    p,
+                    length_field,
+                    self.stats.text_df(table, cols, t) if self.only is not None else None,
+                )
+                for t, p in postings.items()
+            }
             per_field.append(scoring.plan_scores(plan, term_scores, phrase=isinstance(q, Phrase)))
         return scoring.disjunction(per_field)
 
@@ -316,6 +395,11 @@ class _Evaluator:
         return scores
 
 
+def _margin(bound: float, dates: bool) -> float:
+    """Return how far past a range's bound a value may lie and still be in it for bleve."""
+    return abs(bound) * 1e-9 + 1e-3 if dates else 0.0
+
+
 def _int_option(value: Any, name: str, low: int, high: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise SearchError(f"{name} must be an integer from {low} to {high}, not {value!r}")
@@ -388,12 +472,17 @@ def _run(
     if allowed is not None:
         universe &= allowed
 
-    ev = _Evaluator(conn, scoring.ScopeDocs(conn, scope), budget)
+    scope_docs = scoring.ScopeDocs(conn, scope)
+    # A few documents of a big index (the latest versions): leaves score only those.
+    few = len(universe) * _FEW_DOCS_RATIO <= len(scope_docs)
+    only = universe if few and scope_docs.ids is None and not _full_postings else None
+    ev = _Evaluator(conn, scope_docs, budget, only)
     scores = ev.boolean(tree, universe)
     keys = {r[0]: r[1] for r in rows}
     ranked = sorted(scores, key=lambda doc: (-scores[doc], keys[doc]))
     page = ranked[offset : offset + limit]
-    facets = page_parts.facets(conn, specs, ranked) if specs else {}
+    by_doc = len(ranked) * _FEW_DOCS_RATIO <= len(scope_docs) and not _full_postings
+    facets = page_parts.facets(conn, specs, ranked, by_doc=by_doc) if specs else {}
     fragments = page_parts.highlights(conn, ev, page) if options.get("highlight", True) else {}
     marks = ",".join("?" * len(page))
     stored = dict(conn.execute(f"SELECT id, stored FROM fts_docs WHERE id IN ({marks})", page))

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 import bisect
 import functools
+import json
 import math
 import sqlite3
 import struct
 from collections.abc import Iterable, Sequence
+
+from catalog.search.terms import quote, tokens
 
 Scores = dict[int, float]
 # What a clause searches: the terms of each of its parts (a part: a disjunction of terms).
@@ -60,6 +63,7 @@ class ScopeDocs:
     scope (the usual case) every document is in it, and none is listed."""
 
     def __init__(self, conn: sqlite3.Connection, scope: str):
+        self.scope = scope
         others = conn.execute(
             "SELECT 1 FROM fts_docs WHERE scope < ?1 OR scope > ?1 LIMIT 1", (scope,)
         ).fetchone()
@@ -85,11 +89,20 @@ LENGTHS_BY_DOC = 2000
 class TermStats:
     """Term frequencies, document frequencies and field lengths of one scope's documents."""
 
-    def __init__(self, conn: sqlite3.Connection, scope_docs: ScopeDocs | set[int]):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        scope_docs: ScopeDocs | set[int],
+        only: set[int] | None = None,
+    ):
+        """``only``: score just these documents (all in the scope, which must be the whole
+        index); document frequencies and the total still count every document."""
         self.conn = conn
         self.docs = scope_docs
         self.total = max(len(self.docs), 1)
         self._lengths: dict[str, dict[int, int]] = {}
+        self.only = only
+        self.only_json = json.dumps(sorted(only)) if only is not None else ""
 
     def idf(self, df: int) -> float:
         """Return bleve's inverse document frequency of a term in ``df`` documents."""
@@ -125,16 +138,67 @@ class TermStats:
         """Return {term: {doc: frequency}} in some columns of an FTS5 table, taken together."""
         wanted = set(cols)
         out: dict[str, dict[int, int]] = {}
+        sql = f"SELECT doc, col FROM {table}_instance WHERE term = ?"
+        if self.only is not None:
+            sql += " AND doc IN (SELECT value FROM json_each(?))"
         for term in terms:  # one lookup a term: fts5vocab uses "term = ?", not "term IN"
             counts: dict[int, int] = {}
-            rows = self.conn.execute(
-                f"SELECT doc, col FROM {table}_instance WHERE term = ?", (term,)
-            )
+            args = (term, self.only_json) if self.only is not None else (term,)
+            rows = self.conn.execute(sql, args)
             for doc, col in rows:
                 if col in wanted and doc in self.docs:
                     counts[doc] = counts.get(doc, 0) + 1
             out[term] = counts
         return out
+
+    def text_df(self, table: str, cols: Sequence[str], term: str) -> int:
+        """Return how many documents hold a term in some columns of an FTS5 table."""
+        if len(cols) == 1:  # the column vocabulary counts them
+            row = self.conn.execute(
+                f"SELECT doc FROM {table}_vocab WHERE term = ? AND col = ?", (term, cols[0])
+            ).fetchone()
+            return row[0] if row else 0
+        if tokens(self.conn, table.removeprefix("fts_text_"), term) == [term]:
+            # the table's own MATCH finds the term's rows when its tokenizer keeps it as is
+            match = "{" + " ".join(cols) + "} : " + quote(term)
+            return self.conn.execute(
+                f"SELECT COUNT(*) FROM {table} WHERE {table} MATCH ?", (match,)
+            ).fetchone()[0]
+        marks = ",".join("?" * len(cols))
+        return self.conn.execute(
+            f"SELECT COUNT(DISTINCT doc) FROM {table}_instance WHERE term = ? AND col IN ({marks})",
+            (term, *cols),
+        ).fetchone()[0]
+
+    def keyword_rows(
+        self, field: str, wanted: Sequence[str] | None, *, by_doc: bool = True
+    ) -> list[tuple[int, str]]:
+        """Return (doc, term) of the ``only`` documents holding some values (None: any) of a
+        keyword field: looked up document by document, or read off the values' postings."""
+        if wanted is None:
+            return self.conn.execute(
+                "SELECT doc, term FROM fts_terms INDEXED BY fts_terms_doc"
+                " WHERE doc IN (SELECT value FROM json_each(?)) AND field = ?",
+                (self.only_json, field),
+            ).fetchall()
+        index = "INDEXED BY fts_terms_doc" if by_doc else "INDEXED BY fts_terms_term"
+        return self.conn.execute(
+            f"SELECT doc, term FROM fts_terms {index} WHERE doc IN (SELECT value FROM json_each(?))"
+            " AND field = ? AND term IN (SELECT value FROM json_each(?))",
+            (self.only_json, field, json.dumps(list(wanted))),
+        ).fetchall()
+
+    def keyword_df(self, field: str, values: Iterable[str]) -> dict[str, int]:
+        """Return {value: documents holding it} of a keyword field, over the whole index.
+
+        A (doc, field, term) row is written once (``embedded.SearchHook.on_write``): rows
+        count documents."""
+        rows = self.conn.execute(
+            "SELECT j.value, (SELECT COUNT(*) FROM fts_terms t WHERE t.field = ?"
+            " AND t.term = j.value) FROM json_each(?) j",
+            (field, json.dumps(list(values))),
+        )
+        return dict(rows.fetchall())
 
     def keyword_postings(self, field: str, term: str) -> dict[int, int]:
         """Return {doc: 1} of the documents holding a keyword value."""
@@ -143,11 +207,12 @@ class TermStats:
         )
         return {doc: 1 for (doc,) in rows if doc in self.docs}
 
-    def term_scores(self, postings: dict[int, int], field: str) -> Scores:
-        """Return the score of one term in each document holding it."""
+    def term_scores(self, postings: dict[int, int], field: str, df: int | None = None) -> Scores:
+        """Return the score of one term in each document holding it (``df``: documents
+        holding it, when ``postings`` covers only some of them)."""
         if not postings:
             return {}
-        weight = self.idf(len(postings)) ** 2
+        weight = self.idf(len(postings) if df is None else df) ** 2
         lengths = self.lengths(field, postings)
         return {
             doc: math.sqrt(tf) * _norm(lengths.get(doc) or 1) * weight
@@ -225,11 +290,15 @@ def range_scores(
     *,
     dates: bool,
     total: int,
+    only: set[int] | None = None,
+    counts: dict[int, int] | None = None,
 ) -> Scores:
     """Return bleve's scores of a numeric or date range over ``values`` (doc, value).
 
     bleve searches the covering terms the index holds, as one disjunction: a document
     scores its term's tf-idf (field length 16 per value) over the number of those terms.
+    ``only``: score just these documents; ``values`` then need only hold every value in
+    the range, and ``counts`` the number of values of each of them.
     """
     lo = sortable(low, dates) if low is not None else sortable(-math.inf, False)
     hi = sortable(high, dates) if high is not None else sortable(math.inf, False)
@@ -238,8 +307,11 @@ def range_scores(
     if high is None or not high_inclusive:
         hi -= 1
     per_doc: dict[int, int] = {}
-    for doc, _ in values:
-        per_doc[doc] = per_doc.get(doc, 0) + 1
+    if counts is not None:
+        per_doc = counts
+    else:
+        for doc, _ in values:
+            per_doc[doc] = per_doc.get(doc, 0) + 1
     # the covering ranges partition [lo, hi]: a value's term is that of the range holding it
     covering = sorted((start, shift) for start, _, shift in split_range(lo, hi))
     starts = [start for start, _ in covering]
@@ -251,7 +323,8 @@ def range_scores(
             shift = covering[bisect.bisect_right(starts, v) - 1][1]
             term = (shift, _prefix(v, shift))
             holders.setdefault(term, set()).add(doc)
-            matched.setdefault(doc, []).append(term)
+            if only is None or doc in only:
+                matched.setdefault(doc, []).append(term)
     if not holders:
         return {}
     total = max(total, 1)

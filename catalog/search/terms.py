@@ -268,27 +268,33 @@ class VocabCache:
         return out
 
 
-_stems: dict[str, list[str]] = {}
+_tokens: dict[tuple[str, str], list[str]] = {}
 
 
 def porter(conn: sqlite3.Connection, text: str) -> list[str]:
     """Return the terms the "en" tokenizer (FTS5 porter) makes of ``text``."""
-    cached = _stems.get(text)
+    return tokens(conn, "en", text)
+
+
+def tokens(conn: sqlite3.Connection, analyzer: str, text: str) -> list[str]:
+    """Return the terms the FTS5 tokenizer of an analyzer ("en", "standard") makes of ``text``."""
+    cached = _tokens.get((analyzer, text))
     if cached is not None:
         return cached
-    tokenizer = TOKENIZERS["en"].replace("'", "''")
+    tokenizer = TOKENIZERS[analyzer].replace("'", "''")
+    name = "fts_stemmer" if analyzer == "en" else f"fts_tokens_{analyzer}"
     conn.execute(
-        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_stemmer USING fts5(x, tokenize='{tokenizer}')"
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{name} USING fts5(x, tokenize='{tokenizer}')"
     )
     conn.execute(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_stemmer_vocab"
-        " USING fts5vocab(temp, fts_stemmer, 'instance')"
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{name}_vocab"
+        f" USING fts5vocab(temp, {name}, 'instance')"
     )
-    conn.execute("DELETE FROM temp.fts_stemmer")
-    conn.execute("INSERT INTO temp.fts_stemmer (x) VALUES (?)", (text,))
-    stems = [r[0] for r in conn.execute("SELECT term FROM temp.fts_stemmer_vocab ORDER BY offset")]
-    conn.execute("DELETE FROM temp.fts_stemmer")
-    if len(_stems) > 10_000:
-        _stems.clear()
-    _stems[text] = stems
-    return stems
+    conn.execute(f"DELETE FROM temp.{name}")
+    conn.execute(f"INSERT INTO temp.{name} (x) VALUES (?)", (text,))
+    found = [r[0] for r in conn.execute(f"SELECT term FROM temp.{name}_vocab ORDER BY offset")]
+    conn.execute(f"DELETE FROM temp.{name}")
+    if len(_tokens) > 10_000:
+        _tokens.clear()
+    _tokens[(analyzer, text)] = found
+    return found

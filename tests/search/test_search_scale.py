@@ -1,0 +1,237 @@
+"""Search over many versions per model: scoring only the latest versions changes nothing.
+
+With few documents to return next to the index's (the latest versions of models with many
+versions), the engine looks each clause up for those documents only, counting document
+frequencies over the whole index. These tests run the same searches that way and with every
+clause evaluated over all its postings (``engine._full_postings``, the earlier algorithm) and
+want the very same hits, scores, fragments, totals and facets.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from catalog.search import engine, index_name
+from catalog.search.samples import _DATASETS, _FAMILIES, catalog, model_doc
+from catalog.store import open_store
+
+KS = "ml.catalog.models"
+INDEX = index_name("ml", "catalog")
+BIG_VERSIONS = 300
+SEED = 20261130
+QUERIES = 160
+
+_WORDS = [
+    "classifier", "network", "regression", "forest", "iris", "data", "set", "trained",
+    "batch", "tuned", "vision", "transformer", "sentiment", "reviews", "gradient", "trees",
+    "svm", "tabular", "grace", "ada", "skl2onnx", "churn", "detector", "conv", "export",
+]  # fmt: skip
+_KEYWORDS = {
+    "tags": ["iris", "wine", "svm", "tabular", "vision", "nlp", "tuned", "pruned", "churn"],
+    "framework": ["pytorch", "scikit-learn", "tensorflow", "lightgbm"],
+    "task": ["classification", "regression", "ranking", "forecasting"],
+    "opTypes": ["Conv", "ZipMap", "MatMul", "TreeEnsembleRegressor", "LSTM", "Relu"],
+    "format": ["json", "binary"],
+}
+_RANGES = [
+    "paramCount:>1000000", "paramCount:<=250000", "paramCount:>=100", "version:>=3",
+    "version:<2", "version:2", "sizeBytes:<5000000", 'createdAt:>"2026-01-05"',
+    'createdAt:<="2026-01-09T12:00:00Z"', "nodeCount:>4",
+]  # fmt: skip
+_PHRASES = ['"data set"', '"trained on the iris data"', '"gradient boosted trees"',
+            'description:"image classification"', '"set of data"', '"churn model"']  # fmt: skip
+
+
+def _big_model() -> dict[str, dict]:
+    """One model whose 300 versions wander over the families, tags, sizes and dates."""
+    rng = random.Random(3)
+    start = datetime(2025, 6, 1, tzinfo=UTC)
+    docs = {}
+    for v in range(1, BIG_VERSIONS + 1):
+        framework, producer, task, ops, tags, words = _FAMILIES[(v * 5) % len(_FAMILIES)]
+        dataset = _DATASETS[v % len(_DATASETS)]
+        docs[f"churn-big::{v}"] = model_doc(
+            "churn-big",
+            v,
+            description=f"{words} churn model on {dataset} data set, batch {v % 7}",
+            tags=[dataset, *tags[: 1 + v % 2], "churn"],
+            framework=framework,
+            task=task,
+            op_types=ops[: 1 + v % len(ops)],
+            producer=producer,
+            created_at=(start + timedelta(days=v)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            param_count=rng.randint(100, 5_000_000),
+            size_bytes=rng.randint(2_000, 20_000_000),
+            binary=v % 11 == 0,
+        )
+    return docs
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    s = open_store(f"embedded://{tmp_path_factory.mktemp('scale')}/c.sqlite3")
+    docs = _big_model() | dict(catalog(models=16, versions=3, seed=5))
+    items = list(docs.items())
+    for start in range(0, len(items), 100):
+        s.upsert_many(KS, dict(items[start : start + 100]))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def shortcut_taken(monkeypatch):
+    """Record, for each search, whether its clauses were looked up for a few docs only."""
+    taken: list[bool] = []
+    evaluator = engine._Evaluator
+
+    class Recording(evaluator):  # type: ignore[misc, valid-type]
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            taken.append(self.only is not None)
+
+    monkeypatch.setattr(engine, "_Evaluator", Recording)
+    return taken
+
+
+def _both(store, monkeypatch, query: str, **options):
+    """Return the result of a search with the shortcut, then with every posting."""
+    options = {"limit": 100, "fields": ["*"]} | options
+    fast = store.search(INDEX, query, **options)
+    monkeypatch.setattr(engine, "_full_postings", True)
+    try:
+        full = store.search(INDEX, query, **options)
+    finally:
+        monkeypatch.setattr(engine, "_full_postings", False)
+    return fast, full
+
+
+def _same(fast, full, query: str) -> None:
+    assert fast.total == full.total, query
+    assert [(h.id, h.score) for h in fast.hits] == [(h.id, h.score) for h in full.hits], query
+    assert fast.hits == full.hits, query  # stored fields and highlighted fragments too
+    assert fast.facets == full.facets, query
+
+
+def _clause(rng: random.Random) -> str:
+    kind = rng.choice(["word", "word", "keyword", "fuzzy", "wildcard", "regexp", "range",
+                       "phrase", "field word", "all"])  # fmt: skip
+    word = rng.choice(_WORDS)
+    if kind == "word":
+        clause = word
+    elif kind == "field word":
+        clause = f"{rng.choice(['description', 'name'])}:{word}"
+    elif kind == "keyword":
+        field = rng.choice(list(_KEYWORDS))
+        clause = f"{field}:{rng.choice(_KEYWORDS[field])}"
+    elif kind == "fuzzy":
+        at = rng.randrange(len(word))
+        typo = word[:at] + rng.choice("aeioxz") + word[at + 1 :]
+        field = rng.choice(["", "", "tags:", "description:"])
+        clause = f"{field}{typo}~{rng.choice([1, 2])}"
+    elif kind == "wildcard":
+        field = rng.choice(["", "", "tags:", "opTypes:", "name:"])
+        pattern = rng.choice([word[:3] + "*", "*" + word[1:4] + "*", word[:2] + "?" + word[3:]])
+        clause = f"{field}{pattern}"
+    elif kind == "regexp":
+        clause = f"{rng.choice(['', 'tags:'])}/{word[:3]}.*/"
+    elif kind == "range":
+        clause = rng.choice(_RANGES)
+    elif kind == "phrase":
+        clause = rng.choice(_PHRASES)
+    else:
+        clause = "*"
+    if rng.random() < 0.15 and kind != "fuzzy":  # "~1^2" reads as a fuzziness of "1^2"
+        clause += f"^{rng.choice([2, 5])}"
+    return clause
+
+
+def _query(rng: random.Random) -> str:
+    clauses = []
+    for _ in range(rng.randint(1, 4)):
+        clauses.append(rng.choice(["", "", "+", "-"]) + _clause(rng))
+    return " ".join(clauses)
+
+
+def test_the_catalog_is_big_enough_for_the_shortcut(store, shortcut_taken):
+    result = store.search(INDEX, "*", limit=100)
+    assert result.total == 17  # the latest versions: one of the big model, 16 others
+    everything = store.search(INDEX, "*", all_versions=True, limit=1)
+    assert everything.total == BIG_VERSIONS + 16 * 3
+    assert shortcut_taken == [True, False]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "tags:churn",
+        "tags:iris",
+        "classifier",
+        "description:churn",
+        "clasifier~1",
+        "tags:tabulr~1",
+        "opTypes:Max*",
+        "name:churn*",
+        "*sne*",
+        "/clas.*/",
+        "tags:/ir.*/",
+        "paramCount:>1000000",
+        'createdAt:>"2026-01-05"',
+        "version:>=3",
+        "version:2",
+        '"data set"',
+        '"trained on the iris data"',
+        '"set of data"',
+        "+framework:pytorch -tags:nlp network",
+        "+tags:tabular classifier forest^5",
+        "iris wine churn",
+        "-tags:churn",
+        "*",
+        "tags:*",
+        "name:*",
+    ],
+)
+def test_a_search_over_latest_versions_scores_as_over_every_posting(
+    store, monkeypatch, shortcut_taken, query
+):
+    fast, full = _both(store, monkeypatch, query)
+    assert shortcut_taken == [True, False]
+    _same(fast, full, query)
+
+
+def test_filters_facets_and_pages_are_unchanged(store, monkeypatch, shortcut_taken):
+    cases = [
+        ("classifier", {"filters": {"tags": ["tabular", "churn"]}}),
+        ("*", {"filters": {"framework": "pytorch", "version": [1, 2]}}),
+        ("network data", {"facets": {"tags": {"field": "tags", "size": 3}, "fw": "framework"}}),
+        ("data", {"offset": 5, "limit": 4}),
+        ("churn", {"highlight": False}),
+    ]
+    for query, options in cases:
+        fast, full = _both(store, monkeypatch, query, **options)
+        _same(fast, full, query)
+    assert shortcut_taken == [True, False] * len(cases)
+
+
+@pytest.mark.parametrize("per_lookup", [engine._POSTINGS_PER_LOOKUP, 0])
+def test_random_queries_score_as_over_every_posting(store, monkeypatch, shortcut_taken, per_lookup):
+    # 0: keyword values are looked up document by document, never read off their postings
+    monkeypatch.setattr(engine, "_POSTINGS_PER_LOOKUP", per_lookup)
+    rng = random.Random(SEED)
+    with_hits = 0
+    for _ in range(QUERIES):
+        query = _query(rng)
+        fast, full = _both(store, monkeypatch, query)
+        _same(fast, full, query)
+        with_hits += bool(fast.hits)
+    assert shortcut_taken == [True, False] * QUERIES
+    assert with_hits > QUERIES // 3  # the queries reach documents, not only empty results
+
+
+def test_all_versions_take_the_full_path(store, monkeypatch, shortcut_taken):
+    fast, full = _both(store, monkeypatch, "churn classifier", all_versions=True)
+    assert shortcut_taken == [False, False]
+    _same(fast, full, "churn classifier")
+    assert fast.total > 17
