@@ -46,17 +46,36 @@ case "${1:-}" in
       tests/store/test_store_couchbase.py tests/couchbase "$@"
     ;;
   fuzz)
-    # Random exploration: ./dev.sh fuzz [MINUTES]. The SQL++ corpus against cbq-engine with
-    # random seeds (every difference appended to var/fuzz/sqlpp-differences.py as a ready
-    # regression case), then the hypothesis fuzz tests with random seeds (profile "fuzz").
+    # Random exploration: ./dev.sh fuzz [MINUTES] [HYPOTHESIS_MINUTES]. The SQL++ corpus
+    # against cbq-engine with random seeds for MINUTES (every difference appended to
+    # var/fuzz/sqlpp-differences.py as a ready regression case), then rounds of the hypothesis
+    # fuzz tests (profile "fuzz"), each with a new random seed, for HYPOTHESIS_MINUTES
+    # (default: a third of MINUTES); a failing round's output is kept in
+    # var/fuzz/hypothesis-SEED.log (rerun it with --hypothesis-seed=SEED).
     setup
     minutes=${2:-10}
+    hminutes=${3:-$(( (minutes + 2) / 3 ))}
     mkdir -p var/fuzz
     "$VENV/bin/python" -m tests.sqlpp_reference.run --minutes "$minutes" \
       --out var/fuzz/sqlpp-differences.py || true
-    HYPOTHESIS_PROFILE=fuzz exec "$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-2}" -m fuzz \
-      --hypothesis-show-statistics tests/sqlpp/test_fuzz_sqlpp.py tests/web/test_fuzz_api.py \
-      tests/onnxdoc/test_fuzz_onnxdoc.py
+    end=$(( $(date +%s) + hminutes * 60 ))
+    rounds=0; failed=0
+    while [ "$rounds" -eq 0 ] || [ "$(date +%s)" -lt "$end" ]; do
+      seed=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+      rounds=$((rounds + 1))
+      if ! HYPOTHESIS_PROFILE=fuzz "$VENV/bin/python" -m pytest -q -n "${TEST_WORKERS:-2}" \
+          -m fuzz -p no:cacheprovider --hypothesis-seed="$seed" --hypothesis-show-statistics \
+          tests/sqlpp/test_fuzz_sqlpp.py tests/web/test_fuzz_api.py \
+          tests/onnxdoc/test_fuzz_onnxdoc.py > "var/fuzz/hypothesis-$seed.log" 2>&1; then
+        failed=$((failed + 1))
+        echo "hypothesis round $rounds (seed $seed) FAILED: var/fuzz/hypothesis-$seed.log"
+      else
+        echo "hypothesis round $rounds (seed $seed): $(tail -1 "var/fuzz/hypothesis-$seed.log")"
+        rm -f "var/fuzz/hypothesis-$seed.log"
+      fi
+    done
+    echo "hypothesis: $rounds rounds, $failed failed"
+    [ "$failed" -eq 0 ]
     ;;
   mutate)
     # Mutation testing of the security and wiring modules ([tool.mutmut] in pyproject.toml);
@@ -76,7 +95,7 @@ case "${1:-}" in
     ;;
   *)
     echo "usage: ./dev.sh serve | ./dev.sh test [pytest args] | ./dev.sh test-couchbase" \
-      "| ./dev.sh fuzz [MINUTES] | ./dev.sh mutate [mutant glob] | ./dev.sh mutate-urls" >&2
+      "| ./dev.sh fuzz [MINUTES [HYPOTHESIS_MINUTES]] | ./dev.sh mutate [mutant glob] | ./dev.sh mutate-urls" >&2
     exit 2
     ;;
 esac

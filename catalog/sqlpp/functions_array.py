@@ -268,7 +268,7 @@ def array_range(start: Any, end: Any, step: Any = 1) -> Any:
         count = math.inf
     if count != count:
         return None
-    n = 2**62 if count > 2**62 else max(0, math.ceil(count))
+    n = 2**62 if count > 2**62 else (0 if count <= 0 else math.ceil(count))  # -inf: none
     _reserve("array_range()", n, n)
     if all(type(v) is int for v in (start, end, step)):
         return list(range(start, end, step))

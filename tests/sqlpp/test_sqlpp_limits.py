@@ -442,3 +442,13 @@ def test_a_statement_that_never_checks_its_deadline_is_killed(store_url, monkeyp
         )
     assert info.value.limit == "time"
     assert time.monotonic() - started < LATE_S
+
+
+def test_array_range_with_a_tiny_step_over_an_empty_range_is_empty():
+    # fuzz finding (2026-11-30): the count of steps was -infinity -> "internal error"
+    from catalog import sqlpp
+
+    rows = sqlpp.execute(
+        "SELECT RAW [ARRAY_RANGE(9223372036854775807, 5, 5e-324), ARRAY_RANGE(5, 1, 5e-324)]"
+    )
+    assert rows == [[[], []]]
