@@ -179,16 +179,7 @@ def tan(x: float) -> float:
     if math.isinf(x):
         return math.nan
     sign = x < 0
-    x = abs(x)
-    if x >= _REDUCE_THRESHOLD:
-        j, z = _trig_reduce(x)
-    else:
-        j = int(x * _FOUR_OVER_PI)
-        y = float(j)
-        if j & 1:
-            j += 1
-            y += 1
-        z = ((x - y * _PI4A) - y * _PI4B) - y * _PI4C
+    j, z = _reduce(abs(x))  # tan.go skips the "mod 8", which leaves bit 1 as it is
     zz = z * z
     p, q = _TAN_P, _TAN_Q
     if zz > 1e-14:
