@@ -535,3 +535,27 @@ def test_the_integrity_check_reports_a_drifted_index(store):
 def test_search_models_is_the_domain_entry_point(store):
     result = search_models(store, "iris", limit=1)
     assert result.total == 2 and len(result.hits) == 1
+
+
+def test_an_existing_file_gains_the_latest_by_name_index_without_a_rebuild(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    store = open_store(f"embedded://{path}")
+    store.upsert_many(KS, _docs())
+    conn = store._conn()
+    conn.execute("DROP INDEX fts_docs_latest_name")  # a file written before the index existed
+    ids = conn.execute("SELECT id, key FROM fts_docs ORDER BY id").fetchall()
+    store.close()
+    store = open_store(f"embedded://{path}")
+    conn = store._conn()
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "fts_docs_latest_name" in names
+    assert conn.execute("SELECT id, key FROM fts_docs ORDER BY id").fetchall() == ids  # kept
+    # a new version moves the latest flag through the index
+    doc = dict(_docs()["iris-svc::3"], version=4)
+    store.upsert(KS, "iris-svc::4", doc)
+    latest = conn.execute(
+        "SELECT key FROM fts_docs WHERE name = 'iris-svc' AND latest = 1"
+    ).fetchall()
+    assert latest == [("iris-svc::4",)]
+    assert store.check_integrity() == []
+    store.close()
