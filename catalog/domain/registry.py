@@ -129,7 +129,6 @@ class Registry(Listing):
         if chunks:
             self.store.upsert_many(self.ks.tensors, chunks)
         ref = self._insert_version(name, doc, chunks)
-        self._advance_latest(name, ref.version)
         if alias is not None and alias != LATEST:
             self.set_alias(name, alias, ref.version)
         return ref
@@ -141,9 +140,12 @@ class Registry(Listing):
         while True:
             doc = {**doc, "version": version, "createdAt": now_iso()}
             try:
+                # One transaction where the store has them (the embedded store): the version
+                # and its model's new latest are written together, or neither is.
                 with self._atomic():
                     self._restore_missing_chunks(chunks)
                     self.store.insert(self.ks.models, version_key(name, version), doc)
+                    self._advance_latest(name, version)
                 return VersionRef(name, version)
             except Conflict:
                 version += 1
