@@ -1,8 +1,11 @@
 """Benchmark the catalog at the scale online learning reaches (a plain script, not a test).
 
-Builds two embedded catalogs in one run, a small one and a large one, each with many models of
-a few dozen versions plus one model with very many versions (online learning republishes after
-every batch). The version documents are real: one iris SVC and one SGD classifier converted
+Builds three embedded catalogs in one run: a large one (1,000 models of 80 versions plus one
+model with 20,000: online learning republishes after every batch) and two small ones of about
+1,000 versions, one deep (10 models of 80 versions plus one of 200) and one wide (800 models of
+one version plus one of 200). Lists and searches are over models, so the wide one, with about
+as many models as the large one, tells what 100 times more versions cost alone; the deep one
+tells what the models and versions together cost. The version documents are real: one iris SVC and one SGD classifier converted
 by skl2onnx and published through the registry, then copied with new names, versions,
 metadata and lineage through the store's own write path (``upsert_many``, which keeps the
 full-text index in the same transaction). Then, in-process through the Django test client,
@@ -15,7 +18,7 @@ them.
     .venv/bin/python bench/bench_scale.py --models 100 --versions 40 --big 4000   # quicker
 
 Results: a markdown table on stdout (and ``--out FILE``); p50 and p95 in milliseconds, and
-each large-catalog figure as a ratio to its small-catalog figure.
+each large-catalog figure as a ratio to each small catalog's figure.
 """
 
 from __future__ import annotations
@@ -252,6 +255,9 @@ def main() -> None:
     parser.add_argument("--small-models", type=int, default=10)
     parser.add_argument("--small-versions", type=int, default=80)
     parser.add_argument("--small-big", type=int, default=200)
+    parser.add_argument("--wide-models", type=int, default=800)
+    parser.add_argument("--wide-versions", type=int, default=1)
+    parser.add_argument("--wide-big", type=int, default=200)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--publishes", type=int, default=50)
     parser.add_argument("--out", type=Path)
@@ -268,11 +274,14 @@ def main() -> None:
         small_url, small_n, small_s = kept_or_built(
             Path(tmp) / "small.sqlite3", args.small_models, args.small_versions, args.small_big
         )
+        wide_url, wide_n, _ = kept_or_built(
+            Path(tmp) / "wide.sqlite3", args.wide_models, args.wide_versions, args.wide_big
+        )
         large_url, large_n, large_s = kept_or_built(
             Path(tmp) / "large.sqlite3", args.models, args.versions, args.big
         )
         if args.build_only:
-            print(f"built {small_n:,} and {large_n:,} versions in {tmp}")
+            print(f"built {small_n:,}, {wide_n:,} and {large_n:,} versions in {tmp}")
             return
         if args.publish_only:
             (Path(tmp) / "empty.sqlite3").unlink(missing_ok=True)
@@ -286,6 +295,7 @@ def main() -> None:
             )
             return
         small = measure(small_url, args.runs)
+        wide = measure(wide_url, args.runs)
         large = measure(large_url, args.runs)
         (Path(tmp) / "empty.sqlite3").unlink(missing_ok=True)
         empty_url, _, _ = build(Path(tmp) / "empty.sqlite3", 0, 0, 0)
@@ -293,20 +303,24 @@ def main() -> None:
         rate_small = publish_rate(small_url, args.publishes)
         rate_large = publish_rate(large_url, args.publishes)
         size, size_without = index_share(Path(tmp) / "large.sqlite3", Path(tmp))
+    deep_m, wide_m, large_m = args.small_models + 1, args.wide_models + 1, args.models + 1
     lines = [
-        f"Catalogs: {small_n:,} and {large_n:,} versions (bulk write {small_s:.1f} s and"
-        f" {large_s:.1f} s); {args.runs} runs per page, in-process Django test client.",
+        f"Catalogs: {small_n:,} versions of {deep_m:,} models (deep), {wide_n:,} versions of"
+        f" {wide_m:,} models (wide) and {large_n:,} versions of {large_m:,} models (bulk write"
+        f" {small_s:.1f} s and {large_s:.1f} s); {args.runs} runs per page, in-process Django"
+        " test client. Each ratio is the large catalog's p50 over a small catalog's.",
         "",
-        f"| what | p50 ms at {small_n:,} | p50 ms at {large_n:,} | p95 ms at {large_n:,} | ratio | size at {large_n:,} |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        f"| what | p50 ms deep {small_n:,} | p50 ms wide {wide_n:,} | p50 ms at {large_n:,}"
+        f" | p95 ms at {large_n:,} | ratio to deep | ratio to wide | size at {large_n:,} |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for what, (p50, p95, size_or_rows) in large.items():
-        base = small[what][0]
+        base, base_wide = small[what][0], wide[what][0]
         plan = PLANS.get(what.removeprefix("SQL++ "), "")
         plan = f" ({plan})" if plan else ""
         lines.append(
-            f"| {what}{plan} | {base:.2f} | {p50:.2f} | {p95:.2f} | {p50 / base:.1f}x"
-            f" | {size_or_rows:,} |"
+            f"| {what}{plan} | {base:.2f} | {base_wide:.2f} | {p50:.2f} | {p95:.2f}"
+            f" | {p50 / base:.1f}x | {p50 / base_wide:.1f}x | {size_or_rows:,} |"
         )
     raw = large["raw scan of every version (baseline)"][0]
     lines += ["", "Whole-catalog statements at the large size:"]

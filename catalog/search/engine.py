@@ -459,12 +459,15 @@ def _run(
         raise SearchError(f"query must be a query string, not {type(query).__name__}")
     tree = effective(tree)
 
-    rows = conn.execute(
-        "SELECT id, key FROM fts_docs WHERE scope = ?"
-        + ("" if options.get("all_versions") else " AND latest = 1"),
-        (scope,),
-    ).fetchall()
-    universe = {r[0] for r in rows}
+    # ids only: the (scope, latest) index answers alone; keys are read for the matches
+    universe = {
+        r[0]
+        for r in conn.execute(
+            "SELECT id FROM fts_docs WHERE scope = ?"
+            + ("" if options.get("all_versions") else " AND latest = 1"),
+            (scope,),
+        )
+    }
     filters = options.get("filters") or {}
     if not isinstance(filters, Mapping):
         raise SearchError("filters must be a mapping of field to value(s)")
@@ -478,7 +481,12 @@ def _run(
     only = universe if few and scope_docs.ids is None and not _full_postings else None
     ev = _Evaluator(conn, scope_docs, budget, only)
     scores = ev.boolean(tree, universe)
-    keys = {r[0]: r[1] for r in rows}
+    keys = dict(
+        conn.execute(
+            "SELECT id, key FROM fts_docs WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(scores)),),
+        )
+    )
     ranked = sorted(scores, key=lambda doc: (-scores[doc], keys[doc]))
     page = ranked[offset : offset + limit]
     by_doc = len(ranked) * _FEW_DOCS_RATIO <= len(scope_docs) and not _full_postings
