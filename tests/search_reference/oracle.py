@@ -65,7 +65,8 @@ class Oracle:
         self._proc.stdin.flush()
         poller = select.poll()  # select() fails on a descriptor past 1023
         poller.register(self._proc.stdout, select.POLLIN | select.POLLHUP)
-        if not poller.poll(ANSWER_TIMEOUT_S * 1000):  # bleve-oracle writes no line when a score is NaN (a ^0 boost)
+        # bleve-oracle writes no line when a score is NaN (a ^0 boost)
+        if not poller.poll(ANSWER_TIMEOUT_S * 1000):
             raise RuntimeError(f"bleve-oracle gave no answer to {q!r} in {ANSWER_TIMEOUT_S} s")
         answer = self._proc.stdout.readline()
         if not answer:
