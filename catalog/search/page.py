@@ -77,12 +77,12 @@ def facets(
 ) -> dict[str, FacetResult]:
     """Count the values of keyword fields over the documents ``ids``.
 
-    ``by_doc``: the documents are few next to the index's: look each one up (fts_terms_doc)
+    ``by_doc``: the documents are few next to the index's: look each one up (fts_terms_doc_term)
     rather than read the field's whole term index."""
     out: dict[str, FacetResult] = {}
     ids_json = json.dumps(list(ids))
     # the planner would read the (field, term, doc) index whole and test each doc
-    index = "INDEXED BY fts_terms_doc " if by_doc else ""
+    index = "INDEXED BY fts_terms_doc_term " if by_doc else ""
     for name, (field, size) in specs.items():
         rows: list[tuple[str, int]] = []
         with_field = 0
@@ -142,8 +142,8 @@ def highlights(
     if ev.keyword_highlights:
         fields = list(ev.keyword_highlights)
         rows = conn.execute(
-            f"SELECT doc, field, term FROM fts_terms INDEXED BY fts_terms_doc WHERE doc IN ({marks})"
-            f" AND field IN ({','.join('?' * len(fields))}) ORDER BY rowid",
+            "SELECT doc, field, term FROM fts_terms INDEXED BY fts_terms_doc_term"
+            f" WHERE doc IN ({marks}) AND field IN ({','.join('?' * len(fields))}) ORDER BY rowid",
             (*page, *fields),
         ).fetchall()
         for doc, field, term in rows:

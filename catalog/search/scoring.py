@@ -177,11 +177,11 @@ class TermStats:
         keyword field: looked up document by document, or read off the values' postings."""
         if wanted is None:
             return self.conn.execute(
-                "SELECT doc, term FROM fts_terms INDEXED BY fts_terms_doc"
+                "SELECT doc, term FROM fts_terms INDEXED BY fts_terms_doc_term"
                 " WHERE doc IN (SELECT value FROM json_each(?)) AND field = ?",
                 (self.only_json, field),
             ).fetchall()
-        index = "INDEXED BY fts_terms_doc" if by_doc else "INDEXED BY fts_terms_term"
+        index = "INDEXED BY fts_terms_doc_term" if by_doc else "INDEXED BY fts_terms_term"
         return self.conn.execute(
             f"SELECT doc, term FROM fts_terms {index} WHERE doc IN (SELECT value FROM json_each(?))"
             " AND field = ? AND term IN (SELECT value FROM json_each(?))",

@@ -559,3 +559,24 @@ def test_an_existing_file_gains_the_latest_by_name_index_without_a_rebuild(tmp_p
     assert latest == [("iris-svc::4",)]
     assert store.check_integrity() == []
     store.close()
+
+
+def test_an_existing_file_trades_its_doc_field_index_for_the_covering_one(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    store = open_store(f"embedded://{path}")
+    store.upsert_many(KS, _docs())
+    conn = store._conn()
+    facets_before = search_models(store, "iris", facets=["tags"]).facets
+    # a file written before fts_terms_doc_term: it has the (doc, field) index instead
+    conn.execute("DROP INDEX fts_terms_doc_term")
+    conn.execute("CREATE INDEX fts_terms_doc ON fts_terms (doc, field)")
+    ids = conn.execute("SELECT id, key FROM fts_docs ORDER BY id").fetchall()
+    store.close()
+    store = open_store(f"embedded://{path}")
+    conn = store._conn()
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "fts_terms_doc_term" in names and "fts_terms_doc" not in names
+    assert conn.execute("SELECT id, key FROM fts_docs ORDER BY id").fetchall() == ids  # kept
+    assert search_models(store, "iris", facets=["tags"]).facets == facets_before
+    store.upsert(KS, "iris-svc::4", dict(_docs()["iris-svc::3"], version=4))
+    assert store.check_integrity() == []
