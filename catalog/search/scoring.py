@@ -191,11 +191,10 @@ class TermStats:
     def keyword_df(self, field: str, values: Iterable[str]) -> dict[str, int]:
         """Return {value: documents holding it} of a keyword field, over the whole index.
 
-        A (doc, field, term) row is written once (``embedded.SearchHook.on_write``): rows
-        count documents."""
+        Kept per value by ``embedded.SearchHook`` in ``fts_keyword_df`` with every write."""
         rows = self.conn.execute(
-            "SELECT j.value, (SELECT COUNT(*) FROM fts_terms t WHERE t.field = ?"
-            " AND t.term = j.value) FROM json_each(?) j",
+            "SELECT j.value, COALESCE((SELECT n FROM fts_keyword_df d WHERE d.field = ?"
+            " AND d.term = j.value), 0) FROM json_each(?) j",
             (field, json.dumps(list(values))),
         )
         return dict(rows.fetchall())

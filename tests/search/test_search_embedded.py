@@ -580,3 +580,64 @@ def test_an_existing_file_trades_its_doc_field_index_for_the_covering_one(tmp_pa
     assert search_models(store, "iris", facets=["tags"]).facets == facets_before
     store.upsert(KS, "iris-svc::4", dict(_docs()["iris-svc::3"], version=4))
     assert store.check_integrity() == []
+
+
+def _keyword_counts(conn) -> tuple[dict, dict]:
+    """Return (documents per keyword value from the postings, the kept counts)."""
+    counted = {
+        (f, t): n
+        for f, t, n in conn.execute(
+            "SELECT field, term, COUNT(*) FROM fts_terms GROUP BY field, term"
+        )
+    }
+    kept = {(f, t): n for f, t, n in conn.execute("SELECT field, term, n FROM fts_keyword_df")}
+    return counted, kept
+
+
+def test_keyword_document_counts_follow_every_write(store):
+    conn = store._conn()
+    counted, kept = _keyword_counts(conn)
+    assert kept == counted and kept[("metadata.tags", "iris")] == 4
+    # replace with new tags; a new version; a removal
+    doc = dict(_docs()["iris-svc::3"])
+    doc["metadata"] = {**doc["metadata"], "tags": ["iris", "retrained"]}
+    store.replace(KS, "iris-svc::3", doc)
+    store.upsert(KS, "iris-svc::4", dict(doc, version=4))
+    store.remove(KS, "resnet-mini::1")
+    counted, kept = _keyword_counts(conn)
+    assert kept == counted
+    assert kept[("metadata.tags", "retrained")] == 2
+    assert ("metadata.tags", "svm") in kept and ("metadata.tags", "vision") not in kept
+    assert search_models(store, "tags:vision").total == 0
+    assert store.check_integrity() == []
+
+
+def test_a_rolled_back_write_leaves_the_counts_as_they_were(store):
+    conn = store._conn()
+    before = _keyword_counts(conn)[1]
+    with pytest.raises(RuntimeError, match="abort"), store.batch():
+        store.upsert(KS, "new::1", model_doc("new", 1, tags=["iris", "fresh"]))
+        raise RuntimeError("abort")
+    assert _keyword_counts(conn)[1] == before
+
+
+def test_a_file_without_the_counts_gets_them_counted_on_open(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    store = open_store(f"embedded://{path}")
+    store.upsert_many(KS, _docs())
+    ranked = [(h.id, h.score) for h in search_models(store, "tags:iris", limit=10).hits]
+    store._conn().execute("DROP TABLE fts_keyword_df")  # a file from before the counts
+    store.close()
+    store = open_store(f"embedded://{path}")
+    counted, kept = _keyword_counts(store._conn())
+    assert kept == counted and kept
+    assert [(h.id, h.score) for h in search_models(store, "tags:iris", limit=10).hits] == ranked
+
+
+def test_check_reports_a_count_that_differs_from_the_postings(store):
+    conn = store._conn()
+    conn.execute(
+        "UPDATE fts_keyword_df SET n = n + 1 WHERE field = 'metadata.tags' AND term = 'iris'"
+    )
+    problems = store.check_integrity()
+    assert any("metadata.tags:'iris' is held by 4 documents, counted 5" in p for p in problems)
