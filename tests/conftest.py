@@ -121,5 +121,6 @@ def pytest_terminal_summary(terminalreporter) -> None:
             else:
                 reasons[str(report.longrepr)] += 1
         terminalreporter.write_sep("-", f"{len(reports)} {kind}, by reason")
-        for reason, count in reasons.most_common():
+        # most first, ties by reason: the same run prints the same summary (xdist order varies)
+        for reason, count in sorted(reasons.items(), key=lambda rc: (-rc[1], rc[0])):
             terminalreporter.write_line(f"{count:5d}  {reason}")
