@@ -90,11 +90,33 @@ def test_a_rolled_back_batch_leaves_no_entries(store):
     assert names(store, "a") == [] and store.check_indexes() == []
 
 
-def test_expired_documents_leave_the_index_reads_and_purge_removes_their_entries(store):
+class ShiftedClock:
+    """The time module, with a wall clock the test moves forward (no sleeping, no races)."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def __getattr__(self, name: str):
+        return getattr(time, name)
+
+
+@pytest.fixture
+def clock(monkeypatch) -> ShiftedClock:
+    from catalog.store import embedded
+
+    shifted = ShiftedClock()
+    monkeypatch.setattr(embedded, "time", shifted)
+    return shifted
+
+
+def test_expired_documents_leave_the_index_reads_and_purge_removes_their_entries(store, clock):
     store.upsert(KS, "a::1", doc("a", 1, "Add"), expiry=0.2)
     store.upsert(KS, "a::2", doc("a", 2, "Add"))
     assert names(store, "a") == ["a::1", "a::2"]
-    time.sleep(0.3)
+    clock.offset = 0.3
     assert names(store, "a") == ["a::2"]
     assert with_op(store, "Add") == ["a::2"]
     assert store.purge_expired() == 1
@@ -243,3 +265,21 @@ def test_a_remembered_plan_follows_index_changes_and_each_runs_parameters(store)
     store.create_index("CREATE INDEX ix_name_only ON models(name)", QC)
     assert first_operator(store, q)["index"] == "ix_name_only"
     assert store.query(q, {"n": "c"}, QC) == ["c::1", "c::2"]
+
+
+def test_an_index_count_leaves_out_the_entries_of_expired_documents(store, clock):
+    # two entries each in the array index (two operators), one in the name index
+    store.upsert(KS, "a::1", doc("a", 1, "Add", "Mul"), expiry=10)
+    store.upsert(KS, "a::2", doc("a", 2, "Add", "Mul"))
+    store.upsert(KS, "b::1", doc("b", 1, "Add"), expiry=10)
+    by_name = "SELECT RAW COUNT(*) FROM models m WHERE m.name = $n"
+    by_op = (
+        "SELECT RAW COUNT(*) FROM models m WHERE ANY t IN m.summary.opTypes SATISFIES t = $op END"
+    )
+    assert "ix_name" in str(store.query("EXPLAIN " + by_name, {"n": "a"}, QC))
+    assert store.query(by_name, {"n": "a"}, QC) == [2]
+    assert store.query(by_op, {"op": "Add"}, QC) == [3]
+    clock.offset = 11
+    assert store.query(by_name, {"n": "a"}, QC) == [1]
+    assert store.query(by_op, {"op": "Add"}, QC) == [1]
+    assert store.query(by_op, {"op": "Mul"}, QC) == [1]
