@@ -7,7 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from catalog.domain.registry import Registry, get_registry, listing_problem, version_info
 from catalog.onnxdoc import DocumentError
@@ -53,7 +53,7 @@ def version_context(reg: Registry, name: str, ref: str | int | None) -> dict[str
     }
 
 
-@require_GET
+@require_safe
 @read_access
 @twin
 def model_list(request: HttpRequest) -> Page:
@@ -73,7 +73,7 @@ def model_list(request: HttpRequest) -> Page:
     return Page("catalog/model_list.html", data, ctx)
 
 
-@require_GET
+@require_safe
 @read_access
 @twin
 def model_detail(request: HttpRequest, name: str, ref: str = "latest") -> Page:
@@ -121,7 +121,7 @@ def _extra_metadata(meta: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-@require_GET
+@require_safe
 @read_access
 @twin
 def model_document(request: HttpRequest, name: str, ref: str) -> Page:
@@ -140,7 +140,7 @@ def model_document(request: HttpRequest, name: str, ref: str) -> Page:
     return Page("catalog/model_document.html", doc, html, json_headers=headers)
 
 
-@require_GET
+@require_safe
 @read_access
 def model_download(request: HttpRequest, name: str, ref: str) -> HttpResponse:
     """Return the version as a .onnx protobuf file."""

@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from catalog.domain.registry import get_registry
 from catalog.web import netron
@@ -15,7 +15,7 @@ from catalog.web.permissions import read_access
 from catalog.web.twins import Page, twin
 
 
-@require_GET
+@require_safe
 @read_access
 @twin
 def model_graph(request: HttpRequest, name: str, ref: str) -> Page:

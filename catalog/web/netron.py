@@ -19,7 +19,7 @@ from pathlib import Path
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 # The files Netron's browser build loads: flat names with these extensions, nothing else.
 _FILE = re.compile(r"^[A-Za-z0-9_.-]+\.(html|js|css|json|png|ico)$")
@@ -54,7 +54,7 @@ def _index_html(folder: Path) -> str:
     )
 
 
-@require_GET
+@require_safe
 @xframe_options_sameorigin
 @cache_control(max_age=CACHE_SECONDS)
 def serve(request: HttpRequest, path: str = "index.html") -> HttpResponse:

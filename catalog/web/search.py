@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, QueryDict
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from catalog.domain.registry import InvalidName, check_name
 from catalog.search import search_models
@@ -25,7 +25,7 @@ FACET_TITLES = {"task": "Task", "framework": "Framework", "tags": "Tags", "opTyp
 _PARAM_OF_FACET = {facet: param for param, (facet, _) in SEARCH_FILTERS.items()}
 
 
-@require_GET
+@require_safe
 @read_access
 @twin
 def search(request: HttpRequest) -> Page:

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from catalog.domain.registry import get_registry
 from catalog.web import inspect
@@ -22,7 +22,7 @@ PAGE_SIZE = 100
 MAX_JSON_VALUES = 10_000
 
 
-@require_GET
+@require_safe
 @read_access
 @twin
 def initializers(request: HttpRequest, name: str, ref: str) -> HttpResponse | Page:
@@ -96,7 +96,7 @@ def _columns(sort: str, order: str) -> list[dict[str, str]]:
     return cols
 
 
-@require_GET
+@require_safe
 @read_access
 @twin
 def tensor(request: HttpRequest, name: str, ref: str, tensor: str) -> HttpResponse | Page:

@@ -25,13 +25,13 @@ def max_upload_bytes() -> int:
     return limits.max_upload_bytes()
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @write_access
 @twin
 def upload(request: HttpRequest) -> HttpResponse | Page:
     """Return the upload form, or publish the uploaded model and go to its new version."""
     limit = max_upload_bytes()
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         form = UploadForm(initial={"name": request.GET.get("name", "")}, max_bytes=limit)
         return _page(request, form, limit)
     form = UploadForm(request.POST, request.FILES, max_bytes=limit)

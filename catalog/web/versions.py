@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from catalog.domain import weights
 from catalog.domain.queries import encode_cursor
@@ -36,7 +36,7 @@ DIFF_CHOICES = 100
 SERVING_ALIAS = "production"
 
 
-@require_GET
+@require_safe
 @read_access
 @twin
 def versions(request: HttpRequest, name: str) -> Page:
@@ -203,7 +203,7 @@ def _pair(reg: Registry, name: str, form: DiffForm) -> tuple[int, int]:
     return a, b
 
 
-@require_GET
+@require_safe
 @read_access
 @twin
 def diff(request: HttpRequest, name: str) -> HttpResponse | Page:

@@ -15,7 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from catalog.domain import limits
 from catalog.domain.jsonbody import JsonBodyError, decode_json
@@ -159,7 +159,7 @@ def run_statement(statement: str, params: dict | list | None, *, staff: bool = F
     return Results(rows, truncated, elapsed, _columns(rows))
 
 
-@require_GET
+@require_safe
 @read_access
 @twin
 def workbench(request: HttpRequest) -> Page:
@@ -191,7 +191,7 @@ def workbench(request: HttpRequest) -> Page:
 
 
 @csrf_exempt  # read-only: a forged request could only run a SELECT and not see its result
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @read_access
 def api_query(request: HttpRequest) -> HttpResponse:
     """Run a statement given as GET parameters, a form, or a JSON body {statement, params}."""

@@ -125,3 +125,40 @@ def test_bearer_token_reads_only_the_bearer_scheme():
     assert bearer_token(rf.get("/", HTTP_AUTHORIZATION="Basic dXNlcjpwdw==")) is None
     assert bearer_token(rf.get("/", HTTP_AUTHORIZATION="Bearer ")) is None
     assert bearer_token(rf.get("/")) is None
+
+
+@pytest.mark.django_db
+def test_a_token_created_without_a_name_has_an_empty_one():
+    User.objects.create_user("alice")
+    create_token("alice")
+    assert APIToken.objects.get().name == ""
+
+
+@pytest.mark.django_db
+def test_a_token_and_its_user_are_read_in_one_query(django_assert_num_queries):
+    User.objects.create_user("alice")
+    token = create_token("alice")
+    user_for_token(token)  # records its first use
+    with django_assert_num_queries(1):  # the token row joined with its user
+        assert user_for_token(token).username == "alice"
+
+
+@pytest.mark.django_db
+def test_use_is_recorded_at_most_once_a_minute(monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from catalog.domain import tokens
+
+    User.objects.create_user("alice")
+    token = create_token("alice")
+    start = timezone.now()
+    monkeypatch.setattr(tokens.timezone, "now", lambda: start)
+    user_for_token(token)
+    assert APIToken.objects.get().last_used == start
+    for seconds, recorded in ((30, start), (60, start), (60.5, start + timedelta(seconds=60.5))):
+        moment = start + timedelta(seconds=seconds)
+        monkeypatch.setattr(tokens.timezone, "now", lambda moment=moment: moment)
+        user_for_token(token)
+        assert APIToken.objects.get().last_used == recorded, seconds

@@ -90,3 +90,32 @@ def test_a_version_written_in_other_digits_is_not_found_not_a_crash(published):
         answer = Client().get(f"/v2/models/mm/versions/{version}")
         assert answer.status_code == 404, version
         assert answer.json()["status"] == 404
+
+
+def test_private_reads_send_a_browsers_head_request_to_the_login_page_too(published, settings):
+    settings.CATALOG_PUBLIC_READS = False
+    answer = Client().head("/models/mm/")
+    assert answer.status_code == 302
+    assert answer["Location"] == "/accounts/login/?next=/models/mm/"
+
+
+def test_api_write_makes_a_csrf_exempt_view_that_runs_for_a_writer(db):
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from catalog.web.permissions import api_write
+
+    seen = []
+
+    def view(request, name):
+        seen.append((request.user.username, name))
+        return HttpResponse("done")
+
+    wrapped = api_write(view)
+    assert wrapped.csrf_exempt is True and wrapped.__name__ == "view"
+    User.objects.create_user("writer", is_staff=True)
+    request = RequestFactory().post(
+        "/x", headers={"Authorization": f"Bearer {create_token('writer')}"}
+    )
+    response = wrapped(request, name="mm")
+    assert response.status_code == 200 and seen == [("writer", "mm")]

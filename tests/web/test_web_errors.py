@@ -186,8 +186,8 @@ def test_an_unknown_api_route_is_json_even_with_debug_on(path, reg):
 
 
 WRONG_METHODS = [
-    ("put", "/api/query", "GET, POST"),
-    ("post", "/api/search", "GET"),
+    ("put", "/api/query", "GET, HEAD, POST"),
+    ("post", "/api/search", "GET, HEAD"),
     ("delete", "/api/openapi.json", "GET"),
     ("get", "/api/models/mm/learn", "POST"),
     ("get", "/api/models/mm/aliases/production", "POST, PUT, DELETE"),
@@ -213,7 +213,7 @@ def test_a_wrong_method_on_a_page_is_a_405_page_or_its_json_twin(reg):
     client = Client()
     page = client.post("/models/")
     assert page.status_code == 405 and page["Content-Type"].startswith("text/html")
-    assert page["Allow"] == "GET"
+    assert page["Allow"] == "GET, HEAD"
     assert b"not allowed" in page.content
     twin = client.post("/models/?format=json")
     json_error(twin, 405)
@@ -237,3 +237,11 @@ def test_a_version_that_is_not_an_ascii_number_is_a_404(ref, reg):
     ):
         json_error(response, 404)
     assert client.get(f"/models/mm/v/{ref}/").status_code == 404
+
+
+def test_pages_answer_head_as_get_without_a_body(reg):
+    # link checkers and uptime monitors send HEAD; a page that answers GET answers it too
+    for path in ("/models/", "/models/mm/", "/search?q=mm", "/upload"):
+        get, head = Client().get(path), Client().head(path)
+        assert head.status_code == get.status_code, path
+        assert head["Content-Type"] == get["Content-Type"] and head.content == b"", path

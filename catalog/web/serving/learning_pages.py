@@ -17,7 +17,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from catalog.domain.registry import LATEST, RegistryError, get_registry
 from catalog.web import charts
@@ -106,11 +106,11 @@ def _read(upload: Any) -> bytes:
     return upload.read()
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @write_access
 def new_model(request: HttpRequest) -> HttpResponse:
     """Return the "New online model" form, or start learning and go to the Learn tab."""
-    if request.method == "GET":
+    if request.method in ("GET", "HEAD"):
         return _new_page(request, StartForm())
     form = StartForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -149,7 +149,7 @@ def _new_page(request: HttpRequest, form: StartForm, status: int = 200) -> HttpR
     return render(request, "inference/learning_new.html", ctx, status=status)
 
 
-@require_GET
+@require_safe
 @read_access
 def learn_page(request: HttpRequest, name: str) -> HttpResponse:
     """Return a learning model's Learn tab: state, learning curve, last steps, next batch."""

@@ -48,7 +48,7 @@ def _page_context(reg: Registry, model: LoadedModel, ref: str | None) -> dict[st
     }
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @read_access
 @twin
 def predict_page(request: HttpRequest, name: str, ref: str | None = None) -> Page:
@@ -94,7 +94,7 @@ def _form_json(model: LoadedModel) -> dict[str, Any]:
     }
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @read_access
 @twin
 def batch_page(request: HttpRequest, name: str, ref: str | None = None) -> HttpResponse | Page:
