@@ -149,23 +149,6 @@ def measure(url: str, runs: int) -> dict[str, tuple[float, float, int]]:
         from catalog.store import get_store
 
         store = get_store()
-        client = Client()
-        pages = {
-            "model list": "/models/",
-            "model page (big model)": f"/models/{BIG_MODEL}/",
-            "versions page (big model)": f"/models/{BIG_MODEL}/versions",
-            "versions JSON (big model)": f"/models/{BIG_MODEL}/versions?format=json",
-            "diff (big model)": f"/models/{BIG_MODEL}/diff?a=1&b=2",
-            "OIP model metadata (big model)": f"/v2/models/{BIG_MODEL}",
-            "prediction page (big model)": f"/models/{BIG_MODEL}/predict",
-            "search: tags:finance": "/api/search?q=tags:finance",
-            "search page: classifier": "/search?q=classifier",
-            "health (baseline)": "/v2/health/live",
-        }
-        for what, path in pages.items():
-            size = len(client.get(path).content)
-            p50, p95 = timed(lambda path=path: client.get(path), runs)
-            out[what] = (p50, p95, size)
 
         def sql(statement: str, **options: Any) -> list[Any]:
             return store.query(statement, query_context="ml.catalog", timeout=900, **options)
@@ -189,6 +172,51 @@ def measure(url: str, runs: int) -> dict[str, tuple[float, float, int]]:
         count = sum(1 for _ in store.scan("ml.catalog.models"))
         p50, p95 = timed(lambda: sum(1 for _ in store.scan("ml.catalog.models")), 3)
         out["raw scan of every version (baseline)"] = (p50, p95, count)
+    return out
+
+
+PAGES = {
+    "model list": "/models/",
+    "model page (big model)": f"/models/{BIG_MODEL}/",
+    "versions page (big model)": f"/models/{BIG_MODEL}/versions",
+    "versions JSON (big model)": f"/models/{BIG_MODEL}/versions?format=json",
+    "diff (big model)": f"/models/{BIG_MODEL}/diff?a=1&b=2",
+    "OIP model metadata (big model)": f"/v2/models/{BIG_MODEL}",
+    "prediction page (big model)": f"/models/{BIG_MODEL}/predict",
+    "search: tags:finance": "/api/search?q=tags:finance",
+    "search page: classifier": "/search?q=classifier",
+    "health (baseline)": "/v2/health/live",
+}
+
+
+def measure_pages(urls: list[str], runs: int) -> list[dict[str, tuple[float, float, int]]]:
+    """Return {page: (p50 ms, p95 ms, bytes)} for each catalog. The catalogs take turns, one
+    request each, so a machine that slows down (a shared VM) slows all of them alike and the
+    ratios between them hold."""
+    clients = [Client() for _ in urls]
+    times: list[dict[str, list[float]]] = [{what: [] for what in PAGES} for _ in urls]
+    sizes: list[dict[str, int]] = [{} for _ in urls]
+    for what, path in PAGES.items():
+        for i, url in enumerate(urls):  # warm-up, and the size of the answer
+            with override_settings(CATALOG_STORE=url, DEBUG=False):
+                sizes[i][what] = len(clients[i].get(path).content)
+        for _ in range(runs):
+            for i, url in enumerate(urls):
+                with override_settings(CATALOG_STORE=url, DEBUG=False):
+                    started = time.perf_counter()
+                    clients[i].get(path)
+                    times[i][what].append((time.perf_counter() - started) * 1000)
+    out = []
+    for i in range(len(urls)):
+        figures = {}
+        for what, ts in times[i].items():
+            ts.sort()
+            figures[what] = (
+                statistics.median(ts),
+                ts[max(int(len(ts) * 0.95) - 1, 0)],
+                sizes[i][what],
+            )
+        out.append(figures)
     return out
 
 
@@ -298,9 +326,10 @@ def main() -> None:
                 f" ({rates[2] / rates[0]:.2f}x the empty store)."
             )
             return
-        small = measure(small_url, args.runs)
-        wide = measure(wide_url, args.runs)
-        large = measure(large_url, args.runs)
+        pages = measure_pages([small_url, wide_url, large_url], args.runs)
+        small = pages[0] | measure(small_url, args.runs)
+        wide = pages[1] | measure(wide_url, args.runs)
+        large = pages[2] | measure(large_url, args.runs)
         (Path(tmp) / "empty.sqlite3").unlink(missing_ok=True)
         empty_url, _, _ = build(Path(tmp) / "empty.sqlite3", 0, 0, 0)
         rate_empty = publish_rate(empty_url, args.publishes)
