@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.contrib.auth.models import User
 from django.test import RequestFactory
@@ -19,7 +17,7 @@ from catalog.domain.tokens import (
     digest,
     user_for_token,
 )
-from catalog.store import embedded
+from tests.clock import shift_store_clock
 
 MIB = 2**20
 
@@ -65,8 +63,7 @@ def test_describe_lists_every_limit_with_its_value_and_doc(settings):
 
 
 def test_a_cas_update_keeps_the_expiry_it_is_told_to_keep(store, monkeypatch):
-    clock = ShiftedClock()
-    monkeypatch.setattr(embedded, "time", clock)
+    clock = shift_store_clock(monkeypatch)
     ks = "ml.catalog.predictions"
     store.insert(ks, "p", {"n": 0}, expiry=10)
     cas.update(store, ks, "p", lambda d: {"n": 1}, expiry=lambda d: 10 - clock.offset - d["n"])
@@ -74,17 +71,6 @@ def test_a_cas_update_keeps_the_expiry_it_is_told_to_keep(store, monkeypatch):
     assert store.get(ks, "p")[0] == {"n": 1}
     clock.offset = 11
     assert not store.exists(ks, "p")  # a replace without the expiry would have kept it
-
-
-class ShiftedClock:
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def time(self) -> float:
-        return time.time() + self.offset
-
-    def __getattr__(self, name: str):
-        return getattr(time, name)
 
 
 @pytest.mark.django_db

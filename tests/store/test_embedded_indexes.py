@@ -19,6 +19,7 @@ import pytest
 
 from catalog.store import InvalidArgument, NotFound
 from catalog.store.embedded import EmbeddedStore
+from tests.clock import ShiftedClock, shift_store_clock
 
 KS = "ml.catalog.models"
 QC = "ml.catalog"
@@ -90,26 +91,9 @@ def test_a_rolled_back_batch_leaves_no_entries(store):
     assert names(store, "a") == [] and store.check_indexes() == []
 
 
-class ShiftedClock:
-    """The time module, with a wall clock the test moves forward (no sleeping, no races)."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def time(self) -> float:
-        return time.time() + self.offset
-
-    def __getattr__(self, name: str):
-        return getattr(time, name)
-
-
 @pytest.fixture
 def clock(monkeypatch) -> ShiftedClock:
-    from catalog.store import embedded
-
-    shifted = ShiftedClock()
-    monkeypatch.setattr(embedded, "time", shifted)
-    return shifted
+    return shift_store_clock(monkeypatch)
 
 
 def test_expired_documents_leave_the_index_reads_and_purge_removes_their_entries(store, clock):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import sqlite3
-import time
 
 import pytest
 
-from catalog.store import Conflict, InvalidArgument, NotFound, ValueTooLarge, embedded, open_store
+from catalog.store import Conflict, InvalidArgument, NotFound, ValueTooLarge, open_store
 from catalog.store.base import MAX_KEY_BYTES, Keyspace
+from tests.clock import shift_store_clock
 
 KS = "ml.catalog.models"
 
@@ -116,22 +116,8 @@ def test_scan_and_fetch(store):
     assert store.get_many(KS, ["a", "nope"]).keys() == {"a"}
 
 
-class ShiftedClock:
-    """The time module, with a wall clock the test moves forward (no sleeping, no races)."""
-
-    def __init__(self) -> None:
-        self.offset = 0.0
-
-    def time(self) -> float:
-        return time.time() + self.offset
-
-    def __getattr__(self, name: str):
-        return getattr(time, name)
-
-
 def test_documents_expire(store, monkeypatch):
-    clock = ShiftedClock()
-    monkeypatch.setattr(embedded, "time", clock)
+    clock = shift_store_clock(monkeypatch)
     store.upsert("ml.catalog.predictions", "p", {"y": 1}, expiry=0.2)
     store.upsert("ml.catalog.predictions", "q", {"y": 2})
     assert store.exists("ml.catalog.predictions", "p")
