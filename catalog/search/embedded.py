@@ -104,6 +104,9 @@ _ADDED_INDEXES = [
     # the current latest version of one model, looked up directly on publish (with
     # fts_docs_latest every latest document of the scope was read: 1 ms at 1,000 models)
     "CREATE INDEX IF NOT EXISTS fts_docs_latest_name ON fts_docs (scope, latest, name)",
+    # (scope, latest) is its prefix: it served nothing the index above does not, and cost a
+    # write on every publish. The layout still creates it on a new file.
+    "DROP INDEX IF EXISTS fts_docs_latest",
     # a document's values of a field, term included: facets and the per-document lookups of a
     # few documents read this index alone (with fts_terms_doc they read each row too: 2x).
     # It replaces fts_terms_doc (doc, field), which the layout still creates on a new file.

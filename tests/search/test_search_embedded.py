@@ -576,6 +576,7 @@ def test_an_existing_file_trades_its_doc_field_index_for_the_covering_one(tmp_pa
     conn = store._conn()
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert "fts_terms_doc_term" in names and "fts_terms_doc" not in names
+    assert "fts_docs_latest" not in names  # a prefix of fts_docs_latest_name
     assert conn.execute("SELECT id, key FROM fts_docs ORDER BY id").fetchall() == ids  # kept
     assert search_models(store, "iris", facets=["tags"]).facets == facets_before
     store.upsert(KS, "iris-svc::4", dict(_docs()["iris-svc::3"], version=4))
