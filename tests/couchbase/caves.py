@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytest
+from tests.required import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("CATALOG_SHARED_DIR", ROOT.parent / "shared"))
@@ -36,10 +36,7 @@ def require(binary: Path, what: str) -> None:
     """Skip (or fail under CATALOG_REQUIRE_CAVES=1) when a reference binary is missing."""
     if binary.is_file() and os.access(binary, os.X_OK):
         return
-    reason = f"{what} is not installed at {binary}"
-    if os.environ.get("CATALOG_REQUIRE_CAVES") == "1":
-        pytest.fail(f"{reason} (CATALOG_REQUIRE_CAVES=1)", pytrace=False)
-    pytest.skip(reason)
+    missing(f"{what} is not installed at {binary}")
 
 
 def _kill(pid: int) -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from catalog.store import open_store
+from tests.required import missing
 from tests.search_reference import compare, corpus
 from tests.search_reference.oracle import Oracle, missing_reason, oracle_path
 
@@ -22,7 +23,7 @@ def oracle_binary() -> Path:
     """Return the bleve-oracle binary, or skip the suite saying where it was looked for."""
     path = oracle_path()
     if path is None:
-        pytest.skip(missing_reason())
+        missing(missing_reason())
     return path
 
 

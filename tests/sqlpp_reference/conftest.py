@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.required import missing
+
 from .cbq import CbqEngine, engine_path, missing_reason, write_documents
 from .documents import demo_documents, fixture_documents, load_embedded
 
@@ -25,7 +27,7 @@ def reference(tmp_path_factory) -> Reference:
     """Start cbq-engine and fill both stores; skip (never pass) when cbq-engine is absent."""
     binary = engine_path()
     if binary is None:
-        pytest.skip(missing_reason())
+        missing(missing_reason())
     root = tmp_path_factory.mktemp("sqlpp-reference")
     keyspaces = demo_documents(root) | fixture_documents()
     data = root / "cbq-data"

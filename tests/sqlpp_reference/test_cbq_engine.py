@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.required import missing
+
 from .cbq import MEMORY_LIMIT_MB, NO_ANSWER, CbqEngine, engine_path, missing_reason, write_documents
 
 
@@ -15,7 +17,7 @@ from .cbq import MEMORY_LIMIT_MB, NO_ANSWER, CbqEngine, engine_path, missing_rea
 def cbq(tmp_path):
     binary = engine_path()
     if binary is None:
-        pytest.skip(missing_reason())
+        missing(missing_reason())
     write_documents(tmp_path / "data", {"ks": {"a": {"n": 1}, "b": {"n": 2}}})
     engine = CbqEngine(binary, tmp_path / "data")
     yield engine
