@@ -17,9 +17,11 @@ issue 18), every server with the same gunicorn settings:
 - where the time goes: each layer called in this process, without the network.
 
 Ratios are to the floor of the same run. The machine may be shared with other work:
-compare ratios, not absolute figures.
+compare ratios, not absolute figures. All servers run at once and every measurement is
+repeated (``--rounds``), the servers taking turns within a round; the table gives medians,
+and each ratio is the median of the per-round ratios with its range.
 
-    .venv/bin/python bench/bench_serving.py [--seconds 10] [--quick] [--sweep]
+    .venv/bin/python bench/bench_serving.py [--seconds 10] [--quick] [--rounds 5] [--sweep]
         [--out bench/results/serving.md]
 """
 
@@ -58,6 +60,8 @@ CONFIGS = {
     "sync-2": ["--workers", "2", "--worker-class", "sync"],
     "gthread-2x4": ["--workers", "2", "--worker-class", "gthread", "--threads", "4"],
     "sync-3": ["--workers", "3", "--worker-class", "sync"],
+    "gthread-4x1": ["--workers", "4", "--worker-class", "gthread", "--threads", "1"],
+    "gthread-4x2": ["--workers", "4", "--worker-class", "gthread", "--threads", "2"],
 }
 DEFAULT_CONFIG = "gthread-2x2"
 WRK_SCRIPT = """
@@ -421,6 +425,7 @@ def run(args: argparse.Namespace) -> str:
             sys.exit(f"{tool} is needed: apt-get install -y {package}")
     seconds = 3.0 if args.quick else args.seconds
     tmp = Path(tempfile.mkdtemp(prefix="bench-serving-"))
+    procs: list[Any] = []
     try:
         store_url = f"embedded://{tmp / 'catalog.sqlite3'}"
         X = publish(store_url)
@@ -435,27 +440,56 @@ def run(args: argparse.Namespace) -> str:
         if sweep_rows and args.config == DEFAULT_CONFIG:  # the sweep picks the settings
             config = max(sweep_rows, key=lambda row: row[1]["rps"])[0]
         infer = f"/v2/models/{MODEL}/infer"
-        results: dict[tuple[str, str, str], dict] = {}
+        grpc_frames = {rows: grpc_body(X, rows, tmp) for rows in (1, BATCH_ROWS)}
+        # Every server runs for the whole run (an idle one costs nothing); each round
+        # measures them back to back, the order turning from round to round, so that a
+        # slow spell of the shared machine falls on all of them alike.
+        floor, floor_port = start_http("bench.floor_app:application", config, env, log)
+        procs.append(floor)
+        catalog, catalog_port = start_http("catalog.shell.wsgi", config, env, log)
+        procs.append(catalog)
+        grpc_proc, grpc_port = start_grpc(env, args.grpc_workers, log)
+        procs.append(grpc_proc)
+        grpc_load(grpc_port, 1, 1, False)  # checks the answer, warms the workers
+        for port in (floor_port, catalog_port):
+            wrk(port, infer, body_files["json-1"], 1, False, script)  # warm connections
 
-        def measure(name: str, port: int, kinds: list[str]) -> None:
-            wrk(port, infer, body_files[kinds[0]], 1, False, script)  # warm connections
-            for kind in kinds:
-                for close in (False, True):
-                    conn = "new connection" if close else "keep-alive"
-                    results[(name, kind, conn)] = wrk(port, infer, body_files[kind], seconds,
-                                                      close, script)  # fmt: skip
+        def http(port: int, kind: str, close: bool) -> Any:
+            return lambda: wrk(port, infer, body_files[kind], seconds, close, script)
 
-        proc, port = start_http("bench.floor_app:application", config, env, log)
-        try:
-            measure("floor", port, ["json-1", f"json-{BATCH_ROWS}"])
-        finally:
+        blocks: list[list[tuple[tuple[str, str, str], Any]]] = []
+        for rows in (1, BATCH_ROWS):
+            for close in (False, True):
+                conn = "new connection" if close else "keep-alive"
+                block = [
+                    (("floor", f"json-{rows}", conn), http(floor_port, f"json-{rows}", close)),
+                    (("catalog HTTP", f"json-{rows}", conn),
+                     http(catalog_port, f"json-{rows}", close)),
+                    (("catalog HTTP", f"binary-{rows}", conn),
+                     http(catalog_port, f"binary-{rows}", close)),
+                ]  # fmt: skip
+                if not close:
+                    block.append((("catalog gRPC (h2load)", f"raw-{rows}", conn),
+                                  lambda f=grpc_frames[rows]: h2load(grpc_port, f, seconds, tmp)))  # fmt: skip
+                blocks.append(block)
+        rounds: list[dict[tuple[str, str, str], dict]] = []
+        for r in range(args.rounds):
+            figures: dict[tuple[str, str, str], dict] = {}
+            for block in blocks:
+                turn = r % len(block)
+                for key, measure in block[turn:] + block[:turn]:
+                    figures[key] = measure()
+            rounds.append(figures)
+        python_client: dict[tuple[str, str, str], dict] = {}
+        for rows in (1, BATCH_ROWS):
+            for close in (False, True):
+                conn = "new connection" if close else "keep-alive"
+                python_client[("catalog gRPC (Python client)", f"raw-{rows}", conn)] = grpc_load(
+                    grpc_port, rows, seconds, close
+                )
+        for proc in procs:
             stop(proc)
-        proc, port = start_http("catalog.shell.wsgi", config, env, log)
-        try:
-            measure("catalog HTTP", port,
-                    ["json-1", "binary-1", f"json-{BATCH_ROWS}", f"binary-{BATCH_ROWS}"])  # fmt: skip
-        finally:
-            stop(proc)
+        procs.clear()
         # Restarted: it warms what it served before (VAR_DIR/recent-models.json).
         started = time.monotonic()
         proc, port = start_http("catalog.shell.wsgi", config, env, log)
@@ -464,55 +498,91 @@ def run(args: argparse.Namespace) -> str:
             after_start = wrk(port, infer, body_files["json-1"], 3, False, script)
         finally:
             stop(proc)
-        proc, port = start_grpc(env, args.grpc_workers, log)
-        try:
-            grpc_load(port, 1, 1, False)  # checks the answer, warms both workers
-            for rows in (1, BATCH_ROWS):
-                body = grpc_body(X, rows, tmp)
-                results[("catalog gRPC (h2load)", f"raw-{rows}", "keep-alive")] = h2load(
-                    port, body, seconds, tmp
-                )
-                for close in (False, True):
-                    conn = "new connection" if close else "keep-alive"
-                    results[("catalog gRPC (Python client)", f"raw-{rows}", conn)] = grpc_load(
-                        port, rows, seconds, close
-                    )
-        finally:
-            stop(proc)
         steps = breakdown(store_url, body_files, 300 if args.quick else 2000)
-        return report(args, config, seconds, results, after_start, ready_s, sweep_rows, steps)
+        return report(args, config, seconds, rounds, python_client, after_start, ready_s,
+                      sweep_rows, steps)  # fmt: skip
     finally:
+        for proc in procs:
+            stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def report(args, config, seconds, results, after_start, ready_s, sweep_rows, steps) -> str:
-    def row(name, kind, conn, r, base):
-        rows = BATCH_ROWS if kind.endswith(f"-{BATCH_ROWS}") else 1
-        ratio = f"{r['p50_ms'] / base['p50_ms']:.2f}x" if base else ""
-        tput = f"{r['rps'] / base['rps']:.2f}x" if base else ""
-        return (f"| {name} | {kind} | {conn} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} "
-                f"| {r['rps']:,.0f} | {r['rps'] * rows:,.0f} | {ratio} | {tput} | {r['errors']} |")  # fmt: skip
+def base_key(key: tuple[str, str, str]) -> tuple[str, str, str] | None:
+    """Return the floor row a row is compared with (None for the floor itself)."""
+    name, kind, conn = key
+    return None if name == "floor" else ("floor", f"json-{kind.rsplit('-', 1)[1]}", conn)
 
+
+def paired(rounds: list[dict], key: tuple, base: tuple, field: str) -> list[float]:
+    """Return key's field over base's field, round by round."""
+    return [r[key][field] / r[base][field] for r in rounds if key in r and base in r]
+
+
+def spread(values: list[float]) -> str:
+    """Return 'median (min-max)' of ratios."""
+    if not values:
+        return ""
+    if len(values) == 1:
+        return f"{values[0]:.2f}x"
+    return f"{statistics.median(values):.2f}x ({min(values):.2f}-{max(values):.2f})"
+
+
+def report(args, config, seconds, rounds, python_client, after_start, ready_s, sweep_rows,
+           steps) -> str:  # fmt: skip
+    def median(key: tuple, field: str) -> float:
+        return statistics.median(r[key][field] for r in rounds if key in r)
+
+    def row(key: tuple, values: dict[str, float], ratios: tuple[str, str]) -> str:
+        name, kind, conn = key
+        rows = BATCH_ROWS if kind.endswith(f"-{BATCH_ROWS}") else 1
+        return (f"| {name} | {kind} | {conn} | {values['p50_ms']:.2f} | {values['p99_ms']:.2f}"
+                f" | {values['rps']:,.0f} | {values['rps'] * rows:,.0f} | {ratios[0]}"
+                f" | {ratios[1]} | {values['errors']:.0f} |")  # fmt: skip
+
+    n = len(rounds)
     lines = [
         "# Serving benchmark (bench/bench_serving.py)",
         "",
         f"- {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores,"
-        f" Python {platform.python_version()}; **the machine was shared with other agents' work**",
+        f" Python {platform.python_version()}; load average before the run:"
+        f" {os.getloadavg()[0]:.1f}",
         f"- iris-svc (SVC, skl2onnx); gunicorn `{' '.join(CONFIGS[config])}` for the floor and the"
-        f" catalog; wrk -t1 -c{CONNECTIONS}, {seconds:.0f} s per row; gRPC: `catalog serve-grpc"
+        f" catalog; wrk -t1 -c{CONNECTIONS}; gRPC: `catalog serve-grpc"
         f" --workers {args.grpc_workers}`, h2load -c{CONNECTIONS} -m1, and a Python asyncio"
         f" client in its own process with {CONNECTIONS} requests in flight",
-        "- ratios: p50 and throughput against the floor with the same input and connection mode",
+        f"- {n} rounds of {seconds:.0f} s per row; in each round the rows of one input and"
+        " connection mode run back to back, in an order that turns from round to round."
+        " Figures are medians over the rounds; a ratio is the median of the rounds' own ratios"
+        " (each round against the floor measured beside it), with their range",
         "",
         "| server | input | connection | p50 ms | p99 ms | req/s | rows/s | p50 / floor"
         " | req/s / floor | errors |",
         "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for (name, kind, conn), r in results.items():
-        rows = kind.rsplit("-", 1)[1]
-        base = results.get(("floor", f"json-{rows}", conn)) if name != "floor" else None
-        lines.append(row(name, kind, conn, r, base))
+    for key in rounds[0]:
+        values = {f: median(key, f) for f in ("p50_ms", "p99_ms", "rps")}
+        values["errors"] = sum(r[key]["errors"] for r in rounds)
+        base = base_key(key)
+        ratios = (
+            ("", "")
+            if base is None
+            else (
+                spread(paired(rounds, key, base, "p50_ms")),
+                spread(paired(rounds, key, base, "rps")),
+            )
+        )
+        lines.append(row(key, values, ratios))
+    for key, values in python_client.items():
+        lines.append(row(key, values, ("", "")))
+    http_key = ("catalog HTTP", "json-1", "keep-alive")
+    grpc_key = ("catalog gRPC (h2load)", "raw-1", "keep-alive")
     lines += [
+        "",
+        "Single row, keep-alive, against the floor, round by round:",
+        f"- HTTP JSON p50: {spread(paired(rounds, http_key, base_key(http_key), 'p50_ms'))};"
+        f" req/s: {spread(paired(rounds, http_key, base_key(http_key), 'rps'))}",
+        f"- gRPC (h2load) p50 over HTTP JSON p50: "
+        f"{spread(paired(rounds, grpc_key, http_key, 'p50_ms'))}",
         "",
         f"After a restart (ready in {ready_s:.1f} s, warmed from its recently used models),"
         f" the first 3 s: p50 {after_start['p50_ms']:.2f} ms, p99 {after_start['p99_ms']:.2f} ms,"
@@ -541,6 +611,7 @@ def main() -> None:
     )
     parser.add_argument("--config", choices=list(CONFIGS), default=DEFAULT_CONFIG)
     parser.add_argument("--grpc-workers", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of every measurement")
     parser.add_argument("--out", type=Path)
     parser.add_argument("--grpc-client", help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, default=1, help=argparse.SUPPRESS)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import orjson
 
 from inference import oip
 from inference.oip import InferRequest, ProtocolError
@@ -217,6 +218,15 @@ class BinaryChoice:
         return self.default or any(self.overrides.values())
 
 
+def encode_json(value: Any) -> bytes:
+    """Return a response's JSON text: orjson's (compact, UTF-8), or json's for what orjson
+    cannot write (integers past 64 bits in an object output)."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError
+        return json.dumps(value).encode("utf-8")
+
+
 def encode_response(
     head: dict[str, Any], outputs: list[tuple[str, np.ndarray]], binary: BinaryChoice
 ) -> tuple[bytes, int | None]:
@@ -239,7 +249,7 @@ def encode_response(
             tails.append(data)
         else:
             encoded.append(oip.encode_output(name, array))
-    header = json.dumps({**head, "outputs": encoded}).encode("utf-8")
+    header = encode_json({**head, "outputs": encoded})
     if not tails:
         return header, None
     return header + b"".join(tails), len(header)

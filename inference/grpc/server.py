@@ -45,7 +45,10 @@ STATUS_CODES = {
     503: grpc.StatusCode.UNAVAILABLE,
 }
 DEFAULT_PORT = 8001
-DEFAULT_THREADS = 8
+# Request threads per process: as many as gunicorn's (2). Python runs one thread at a time,
+# so more threads only contend: on 2 cores, 2 gave a lower p50 than 4 and 8 (1.27, 1.32,
+# 1.41 ms; bench/results/serving.md). Scale with --workers, one process per core.
+DEFAULT_THREADS = 2
 
 
 class Unauthenticated(Exception):

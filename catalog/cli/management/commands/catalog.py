@@ -105,7 +105,7 @@ class Command(BaseCommand):
         p = sub.add_parser("serve-grpc", help="serve the OIP gRPC inference API")
         p.add_argument("--host", default="0.0.0.0")
         p.add_argument("--port", type=int, default=8001)
-        p.add_argument("--threads", type=int, default=8, help="request threads per process")
+        p.add_argument("--threads", type=int, help="request threads per process (default 2)")
         p.add_argument("--workers", type=int, default=1, help="processes sharing the port")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -329,10 +329,10 @@ class Command(BaseCommand):
 
     def do_serve_grpc(self, opts: dict[str, Any]) -> None:
         from inference.grpc.serve import serve_forever
+        from inference.grpc.server import DEFAULT_THREADS
 
-        serve_forever(
-            opts["host"], opts["port"], opts["threads"], opts["workers"], self.stdout.write
-        )
+        threads = opts["threads"] or DEFAULT_THREADS
+        serve_forever(opts["host"], opts["port"], threads, opts["workers"], self.stdout.write)
 
     # -- output ----------------------------------------------------------------------------
 
