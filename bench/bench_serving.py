@@ -544,8 +544,7 @@ def report(args, config, seconds, rounds, python_client, after_start, ready_s, s
         "# Serving benchmark (bench/bench_serving.py)",
         "",
         f"- {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} cores,"
-        f" Python {platform.python_version()}; load average before the run:"
-        f" {os.getloadavg()[0]:.1f}",
+        f" Python {platform.python_version()}; a shared VM",
         f"- iris-svc (SVC, skl2onnx); gunicorn `{' '.join(CONFIGS[config])}` for the floor and the"
         f" catalog; wrk -t1 -c{CONNECTIONS}; gRPC: `catalog serve-grpc"
         f" --workers {args.grpc_workers}`, h2load -c{CONNECTIONS} -m1, and a Python asyncio"
