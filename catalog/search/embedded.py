@@ -374,8 +374,10 @@ class SearchHook:
             (scope, name, newest),
         )
         if newest is not None:
+            # By (scope, name, version): SQLite's own choice, fts_docs_latest_name with
+            # latest = 0, walked every older version of the model (0.5 ms a publish at 2,600).
             conn.execute(
-                "UPDATE fts_docs SET latest = 1"
+                "UPDATE fts_docs INDEXED BY fts_docs_name SET latest = 1"
                 " WHERE scope = ? AND name = ? AND version = ? AND latest = 0",
                 (scope, name, newest),
             )

@@ -642,3 +642,35 @@ def test_check_reports_a_count_that_differs_from_the_postings(store):
     )
     problems = store.check_integrity()
     assert any("metadata.tags:'iris' is held by 4 documents, counted 5" in p for p in problems)
+
+
+def _search_index_steps(store, key: str, doc: dict) -> int:
+    """Return the SQLite VM steps (in thousands) of writing one version, search index included."""
+    conn = store._conn()
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    conn.set_progress_handler(count, 1000)
+    try:
+        store.upsert(KS, key, doc)
+    finally:
+        conn.set_progress_handler(None, 1000)
+    return steps[0]
+
+
+def test_a_new_versions_latest_flag_costs_the_same_at_20_and_at_2000_versions(tmp_path):
+    """Moving the latest flag reads the model's old and new latest rows only: before, the
+    UPDATE setting the new one walked every older version (latest = 0) of the model."""
+    store = open_store(f"embedded://{tmp_path}/c.sqlite3")
+    deep = {f"deep::{v}": model_doc("deep", v, tags=["t"]) for v in range(1, 2001)}
+    shallow = {f"shallow::{v}": model_doc("shallow", v, tags=["t"]) for v in range(1, 21)}
+    store.upsert_many(KS, {**deep, **shallow})
+    few = _search_index_steps(store, "shallow::21", model_doc("shallow", 21, tags=["t"]))
+    many = _search_index_steps(store, "deep::2001", model_doc("deep", 2001, tags=["t"]))
+    assert many <= few + 5, (few, many)  # thousands of VM steps; 2,000 rows walked cost ~9
+    latest = store._conn().execute("SELECT key FROM fts_docs WHERE latest = 1 ORDER BY key")
+    assert [k for (k,) in latest] == ["deep::2001", "shallow::21"]
+    store.close()
