@@ -22,11 +22,11 @@ def iter_graphs(graph: onnx.GraphProto, path: str) -> Iterator[tuple[str, onnx.G
 def _subgraphs(nodes: Sequence[onnx.NodeProto], path: str) -> Iterator[tuple[str, onnx.GraphProto]]:
     for i, node in enumerate(nodes):
         for j, attr in enumerate(node.attribute):
-            where = f"{path}[{i}].attribute[{j}]"
+            # Most attributes hold no graph: their path is only built for those that do.
             if attr.HasField("g"):
-                yield from iter_graphs(attr.g, f"{where}.g")
+                yield from iter_graphs(attr.g, f"{path}[{i}].attribute[{j}].g")
             for k, sub in enumerate(attr.graphs):
-                yield from iter_graphs(sub, f"{where}.graphs[{k}]")
+                yield from iter_graphs(sub, f"{path}[{i}].attribute[{j}].graphs[{k}]")
 
 
 def main_graphs(model: onnx.ModelProto) -> Iterator[tuple[str, onnx.GraphProto]]:
@@ -68,15 +68,18 @@ def iter_tensors(model: onnx.ModelProto) -> Iterator[tuple[str, onnx.TensorProto
     for path, nodes in node_lists(model):
         for i, node in enumerate(nodes):
             for j, attr in enumerate(node.attribute):
-                where = f"{path}[{i}].attribute[{j}]"
+                # Whatever the attribute's declared type (a malformed model may set any
+                # field); the path is only built for a tensor found.
                 if attr.HasField("t"):
-                    yield f"{where}.t", attr.t
+                    yield f"{path}[{i}].attribute[{j}].t", attr.t
                 for k, tensor in enumerate(attr.tensors):
-                    yield f"{where}.tensors[{k}]", tensor
+                    yield f"{path}[{i}].attribute[{j}].tensors[{k}]", tensor
                 if attr.HasField("sparse_tensor"):
-                    yield from _sparse(attr.sparse_tensor, f"{where}.sparseTensor")
+                    yield from _sparse(
+                        attr.sparse_tensor, f"{path}[{i}].attribute[{j}].sparseTensor"
+                    )
                 for k, sparse in enumerate(attr.sparse_tensors):
-                    yield from _sparse(sparse, f"{where}.sparseTensors[{k}]")
+                    yield from _sparse(sparse, f"{path}[{i}].attribute[{j}].sparseTensors[{k}]")
 
 
 def _sparse(sparse: onnx.SparseTensorProto, path: str) -> Iterator[tuple[str, onnx.TensorProto]]:

@@ -15,11 +15,14 @@ The store calls the hook inside each write transaction, so search reads its own 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from catalog.search import definition
@@ -42,22 +45,25 @@ class Column:
     index: int
 
 
-def text_tables() -> dict[str, list[Field]]:
-    """Return {FTS5 table: its text fields, in column order}."""
+@functools.cache
+def text_tables() -> Mapping[str, tuple[Field, ...]]:
+    """Return {FTS5 table: its text fields, in column order} (read-only: computed once from
+    the index definition; every write reads it)."""
     tables: dict[str, list[Field]] = {}
     for f in definition.fields():
         if f.type == "text" and not f.is_keyword:
             tables.setdefault(f"fts_text_{f.analyzer}", []).append(f)
-    return tables
+    return MappingProxyType({table: tuple(fields) for table, fields in tables.items()})
 
 
-def columns() -> dict[str, Column]:
-    """Return {text field name: Column}."""
+@functools.cache
+def columns() -> Mapping[str, Column]:
+    """Return {text field name: Column} (read-only, computed once)."""
     out: dict[str, Column] = {}
     for table, fields in text_tables().items():
         for i, f in enumerate(fields):
             out[f.name] = Column(table, f"c{i}", i)
-    return out
+    return MappingProxyType(out)
 
 
 def _layout() -> list[str]:
