@@ -336,6 +336,7 @@ def breakdown(
     import io
 
     import django
+    import orjson
     from django.test import override_settings
 
     django.setup()
@@ -370,8 +371,25 @@ def breakdown(
         request = oip.parse_infer_request(json.loads(json_body))
         feeds = predict.check_inputs(model, request)
         results = predict.run(model, feeds, [o.name for o in model.outputs])
+        outputs = [o.name for o in model.outputs]
+
+        def bare() -> bytes:
+            """Parse, run and encode with nothing else: the catalog's path minus its checks."""
+            tensor = orjson.loads(json_body)["inputs"][0]
+            x = np.array(tensor["data"], dtype=np.float32).reshape(tensor["shape"])
+            arrays = model.session.run(outputs, {tensor["name"]: x})
+            return orjson.dumps({"model_name": MODEL, "outputs": [
+                {"name": n, "shape": list(a.shape), "data": a.ravel().tolist()}
+                for n, a in zip(outputs, arrays, strict=True)]})  # fmt: skip
+
+        def bare_and_token() -> bytes:
+            reg.store.change_token()  # what the alias cache asks the store on every request
+            return bare()
+
         steps = [
             ("floor app (whole request)", lambda: wsgi_call(floor_app.application, json_body)),
+            ("bare path: orjson, numpy, session.run, orjson", bare),
+            ("bare path + the store's change token (one PRAGMA)", bare_and_token),
             ("Django handler, JSON (whole request)",
              lambda: wsgi_call(wsgi.django_application, json_body)),
             ("fast path, JSON (whole request)", lambda: wsgi_call(fast, json_body)),
