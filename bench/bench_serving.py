@@ -389,7 +389,7 @@ def breakdown(
         steps = [
             ("floor app (whole request)", lambda: wsgi_call(floor_app.application, json_body)),
             ("bare path: orjson, numpy, session.run, orjson", bare),
-            ("bare path + the store's change token (one PRAGMA)", bare_and_token),
+            ("bare path + the store's change token", bare_and_token),
             ("Django handler, JSON (whole request)",
              lambda: wsgi_call(wsgi.django_application, json_body)),
             ("fast path, JSON (whole request)", lambda: wsgi_call(fast, json_body)),
