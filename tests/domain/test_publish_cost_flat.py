@@ -2,8 +2,8 @@
 
 Online learning publishes a version per batch: a model gathers thousands. A statement of
 the write path that walks a model's versions (as the search index's latest flag once did)
-makes every publish slower than the one before. SQLite's VM steps of a publish, counted
-with a progress handler, are compared for a model with 2,000 versions and one with 2:
+makes every publish slower than the one before. SQLite's VM steps of a publish
+(tests/sqlite_steps.py) are compared for a model with 2,000 versions and one with 2:
 deterministic, unlike a timing.
 """
 
@@ -13,25 +13,14 @@ from catalog.domain.keys import version_key
 from catalog.domain.registry import Registry
 from catalog.store import open_store
 from tests.models import matmul_model
+from tests.sqlite_steps import thousand_steps
 
 DEEP = 2000
 
 
 def _publish_steps(reg: Registry, name: str) -> int:
     """Return the SQLite VM steps (in thousands) of one publish of ``name``."""
-    conn = reg.store._conn()
-    steps = [0]
-
-    def count() -> int:
-        steps[0] += 1
-        return 0
-
-    conn.set_progress_handler(count, 1000)
-    try:
-        reg.publish(name, matmul_model(2, 2, seed=steps[0]))
-    finally:
-        conn.set_progress_handler(None, 1000)
-    return steps[0]
+    return thousand_steps(reg.store._conn(), lambda: reg.publish(name, matmul_model(2, 2)))
 
 
 def test_a_publish_costs_the_same_at_2000_versions_as_at_2(tmp_path):

@@ -8,6 +8,7 @@ from catalog.search import index_name, search_models
 from catalog.search.samples import model_doc
 from catalog.store import open_store
 from catalog.store.base import SearchError
+from tests.sqlite_steps import thousand_steps
 
 KS = "ml.catalog.models"
 INDEX = index_name("ml", "catalog")
@@ -646,19 +647,7 @@ def test_check_reports_a_count_that_differs_from_the_postings(store):
 
 def _search_index_steps(store, key: str, doc: dict) -> int:
     """Return the SQLite VM steps (in thousands) of writing one version, search index included."""
-    conn = store._conn()
-    steps = [0]
-
-    def count() -> int:
-        steps[0] += 1
-        return 0
-
-    conn.set_progress_handler(count, 1000)
-    try:
-        store.upsert(KS, key, doc)
-    finally:
-        conn.set_progress_handler(None, 1000)
-    return steps[0]
+    return thousand_steps(store._conn(), lambda: store.upsert(KS, key, doc))
 
 
 def test_a_new_versions_latest_flag_costs_the_same_at_20_and_at_2000_versions(tmp_path):
