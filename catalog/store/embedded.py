@@ -22,6 +22,7 @@ from typing import Any, Protocol, TypeVar
 
 from catalog.search import embedded as search_index
 from catalog.search import engine as search_engine
+from catalog.store import wal_header
 from catalog.store.base import (
     MAX_VALUE_BYTES,
     Conflict,
@@ -36,7 +37,6 @@ from catalog.store.base import (
 from catalog.store.decode import loads
 from catalog.store.embedded_index import IndexMaintainer
 from catalog.store.embedded_query import QueryMixin, live_count
-from catalog.store.wal_header import open_header
 
 # How long a caller waits, at most, for another process's write to finish.
 BUSY_TIMEOUT_S = 30.0
@@ -46,6 +46,19 @@ CACHE_KIB = 32 * 1024
 SQLITE_BUSY_MS = 2_000
 
 T = TypeVar("T")
+
+# This process's id, kept up to date across fork: a connection is never used by a child of
+# the process that opened it. (os.getpid() is a system call on every read.)
+_pid = os.getpid()
+
+
+def _after_fork() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS keyspaces (name TEXT PRIMARY KEY) WITHOUT ROWID;
@@ -134,7 +147,7 @@ class EmbeddedStore(QueryMixin):
 
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != os.getpid():
+        if conn is None or self._local.pid != _pid:
             conn = sqlite3.connect(
                 self.path,
                 timeout=SQLITE_BUSY_MS / 1000,
@@ -151,19 +164,19 @@ class EmbeddedStore(QueryMixin):
             # (SQLite's default cache is 2 MB per connection).
             conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             conn.execute("PRAGMA data_version").fetchone()  # a read: the WAL index is open
-            old = getattr(self._local, "wal_header", None)
-            if old is not None:  # another thread's or the parent process's connection
-                old.close()
-            self._local.wal_header = open_header(self.path) if str(mode).lower() == "wal" else None
+            # The parent process's lease, if any, was dropped at fork (wal_header).
+            self._local.wal_header = (
+                wal_header.lease(self.path) if str(mode).lower() == "wal" else None
+            )
             self._local.open_scans = 0
-            self._local.conn, self._local.pid = conn, os.getpid()
+            self._local.conn, self._local.pid = conn, _pid
             self._local.serial = next(_CONNECTIONS)
         return conn
 
     def change_token(self) -> tuple[int, bytes | int, int]:
         """Return a value that differs whenever a document may have changed, as this thread sees
         the store: any connection's (or process's) commit changes SQLite's WAL-index header
-        (``wal_header``, one pread), a write of this thread's connection its total_changes.
+        (``wal_header``, read from a memory map), a write of this thread's connection its total_changes.
 
         When this thread's connection holds a transaction or an open scan, its reads come
         from a snapshot that may be older than the header: then the token is SQLite's
@@ -175,9 +188,9 @@ class EmbeddedStore(QueryMixin):
         """
         conn = self._conn()
         local = self._local
-        header = local.wal_header
-        if header is not None and not local.open_scans and not conn.in_transaction:
-            value = header.read()
+        lease = local.wal_header
+        if lease is not None and not local.open_scans and not conn.in_transaction:
+            value = lease.header.read()
             if value is not None:
                 return (local.serial, value, conn.total_changes)
         (version,) = conn.execute("PRAGMA data_version").fetchone()
@@ -518,14 +531,15 @@ class EmbeddedStore(QueryMixin):
         return problems
 
     def close(self) -> None:
-        """Close this thread's connection."""
+        """Close this thread's connection, then let go of its WAL-index header (after: see
+        wal_header)."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
-        header = getattr(self._local, "wal_header", None)
-        if header is not None:
-            header.close()
+        lease = getattr(self._local, "wal_header", None)
+        if lease is not None:
+            lease.end()
             self._local.wal_header = None
 
 
