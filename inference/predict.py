@@ -9,7 +9,7 @@ conversion, ``session.run``, encoding. No document is read.
 
 from __future__ import annotations
 
-import heapq
+import itertools
 import math
 import threading
 import time
@@ -175,54 +175,58 @@ def _as_array(value: Any) -> np.ndarray:
 class _Watchdog:
     """One thread that sets ``terminate`` on runs past their deadline.
 
-    Cheaper on the hot path than a threading.Timer (a new thread) per request.
+    A run registers its deadline and RunOptions in a dict and removes them when it ends;
+    dict operations are atomic in CPython, so a request takes no lock (a lock, a heap and a
+    condition cost about 6 µs of a 30 µs prediction). The thread sleeps until the nearest
+    deadline it knows of; a run whose deadline comes sooner wakes it (``_next_wake``), which
+    happens about once per timeout period on a busy server, not once per request.
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._heap: list[tuple[float, int, ort.RunOptions]] = []
-        self._active: set[int] = set()
-        self._counter = 0
+        self._runs: dict[int, tuple[float, ort.RunOptions]] = {}
+        self._tokens = itertools.count(1)
+        self._next_wake = math.inf  # when the thread will look next; inf while it is looking
+        self._wake = threading.Event()
+        self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
     def watch(self, options: ort.RunOptions, timeout: float) -> int:
-        with self._lock:
-            self._counter += 1
-            token = self._counter
-            heapq.heappush(self._heap, (time.monotonic() + timeout, token, options))
-            self._active.add(token)
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._loop, name="predict-watchdog", daemon=True
-                )
-                self._thread.start()
-            elif self._heap[0][1] == token:
-                self._wake.notify()
+        token = next(self._tokens)
+        deadline = time.monotonic() + timeout
+        self._runs[token] = (deadline, options)
+        if deadline < self._next_wake:  # read after the run is registered: see _loop
+            self._wake_up()
         return token
 
     def release(self, token: int) -> None:
-        with self._lock:
-            self._active.discard(token)
-            # Finished runs stay in the heap until their deadline; drop them in bulk
-            # before they pile up (a busy server finishes thousands per timeout period).
-            if len(self._heap) > 2 * len(self._active) + 256:
-                self._heap = [item for item in self._heap if item[1] in self._active]
-                heapq.heapify(self._heap)
+        self._runs.pop(token, None)
+
+    def _wake_up(self) -> None:
+        if self._thread is None:
+            with self._start_lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._loop, name="predict-watchdog", daemon=True
+                    )
+                    self._thread.start()
+        self._wake.set()
 
     def _loop(self) -> None:
-        with self._lock:
-            while True:
-                now = time.monotonic()
-                while self._heap and (
-                    self._heap[0][0] <= now or self._heap[0][1] not in self._active
-                ):
-                    _, token, options = heapq.heappop(self._heap)
-                    if token in self._active:
-                        options.terminate = True
-                        self._active.discard(token)
-                wait = self._heap[0][0] - now if self._heap else None
-                self._wake.wait(wait)
+        while True:
+            # While looking, _next_wake is inf: a run registered after the copy below
+            # sees it and sets the event, so the wait at the end returns at once.
+            self._wake.clear()
+            self._next_wake = math.inf
+            now = time.monotonic()
+            nearest = math.inf
+            for token, (deadline, options) in self._runs.copy().items():
+                if deadline <= now:
+                    options.terminate = True
+                    self._runs.pop(token, None)
+                else:
+                    nearest = min(nearest, deadline)
+            self._next_wake = nearest
+            self._wake.wait(None if nearest == math.inf else nearest - now)
 
 
 _watchdog = _Watchdog()

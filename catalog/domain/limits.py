@@ -29,8 +29,9 @@ and ``prediction_log_on()`` (CATALOG_PREDICTION_LOG, default off).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -41,6 +42,9 @@ _UNSET = object()
 # lazy settings object costs about a microsecond; settings change only through
 # override_settings (tests), which sends setting_changed.
 _known: dict[str, Any] = {}
+# Function -> its value, for values computed from settings (``derived``).
+_derived: dict[Callable[[], Any], Any] = {}
+T = TypeVar("T")
 
 
 def setting(name: str, default: Any = None) -> Any:
@@ -52,8 +56,26 @@ def setting(name: str, default: Any = None) -> Any:
     return default if value is _UNSET else value
 
 
+def derived(fn: Callable[[], T]) -> Callable[[], T]:
+    """Return ``fn`` (no arguments, computed from settings) remembered until a setting changes.
+
+    For the prediction route, which would otherwise read and combine half a dozen settings
+    on every request.
+    """
+
+    def remembered() -> T:
+        value = _derived.get(fn, _UNSET)
+        if value is _UNSET:
+            value = _derived[fn] = fn()
+        return value  # type: ignore[no-any-return]
+
+    remembered.__doc__, remembered.__name__ = fn.__doc__, fn.__name__
+    return remembered
+
+
 def _forget(**_: Any) -> None:
     _known.clear()
+    _derived.clear()
 
 
 setting_changed.connect(_forget, dispatch_uid="catalog.domain.limits")

@@ -10,6 +10,8 @@ import threading
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from django.conf import settings
+
 from catalog.store.base import (
     Conflict,
     DocumentStore,
@@ -82,9 +84,10 @@ _stores: dict[str, DocumentStore] = {}
 
 def get_store() -> DocumentStore:
     """Return the store named by settings.CATALOG_STORE, opened once per process."""
-    from django.conf import settings
-
     url = settings.CATALOG_STORE
+    store = _stores.get(url)  # every request asks: no lock once it is open
+    if store is not None:
+        return store
     with _lock:
         store = _stores.get(url)
         if store is None:

@@ -8,6 +8,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from catalog.web.serving.present import pretty_json
 from inference import oip
@@ -130,3 +132,60 @@ def test_the_openapi_description_covers_every_api_route(client):
     refs = re.findall(r'"\$ref": "#/components/(\w+)/(\w+)"', json.dumps(spec))
     for section, name in refs:
         assert name in spec["components"][section], name
+
+
+# -- the one-step array of a plain flat list is the general path's array -------------------
+
+_SCALARS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.booleans(),
+)
+
+
+def _general(tensor: InputTensor) -> np.ndarray | str:
+    """The array (or error) of the general path, the one-step path switched off."""
+    saved = oip._plain_array
+    oip._plain_array = lambda *a: None
+    try:
+        return oip.to_array(tensor)
+    except ProtocolError as e:
+        return str(e)
+    finally:
+        oip._plain_array = saved
+
+
+def _fast(tensor: InputTensor) -> np.ndarray | str:
+    try:
+        return oip.to_array(tensor)
+    except ProtocolError as e:
+        return str(e)
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(
+    datatype=st.sampled_from([d for d in oip.DATATYPES if d != "BYTES"]),
+    data=st.one_of(
+        st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=1, max_size=8),
+        st.lists(st.integers(min_value=-(2**65), max_value=2**65), min_size=1, max_size=8),
+        st.lists(st.booleans(), min_size=1, max_size=8),
+        st.lists(_SCALARS, min_size=1, max_size=8),
+    ),
+)
+def test_plain_lists_give_the_general_paths_array(datatype, data):
+    tensor = InputTensor("x", datatype, [1, len(data)], list(data), {})
+    fast, general = _fast(tensor), _general(InputTensor("x", datatype, [1, len(data)], data, {}))
+    if isinstance(general, str):
+        assert fast == general
+        return
+    assert isinstance(fast, np.ndarray)
+    assert fast.dtype == general.dtype and fast.shape == general.shape
+    assert np.array_equal(fast, general, equal_nan=fast.dtype.kind == "f")
+
+
+def test_the_one_step_path_takes_the_common_request():
+    taken = oip._plain_array([5.1, 3.5, 1.4, 0.2], np.dtype(np.float32), [1, 4])
+    assert taken is not None and taken.dtype == np.float32 and taken.shape == (1, 4)
+    assert oip._plain_array([[5.1, 3.5]], np.dtype(np.float32), [1, 2]) is None  # nested
+    assert oip._plain_array([1, 2.5], np.dtype(np.float32), [1, 2]) is None  # mixed
+    assert oip._plain_array([300], np.dtype(np.uint8), [1]) is None  # the general path says

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -61,14 +62,15 @@ class InferFastPath:
         return self.app(environ, start_response)
 
     def _eligible(self, environ: dict[str, Any]) -> bool:
-        if "HTTP_AUTHORIZATION" in environ or not limits.public_reads():
+        gate = _gate()
+        if "HTTP_AUTHORIZATION" in environ or not gate.public_reads:
             return False
-        if not _secure_enough(environ):
+        if not gate.secure_enough(environ):
             return False  # Django's SecurityMiddleware redirects it to HTTPS
         length = environ.get("CONTENT_LENGTH", "")
         if not length or not length.isdigit():
             return False  # chunked or missing: Django knows what to do
-        return _host_allowed(environ)
+        return gate.host_allowed(environ)
 
     def _infer(
         self, environ: dict[str, Any], start_response: StartResponse, match: re.Match[str]
@@ -78,7 +80,7 @@ class InferFastPath:
         except UnicodeError:  # not UTF-8 (or not latin-1 text): Django's answer
             return self.app(environ, start_response)
         length = int(environ["CONTENT_LENGTH"])
-        limit = limits.setting("DATA_UPLOAD_MAX_MEMORY_SIZE")
+        limit = _gate().max_body
         header_length = None
         try:
             if limit is not None and length > limit:
@@ -116,36 +118,54 @@ def _segment(value: str | None) -> str | None:
     return None if value is None else value.encode("latin-1").decode("utf-8")
 
 
-def _host_allowed(environ: dict[str, Any]) -> bool:
-    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+@dataclass(frozen=True)
+class _Gate:
+    """The settings the fast path checks on every request, read once (``_gate``)."""
+
+    public_reads: bool
+    ssl_redirect: bool
+    proxy_ssl_header: tuple[str, str] | None
+    allowed_hosts: tuple[str, ...]
+    max_body: int | None
+
+    def host_allowed(self, environ: dict[str, Any]) -> bool:
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+        known = _hosts_seen.get((host, self.allowed_hosts))
+        if known is None:
+            domain, _ = split_domain_port(host)
+            known = bool(domain) and validate_host(domain, self.allowed_hosts)
+            if len(_hosts_seen) < MAX_HOSTS_SEEN:  # bounded: Host headers are client input
+                _hosts_seen[(host, self.allowed_hosts)] = known
+        return known
+
+    def secure_enough(self, environ: dict[str, Any]) -> bool:
+        """Return False for a plain-HTTP request that SECURE_SSL_REDIRECT must send to HTTPS."""
+        if not self.ssl_redirect or environ.get("wsgi.url_scheme") == "https":
+            return True
+        header = self.proxy_ssl_header
+        if not header:
+            return False
+        return environ.get(header[0], "").split(",")[0].strip() == header[1]
+
+
+@limits.derived
+def _gate() -> _Gate:
     allowed = limits.setting("ALLOWED_HOSTS", [])
     if limits.setting("DEBUG", False) and not allowed:
-        allowed = [".localhost", "127.0.0.1", "[::1]"]
-    key = (host, tuple(allowed))
-    known = _hosts_seen.get(key)
-    if known is None:
-        domain, _ = split_domain_port(host)
-        known = bool(domain) and validate_host(domain, allowed)
-        if len(_hosts_seen) < MAX_HOSTS_SEEN:  # bounded: Host headers are client input
-            _hosts_seen[key] = known
-    return known
+        allowed = [".localhost", "127.0.0.1", "[::1]"]  # what Django allows then
+    header = limits.setting("SECURE_PROXY_SSL_HEADER")
+    return _Gate(
+        public_reads=limits.public_reads(),
+        ssl_redirect=bool(limits.setting("SECURE_SSL_REDIRECT", False)),
+        proxy_ssl_header=tuple(header) if header else None,  # type: ignore[arg-type]
+        allowed_hosts=tuple(allowed),
+        max_body=limits.setting("DATA_UPLOAD_MAX_MEMORY_SIZE"),
+    )
 
 
-# Host header -> allowed?, for the ALLOWED_HOSTS in force (validate_host costs ~10 µs).
+# (Host header, ALLOWED_HOSTS) -> allowed? (validate_host costs ~10 µs).
 _hosts_seen: dict[tuple[str, tuple[str, ...]], bool] = {}
 MAX_HOSTS_SEEN = 64
-
-
-def _secure_enough(environ: dict[str, Any]) -> bool:
-    """Return False for a plain-HTTP request that SECURE_SSL_REDIRECT must send to HTTPS."""
-    if not limits.setting("SECURE_SSL_REDIRECT", False):
-        return True
-    if environ.get("wsgi.url_scheme") == "https":
-        return True
-    header = limits.setting("SECURE_PROXY_SSL_HEADER")
-    if not header:
-        return False
-    return environ.get(header[0], "").split(",")[0].strip() == header[1]
 
 
 def wrap(app: WSGIApp, warm_sessions: bool = True) -> WSGIApp:
