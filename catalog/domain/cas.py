@@ -63,6 +63,7 @@ def update(
     initial: Callable[[], Any] | None = None,
     expiry: Callable[[Any], float | None] | None = None,
     retries: int = CAS_RETRIES,
+    current: tuple[Any, int | None] | None = None,
 ) -> Any:
     """Apply ``change`` to the document ``key`` with CAS; return the value now stored.
 
@@ -71,15 +72,23 @@ def update(
     insert, which also conflicts with a concurrent creator); without ``initial`` NotFound
     propagates. ``expiry(value)`` gives the expiry to keep on a replace (a replace without
     one clears it, on Couchbase as on the embedded store).
+
+    ``current``: (value, cas) the caller has just read (cas None: the document did not
+    exist, value then from ``initial``), used by the first attempt instead of reading it
+    again; a stale one only costs a lost race (the write's CAS or insert refuses it).
     """
+    given = [current] if current is not None else []
 
     def attempt() -> Any:
-        try:
-            value, cas = store.get(keyspace, key)
-        except NotFound:
-            if initial is None:
-                raise
-            value, cas = initial(), None
+        if given:
+            value, cas = given.pop()
+        else:
+            try:
+                value, cas = store.get(keyspace, key)
+            except NotFound:
+                if initial is None:
+                    raise
+                value, cas = initial(), None
         new = change(value)
         if new is None:
             return value

@@ -41,7 +41,7 @@ from catalog.domain.keys import (
 from catalog.domain.listing import Listing, OnDamaged, listing_problem, nesting_over, version_info
 from catalog.domain.model_checks import check_node_count, validate_model
 from catalog.domain.model_input import ModelInput, ModelInputError, to_model_proto
-from catalog.store import Conflict, DocumentStore, NotFound
+from catalog.store import Conflict, DocumentStore, NotFound, get_store
 
 FORMATS = ("json", "binary")
 LATEST = "latest"
@@ -136,26 +136,30 @@ class Registry(Listing):
     def _insert_version(
         self, name: str, doc: dict[str, Any], chunks: dict[str, bytes]
     ) -> VersionRef:
-        version = self._next_version_hint(name)
+        version = 0
         while True:
-            doc = {**doc, "version": version, "createdAt": now_iso()}
             try:
                 # One transaction where the store has them (the embedded store): the version
-                # and its model's new latest are written together, or neither is.
+                # and its model's new latest are written together, or neither is. The model's
+                # alias document, read first, gives the version number (inside the write
+                # lock there) and is the one the latest alias then moves in (CAS-checked).
                 with self._atomic():
+                    entry = self._read_entry(name)
+                    version = max(version + 1, int(entry[0].get("maxVersion", 0)) + 1)
+                    doc = {**doc, "version": version, "createdAt": now_iso()}
                     self._restore_missing_chunks(chunks)
                     self.store.insert(self.ks.models, version_key(name, version), doc)
-                    self._advance_latest(name, version)
+                    self._advance_latest(name, version, entry)
                 return VersionRef(name, version)
             except Conflict:
-                version += 1
+                continue
 
-    def _next_version_hint(self, name: str) -> int:
+    def _read_entry(self, name: str) -> tuple[dict[str, Any], int | None]:
+        """Return (alias document, CAS) of a model; ({}, None) when it has none yet."""
         try:
-            entry, _ = self.store.get(self.ks.aliases, name)
+            return self.store.get(self.ks.aliases, name)
         except NotFound:
-            return 1
-        return int(entry.get("maxVersion", 0)) + 1
+            return {}, None
 
     def _restore_missing_chunks(self, chunks: dict[str, bytes]) -> None:
         if not chunks:
@@ -176,11 +180,19 @@ class Registry(Listing):
 
     # -- aliases -------------------------------------------------------------------------
 
-    def _update_entry(self, name: str, change: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    def _update_entry(
+        self,
+        name: str,
+        change: Callable[[dict[str, Any]], bool],
+        current: tuple[dict[str, Any], int | None] | None = None,
+    ) -> dict[str, Any]:
         """Apply ``change`` to the model's alias document with CAS; return the new document.
 
         ``change`` mutates the document and returns False when nothing needs writing.
+        ``current``: the document and CAS just read (``_read_entry``), if the caller has them.
         """
+        if current is not None and current[1] is None:  # none yet: a new one, inserted
+            current = (self._new_entry(name), None)
 
         def apply(entry: dict[str, Any]) -> dict[str, Any] | None:
             if not change(entry):
@@ -193,10 +205,17 @@ class Registry(Listing):
             self.ks.aliases,
             name,
             apply,
-            initial=lambda: {"name": name, "aliases": {}, "maxVersion": 0},
+            initial=lambda: self._new_entry(name),
+            current=current,
         )
 
-    def _advance_latest(self, name: str, version: int) -> None:
+    @staticmethod
+    def _new_entry(name: str) -> dict[str, Any]:
+        return {"name": name, "aliases": {}, "maxVersion": 0}
+
+    def _advance_latest(
+        self, name: str, version: int, current: tuple[dict[str, Any], int | None] | None = None
+    ) -> None:
         def change(entry: dict[str, Any]) -> bool:
             aliases = entry.setdefault("aliases", {})
             if aliases.get(LATEST, 0) >= version and entry.get("maxVersion", 0) >= version:
@@ -205,22 +224,25 @@ class Registry(Listing):
             entry["maxVersion"] = max(entry.get("maxVersion", 0), version)
             return True
 
-        self._update_entry(name, change)
+        self._update_entry(name, change, current)
 
     def aliases(self, name: str) -> dict[str, int]:
         """Return {alias: version} of a model.
 
         Every prediction by alias or latest reads this: on a store with a change token (the
         embedded store) the answer is remembered until any document changes, so a repeat
-        costs one PRAGMA instead of a read and a JSON decode, and is never stale.
+        costs reading the token instead of a read and a JSON decode, and is never stale.
         """
-        key = check_name(name)
+        return dict(self._aliases(check_name(name)))
+
+    def _aliases(self, key: str) -> dict[str, int]:
+        """Return the aliases of a checked model name; the caller must not change the dict."""
         token = self.store.change_token()
         seen_key = (self.ks.aliases, key, token[0]) if token is not None else None
         if seen_key is not None:
             seen = _ALIASES_SEEN.get(seen_key)
             if seen is not None and seen[0] == token:
-                return dict(seen[1])
+                return seen[1]
         try:
             entry, _ = self.store.get(self.ks.aliases, key)
             aliases = dict(entry.get("aliases", {}))
@@ -230,7 +252,7 @@ class Registry(Listing):
             if len(_ALIASES_SEEN) >= MAX_ALIASES_SEEN:
                 _ALIASES_SEEN.clear()
             _ALIASES_SEEN[seen_key] = (token, aliases)
-        return dict(aliases)
+        return aliases
 
     def set_alias(
         self,
@@ -304,12 +326,12 @@ class Registry(Listing):
 
     def resolve(self, name: str, ref: int | str | None = None) -> int:
         """Return the version number named by ``ref``: a number, an alias, or latest."""
-        check_name(name)
+        key = check_name(name)
         if ref is None or ref == "":
             ref = LATEST
         if isinstance(ref, int) or (isinstance(ref, str) and ref.isascii() and ref.isdigit()):
             return int(ref)
-        aliases = self.aliases(name)
+        aliases = self._aliases(key)
         if ref not in aliases:
             if not aliases:
                 raise ModelNotFound(f"model {name!r} not found")
@@ -440,9 +462,16 @@ def load_path(path: str | Path) -> bytes:
 
 def get_registry() -> Registry:
     """Return the registry on the store and bucket/scope named by the settings."""
-    from catalog.store import get_store
+    global _registry
+    store = get_store()
+    bucket, scope = limits.setting("CATALOG_BUCKET"), limits.setting("CATALOG_SCOPE")
+    reg = _registry  # every request asks: keep the last one while the settings hold
+    if reg is None or reg.store is not store or (reg.ks.bucket, reg.ks.scope) != (bucket, scope):
+        reg = _registry = Registry(store, bucket, scope)
+    return reg
 
-    return Registry(get_store(), limits.setting("CATALOG_BUCKET"), limits.setting("CATALOG_SCOPE"))
+
+_registry: Registry | None = None
 
 
 __all__ = [

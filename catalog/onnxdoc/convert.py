@@ -6,13 +6,17 @@ its errors name the field).
 
 from __future__ import annotations
 
+import base64
+import math
+import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import onnx
-from google.protobuf import json_format
+from google.protobuf import descriptor, json_format
+from google.protobuf.internal.type_checkers import ToShortestFloat
 
 from catalog.onnxdoc import schema
 from catalog.onnxdoc.errors import DocumentError
@@ -86,39 +90,144 @@ def model_to_document(
     return ModelDocument(onnx=_message_to_dict(work), summary=summary, chunks=chunks)
 
 
-# Attribute lists at least this long are converted with numpy rather than json_format,
-# which spends ~5 us per float finding its shortest decimal form (an SVM's support vectors
-# or a tree ensemble's thresholds are thousands of values).
+# Repeated float fields at least this long are converted with numpy rather than one value at
+# a time, which spends ~5 us per float finding its shortest decimal form (an SVM's support
+# vectors or a tree ensemble's thresholds are thousands of values).
 FAST_LIST_MIN = 32
-_MARK = "\x00catalog-fast-list:"
+
+_FD = descriptor.FieldDescriptor
+# How a field's value becomes JSON (the kinds json_format tells apart).
+_MESSAGE, _ENUM, _BYTES, _TEXT, _BOOL, _INT64, _FLOAT, _DOUBLE, _AS_IS = range(9)
+_AS_STR = frozenset((_TEXT, _INT64))
+_REAL = frozenset((_FLOAT, _DOUBLE))
+_INT64_TYPES = (_FD.CPPTYPE_INT64, _FD.CPPTYPE_UINT64)
+# field descriptor -> (JSON name, kind, repeated, enum names by number)
+_Plan = tuple[str, int, bool, dict[int, str] | None]
+_PLANS: dict[Any, _Plan] = {}
+MAX_PLANS = 4096
+
+
+class _NotPlain(Exception):
+    """A message json_format writes in a way of its own (maps, extensions, well-known types,
+    an enum number its closed enum lacks): json_format converts the whole model."""
 
 
 def _message_to_dict(model: onnx.ModelProto) -> dict[str, Any]:
-    """Return json_format.MessageToDict(model), faster for long float/int attribute lists.
+    """Return json_format.MessageToDict(model): the same dict, built about twice as fast.
 
-    The values are the same: float32 as protobuf's ToShortestFloat writes them, and int64
-    as decimal strings. Lists holding NaN or Inf are left to json_format.
+    json_format's general printer asks each field's descriptor the same questions for every
+    value; here each field's answer is worked out once per process (``_plan``). Long
+    repeated float fields are converted with numpy (``_shortest_floats``), int64 ones as
+    decimal strings, as json_format writes them. Anything outside the plain messages ONNX is
+    made of goes to json_format itself.
     """
-    stash: list[tuple[str, dict[str, list[Any]]]] = []
-    for _, nodes in node_lists(model):
-        for node in nodes:
-            for attr in node.attribute:
-                lists: dict[str, list[Any]] = {}
-                if len(attr.floats) >= FAST_LIST_MIN:
-                    values = np.asarray(attr.floats, dtype=np.float32)
-                    if np.isfinite(values).all():
-                        lists["floats"] = _shortest_floats(values)
-                        attr.ClearField("floats")
-                if len(attr.ints) >= FAST_LIST_MIN:
-                    lists["ints"] = [str(v) for v in attr.ints]
-                    attr.ClearField("ints")
-                if lists:
-                    stash.append((attr.doc_string, lists))
-                    attr.doc_string = f"{_MARK}{len(stash) - 1}"
-    doc = json_format.MessageToDict(model)
-    if stash:
-        _restore_lists(doc, stash)
-    return doc
+    try:
+        if _special(model.DESCRIPTOR):
+            raise _NotPlain
+        return _message(model)
+    except (_NotPlain, ValueError):
+        return json_format.MessageToDict(model)
+
+
+def _special(message_type: Any) -> bool:
+    """Return whether json_format may write a message type its own way (the well-known types
+    and wrappers are all in the google.protobuf package)."""
+    return message_type.full_name.startswith("google.protobuf.")
+
+
+def _plan(field: Any) -> _Plan:
+    if field.is_extension:
+        raise _NotPlain
+    cpp = field.cpp_type
+    names = None
+    if cpp == _FD.CPPTYPE_MESSAGE:
+        if field.message_type.GetOptions().map_entry or _special(field.message_type):
+            raise _NotPlain
+        kind = _MESSAGE
+    elif cpp == _FD.CPPTYPE_ENUM:
+        if field.enum_type.full_name == "google.protobuf.NullValue":
+            raise _NotPlain
+        kind, names = _ENUM, {v.number: v.name for v in field.enum_type.values}
+    elif cpp == _FD.CPPTYPE_STRING:
+        kind = _BYTES if field.type == _FD.TYPE_BYTES else _TEXT
+    elif cpp == _FD.CPPTYPE_BOOL:
+        kind = _BOOL
+    elif cpp in _INT64_TYPES:
+        kind = _INT64
+    elif cpp == _FD.CPPTYPE_FLOAT:
+        kind = _FLOAT
+    elif cpp == _FD.CPPTYPE_DOUBLE:
+        kind = _DOUBLE
+    else:
+        kind = _AS_IS
+    plan = (field.json_name, kind, field.is_repeated, names)
+    if len(_PLANS) >= MAX_PLANS:
+        _PLANS.clear()
+    _PLANS[field] = plan
+    return plan
+
+
+def _message(message: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for fd, value in message.ListFields():
+        plan = _PLANS.get(fd)
+        name, kind, repeated, names = plan if plan is not None else _plan(fd)
+        if kind == _MESSAGE:
+            out[name] = [_message(v) for v in value] if repeated else _message(value)
+        elif kind in _AS_STR:
+            out[name] = [str(v) for v in value] if repeated else str(value)
+        elif kind == _AS_IS:
+            out[name] = list(value) if repeated else value
+        elif not repeated:
+            out[name] = _scalar(kind, names, value)
+        elif kind == _FLOAT and len(value) >= FAST_LIST_MIN:
+            values = np.asarray(value, dtype=np.float32)
+            if np.isfinite(values).all():
+                out[name] = _shortest_floats(values)
+            else:
+                out[name] = [_scalar(kind, names, v) for v in value]
+        else:
+            out[name] = [_scalar(kind, names, v) for v in value]
+    return out
+
+
+def _scalar(kind: int, names: dict[int, str] | None, value: Any) -> Any:
+    """Return one value as json_format writes it (``_FieldToJsonObject``)."""
+    if kind in _REAL:
+        if math.isinf(value):
+            return "-Infinity" if value < 0.0 else "Infinity"
+        if math.isnan(value):
+            return "NaN"
+        return _shortest_float(value) if kind == _FLOAT else value
+    if kind == _ENUM:
+        assert names is not None
+        name = names.get(value)
+        if name is None:  # json_format refuses it (closed enum) or writes the number
+            raise _NotPlain
+        return name
+    if kind == _BYTES:
+        return base64.b64encode(value).decode("utf-8")
+    if kind == _BOOL:
+        return bool(value)
+    return str(value) if kind in _AS_STR else value
+
+
+_FLOAT32 = struct.Struct("<f")
+
+
+def _shortest_float(value: float) -> float:
+    """Return protobuf's ToShortestFloat(value) of a finite float32: the value printed with 6
+    significant digits, or 7, 8, 9 until it reads back as the same float32 (the same steps,
+    with %-formatting and a compiled struct: 3x faster)."""
+    pack, unpack = _FLOAT32.pack, _FLOAT32.unpack
+    for precision in (6, 7, 8, 9):
+        rounded = float("%.*g" % (precision, value))  # noqa: UP031 (faster than format)
+        try:
+            if unpack(pack(rounded))[0] == value:
+                return rounded
+        except OverflowError:  # ToShortestFloat raises it: let it say so
+            break
+    return ToShortestFloat(value)
 
 
 def _shortest_floats(values: np.ndarray) -> list[float]:
@@ -139,24 +248,6 @@ def _shortest_floats(values: np.ndarray) -> list[float]:
             break
     out[pending] = values[pending]  # not reached: 9 digits always round-trip a float32
     return out.tolist()
-
-
-def _restore_lists(value: Any, stash: list[tuple[str, dict[str, list[Any]]]]) -> None:
-    if isinstance(value, dict):
-        mark = value.get("docString")
-        if isinstance(mark, str) and mark.startswith(_MARK):
-            doc_string, lists = stash[int(mark[len(_MARK) :])]
-            value.update(lists)
-            if doc_string:
-                value["docString"] = doc_string
-            else:
-                del value["docString"]
-        for key in ("graph", "node", "attribute", "g", "graphs", "functions"):
-            if key in value:
-                _restore_lists(value[key], stash)
-    elif isinstance(value, list):
-        for item in value:
-            _restore_lists(item, stash)
 
 
 def document_to_model(onnx_json: dict[str, Any], fetch_chunk: FetchChunk) -> onnx.ModelProto:

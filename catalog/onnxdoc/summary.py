@@ -10,7 +10,7 @@ import onnx
 from onnx import numpy_helper
 
 from catalog.onnxdoc.tensors import STRING, dtype_name, is_external, numel
-from catalog.onnxdoc.walk import main_graphs, node_lists
+from catalog.onnxdoc.walk import main_graphs_and_node_lists
 
 # elements per block when computing stats: 64 KB of float64 at a time, whatever the tensor
 # size; small enough to stay in cache and under malloc's mmap threshold (bigger is slower)
@@ -31,12 +31,13 @@ def summarize(model: onnx.ModelProto) -> dict[str, Any]:
     the main graph and its subgraphs, sparse initializers with their dense numel.
     """
     graph = model.graph
+    main, lists = main_graphs_and_node_lists(model)
     op_types: set[str] = set()
-    for _, nodes in node_lists(model):
+    for _, nodes in lists:
         op_types.update(node.op_type for node in nodes)
     node_count = 0
     initializers = []
-    for _, sub in main_graphs(model):
+    for _, sub in main:
         node_count += len(sub.node)
         initializers.extend(_initializer(t) for t in sub.initializer)
         initializers.extend(_sparse_initializer(s) for s in sub.sparse_initializer)

@@ -6,7 +6,7 @@ message points at the same place in the stored document.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import onnx
 
@@ -38,6 +38,10 @@ def main_graphs(model: onnx.ModelProto) -> Iterator[tuple[str, onnx.GraphProto]]
 def all_graphs(model: onnx.ModelProto) -> Iterator[tuple[str, onnx.GraphProto]]:
     """Yield every graph: main graph, training-info graphs, subgraphs inside functions."""
     yield from main_graphs(model)
+    yield from _other_graphs(model)
+
+
+def _other_graphs(model: onnx.ModelProto) -> Iterator[tuple[str, onnx.GraphProto]]:
     for i, info in enumerate(model.training_info):
         for field in ("initialization", "algorithm"):
             if info.HasField(field):
@@ -46,12 +50,31 @@ def all_graphs(model: onnx.ModelProto) -> Iterator[tuple[str, onnx.GraphProto]]:
         yield from _subgraphs(function.node, f"{ROOT}.functions[{i}].node")
 
 
+def main_graphs_and_node_lists(
+    model: onnx.ModelProto,
+) -> tuple[list[tuple[str, onnx.GraphProto]], list[tuple[str, Sequence[onnx.NodeProto]]]]:
+    """Return (``main_graphs``, ``node_lists``) as lists, visiting the main graph once."""
+    main = list(main_graphs(model))
+    return main, _node_lists(model, [*main, *_other_graphs(model)])
+
+
 def node_lists(model: onnx.ModelProto) -> Iterator[tuple[str, Sequence[onnx.NodeProto]]]:
     """Yield every list of nodes: those of each graph and of each model-local function."""
-    for path, graph in all_graphs(model):
+    for path, graph in all_graphs(model):  # lazily: check_node_count stops at its limit
         yield f"{path}.node", graph.node
     for i, function in enumerate(model.functions):
         yield f"{ROOT}.functions[{i}].node", function.node
+
+
+def _node_lists(
+    model: onnx.ModelProto, graphs: Iterable[tuple[str, onnx.GraphProto]]
+) -> list[tuple[str, Sequence[onnx.NodeProto]]]:
+    lists: list[tuple[str, Sequence[onnx.NodeProto]]] = [
+        (f"{path}.node", graph.node) for path, graph in graphs
+    ]
+    for i, function in enumerate(model.functions):
+        lists.append((f"{ROOT}.functions[{i}].node", function.node))
+    return lists
 
 
 def iter_tensors(model: onnx.ModelProto) -> Iterator[tuple[str, onnx.TensorProto]]:
@@ -59,13 +82,15 @@ def iter_tensors(model: onnx.ModelProto) -> Iterator[tuple[str, onnx.TensorProto
 
     Covers initializers and sparse initializers of every graph, and tensor attributes
     (TENSOR, TENSORS, SPARSE_TENSOR, SPARSE_TENSORS) of every node, functions included.
+    The graphs are found once (finding them visits every attribute of every node).
     """
-    for path, graph in all_graphs(model):
+    graphs = list(all_graphs(model))
+    for path, graph in graphs:
         for i, tensor in enumerate(graph.initializer):
             yield f"{path}.initializer[{i}]", tensor
         for i, sparse in enumerate(graph.sparse_initializer):
             yield from _sparse(sparse, f"{path}.sparseInitializer[{i}]")
-    for path, nodes in node_lists(model):
+    for path, nodes in _node_lists(model, graphs):
         for i, node in enumerate(nodes):
             for j, attr in enumerate(node.attribute):
                 # Whatever the attribute's declared type (a malformed model may set any

@@ -202,3 +202,69 @@ def values(doc: Any, path: tuple[str, ...]) -> list[Any]:
 
     walk(doc, 0)
     return found
+
+
+# JSON scalars (None aside): what a path ending at them finds is the value itself.
+_SCALARS = frozenset((str, int, float, bool))
+# A node of the paths of every field, merged: (slots of the paths ending here, children).
+_PathNode = tuple[tuple[int, ...], dict[str, "_PathNode"]]
+
+
+@functools.cache
+def _path_trie() -> tuple[_PathNode, tuple[int, ...], int]:
+    """Return (the merged paths of ``fields()``, each field's slot, the number of slots).
+
+    Fields on the same path (``tags`` and ``tags_text``) share a slot: their values are
+    gathered once.
+    """
+    slot_of: dict[tuple[str, ...], int] = {}
+    for f in fields():
+        slot_of.setdefault(f.path, len(slot_of))
+
+    def build(prefix: tuple[str, ...]) -> _PathNode:
+        depth = len(prefix)
+        names = dict.fromkeys(p[depth] for p in slot_of if len(p) > depth and p[:depth] == prefix)
+        slots = (slot_of[prefix],) if prefix in slot_of else ()
+        return slots, {n: build((*prefix, n)) for n in names}
+
+    return build(()), tuple(slot_of[f.path] for f in fields()), len(slot_of)
+
+
+def field_values(doc: Any) -> list[list[Any]]:
+    """Return ``values(doc, f.path)`` of every field of ``fields()``, in the same order, with
+    one walk of the document for all of them (a publish indexes 30 fields, many under the
+    same few objects: one walk per field cost 4x as much). Fields on one path share a list.
+    """
+    root, field_slots, count = _path_trie()
+    found: list[list[Any]] = [[] for _ in range(count)]
+
+    def leaves(node: Any, out: list[Any]) -> None:
+        if isinstance(node, list):
+            for item in node:
+                leaves(item, out)
+        elif isinstance(node, dict):
+            for item in node.values():
+                leaves(item, out)
+        elif node is not None:
+            out.append(node)
+
+    def walk(node: Any, at: _PathNode) -> None:
+        if isinstance(node, list):
+            for item in node:
+                walk(item, at)
+            return
+        slots, children = at
+        for slot in slots:
+            leaves(node, found[slot])
+        if children and isinstance(node, dict):
+            for name, child in children.items():
+                if name in node:
+                    value = node[name]
+                    if not child[1] and type(value) in _SCALARS:  # a leaf: one value
+                        for slot in child[0]:
+                            found[slot].append(value)
+                    else:
+                        walk(value, child)
+
+    walk(doc, root)
+    return [found[slot] for slot in field_slots]

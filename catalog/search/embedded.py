@@ -216,6 +216,23 @@ def _number(value: Any) -> float | None:
     return None
 
 
+# Values up to this many characters have their analysis remembered (_analysed): the names,
+# opTypes and tags of a model's versions repeat from one publish to the next.
+ANALYSED_MAX_CHARS = 256
+
+
+@functools.lru_cache(maxsize=8192)
+def _analysed_short(value: str, join: bool) -> tuple[str, int]:
+    return (joined(value) if join else value), len(match_terms(value, join))
+
+
+def _analysed(value: str, join: bool) -> tuple[str, int]:
+    """Return (the value as its FTS5 column holds it, its tokens after analysis)."""
+    if len(value) <= ANALYSED_MAX_CHARS:
+        return _analysed_short(value, join)
+    return (joined(value) if join else value), len(match_terms(value, join))
+
+
 def _texts(found: list[Any]) -> list[str]:
     return [v if isinstance(v, str) else json.dumps(v) for v in found if not isinstance(v, dict)]
 
@@ -283,15 +300,14 @@ class SearchHook:
         number_rows: list[tuple[str, float]] = []
         texts: dict[str, str] = {}
         lengths: dict[str, int] = {}
-        for f in definition.fields():
-            found = definition.values(value, f.path)
+        for f, found in zip(definition.fields(), definition.field_values(value), strict=True):
             if not found:
                 continue
             if f.is_numeric:
                 convert = _epoch if f.type == "datetime" else _number
-                numbers = [n for n in map(convert, found) if n is not None]
-                number_rows += [(f.name, n) for n in numbers]
-                kept: list[Any] = [v for v in found if convert(v) is not None]
+                converted = [(v, n) for v in found if (n := convert(v)) is not None]
+                number_rows += [(f.name, n) for _, n in converted]
+                kept: list[Any] = [v for v, _ in converted]
             else:
                 kept = _texts(found)
                 if f.is_keyword:
@@ -299,27 +315,36 @@ class SearchHook:
                     lengths[f.name] = len(set(kept))
                 else:
                     join = f.analyzer == "standard"
-                    texts[f.name] = VALUE_SEPARATOR.join(joined(v) if join else v for v in kept)
-                    lengths[f.name] = sum(len(match_terms(v, join)) for v in kept)
+                    analysed = [_analysed(v, join) for v in kept]
+                    texts[f.name] = VALUE_SEPARATOR.join(text for text, _ in analysed)
+                    lengths[f.name] = sum(n for _, n in analysed)
                     if f.include_in_all:
                         lengths[definition.ALL_FIELD] = (
                             lengths.get(definition.ALL_FIELD, 0) + (lengths[f.name])
                         )
             if f.store and kept and not f.dynamic:
                 stored[f.name] = kept[0] if len(kept) == 1 else kept
+        # A version newer than every other of its model (each publish) goes in as the latest
+        # at once: then only the model's previous latest needs its flag cleared.
+        (newest,) = conn.execute(
+            "SELECT MAX(version) FROM fts_docs WHERE scope = ? AND name = ?", (scope, name)
+        ).fetchone()
+        newer = newest is None or version > newest
         cur = conn.execute(
-            "INSERT INTO fts_docs (scope, key, name, version, stored) VALUES (?, ?, ?, ?, ?)",
-            (scope, key, name, version, json.dumps(stored, ensure_ascii=False)),
+            "INSERT INTO fts_docs (scope, key, name, version, latest, stored)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (scope, key, name, version, int(newer), json.dumps(stored, ensure_ascii=False)),
         )
         doc = cur.lastrowid
+        keywords = sorted(keyword_rows)
         conn.executemany(
             "INSERT INTO fts_terms (doc, field, term) VALUES (?, ?, ?)",
-            [(doc, field, term) for field, term in sorted(keyword_rows)],
+            [(doc, field, term) for field, term in keywords],
         )
         conn.executemany(
             "INSERT INTO fts_keyword_df (field, term, n) VALUES (?, ?, 1)"
             " ON CONFLICT (field, term) DO UPDATE SET n = n + 1",
-            sorted(keyword_rows),
+            keywords,
         )
         conn.executemany(
             "INSERT INTO fts_nums (doc, field, value) VALUES (?, ?, ?)",
@@ -338,7 +363,10 @@ class SearchHook:
                 conn.execute(
                     f"INSERT INTO {table} (rowid, {names}) VALUES (?, {marks})", (doc, *row)
                 )
-        self._refresh_latest(conn, scope, name)
+        if newer:
+            self._clear_latest(conn, scope, name, version)
+        else:
+            self._refresh_latest(conn, scope, name)
         if old is not None and old != name:
             self._refresh_latest(conn, scope, old)
 
@@ -374,11 +402,7 @@ class SearchHook:
         (newest,) = conn.execute(
             "SELECT MAX(version) FROM fts_docs WHERE scope = ? AND name = ?", (scope, name)
         ).fetchone()
-        conn.execute(
-            "UPDATE fts_docs INDEXED BY fts_docs_latest_name SET latest = 0"
-            " WHERE scope = ? AND latest = 1 AND name = ? AND version IS NOT ?",
-            (scope, name, newest),
-        )
+        SearchHook._clear_latest(conn, scope, name, newest)
         if newest is not None:
             # By (scope, name, version): SQLite's own choice, fts_docs_latest_name with
             # latest = 0, walked every older version of the model (0.5 ms a publish at 2,600).
@@ -387,6 +411,15 @@ class SearchHook:
                 " WHERE scope = ? AND name = ? AND version = ? AND latest = 0",
                 (scope, name, newest),
             )
+
+    @staticmethod
+    def _clear_latest(conn: sqlite3.Connection, scope: str, name: str, newest: int | None) -> None:
+        """Clear the latest flag of the model's versions other than ``newest``."""
+        conn.execute(
+            "UPDATE fts_docs INDEXED BY fts_docs_latest_name SET latest = 0"
+            " WHERE scope = ? AND latest = 1 AND name = ? AND version IS NOT ?",
+            (scope, name, newest),
+        )
 
     def check(self, conn: sqlite3.Connection) -> list[str]:
         """Return the differences between the models collections and the search index."""

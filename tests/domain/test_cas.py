@@ -99,3 +99,29 @@ def test_racing_alias_moves_with_expected_versions_let_one_win(store):
     assert reg.aliases("mm")["production"] == winner
     moves = [(a["from"], a["to"]) for a in reg.alias_history("mm").items]
     assert moves == [(1, winner), (None, 1)]
+
+
+def test_a_value_the_caller_read_saves_the_first_read_and_a_stale_one_is_read_again(store):
+    store.insert(KS, "given", {"n": 1})
+    fresh = store.get(KS, "given")
+    reads: list[str] = []
+    get = store.get
+
+    def counting_get(keyspace, key):
+        reads.append(key)
+        return get(keyspace, key)
+
+    store.get = counting_get
+    try:
+        bump = lambda doc: {"n": doc["n"] + 1}  # noqa: E731
+        assert cas.update(store, KS, "given", bump, current=fresh) == {"n": 2}
+        assert reads == []  # the value given was current: written without a read
+        stale = fresh  # its CAS is the one before that write
+        assert cas.update(store, KS, "given", bump, current=stale) == {"n": 3}
+        assert reads == ["given"]  # the CAS refused it: read again, applied to the fresh one
+        assert cas.update(store, KS, "new", bump, current=({"n": 9}, None)) == {"n": 10}
+        with pytest.raises(Conflict):  # "absent" when it exists: the insert refuses...
+            cas.update(store, KS, "new", bump, current=({"n": 0}, None), retries=1)
+    finally:
+        del store.get
+    assert store.get(KS, "new")[0] == {"n": 10}

@@ -7,6 +7,7 @@ import hashlib
 import json
 import math
 import struct
+from pathlib import Path
 
 import ml_dtypes
 import numpy as np
@@ -766,3 +767,73 @@ def test_long_attribute_lists_convert_exactly_as_json_format_does():
     assert fast == expected
     back = parse_document(json.loads(json.dumps(fast)))
     assert back.SerializeToString() == model.SerializeToString()
+
+
+def _edge_model() -> onnx.ModelProto:
+    """Return a model holding every kind of value json_format writes its own way."""
+    specials = [float("nan"), float("inf"), float("-inf"), -0.0, 1e-45, 3.4028235e38, 0.1]
+    floats = TensorProto(name="f", data_type=TensorProto.FLOAT, dims=[len(specials)])
+    floats.float_data.extend(specials)
+    long_floats = TensorProto(name="lf", data_type=TensorProto.FLOAT, dims=[40])
+    long_floats.float_data.extend([*np.linspace(-3, 3, 39).tolist(), float("nan")])
+    doubles = TensorProto(name="d", data_type=TensorProto.DOUBLE, dims=[len(specials)])
+    doubles.double_data.extend([*specials[:-1], 1e300])
+    ints = TensorProto(name="i", data_type=TensorProto.INT64, dims=[3])
+    ints.int64_data.extend([-(2**63), 0, 2**63 - 1])
+    uints = TensorProto(name="u", data_type=TensorProto.UINT64, dims=[2])
+    uints.uint64_data.extend([0, 2**64 - 1])
+    strings = TensorProto(name="s", data_type=TensorProto.STRING, dims=[2])
+    strings.string_data.extend([b"\x00\xff bytes", "héllo ✓".encode()])
+    raw = numpy_helper.from_array(np.arange(6, dtype=np.int32).reshape(2, 3), "raw")
+    node = helper.make_node(
+        "Foo", ["X"], ["Y"], domain="test", name="ñode", alpha=-0.0, beta=float("inf"),
+        count=2**62, names=["a", "ß"], t=floats, blob=b"\x01\x02",
+    )  # fmt: skip
+    sequence = helper.make_tensor_sequence_value_info("seq", TensorProto.FLOAT, ["N", 3])
+    optional = helper.make_value_info(
+        "opt",
+        helper.make_optional_type_proto(helper.make_tensor_type_proto(TensorProto.INT64, [None])),
+    )
+    graph = helper.make_graph(
+        [node], "g", [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["batch", 3])],
+        [sequence, optional], [long_floats, doubles, ints, uints, strings, raw],
+    )  # fmt: skip
+    model = helper.make_model(graph, producer_name="tést", doc_string="doc")
+    helper.set_model_props(model, {"k": "v", "ü": "w"})
+    return model
+
+
+@pytest.mark.parametrize("name", ["edge", "matmul", "mlp-small", "corpus"])
+def test_model_json_is_exactly_json_format_text(name):
+    """The document's ``onnx`` is json_format's MessageToDict, key order and float forms
+    included (documents are compared as text: -0.0 and 0.0, 1 and 1.0 differ there)."""
+    from catalog.onnxdoc.convert import _message_to_dict
+
+    if name == "corpus":
+        data = Path(onnx.__file__).parent / "backend" / "test" / "data"
+        models = [onnx.load(p, load_external_data=False) for p in sorted(data.rglob("*.onnx"))]
+        assert models
+    else:
+        models = {
+            "edge": lambda: [_edge_model()],
+            "matmul": lambda: [matmul_model(5, 7)],
+            "mlp-small": lambda: [mlp_model((6, 40, 3))],
+        }[name]()
+    for model in models:
+        expected = json.dumps(json_format.MessageToDict(model), ensure_ascii=False)
+        assert json.dumps(_message_to_dict(model), ensure_ascii=False) == expected
+
+
+def test_shortest_float_is_protobufs_on_random_float32_bits():
+    from google.protobuf.internal.type_checkers import ToShortestFloat
+
+    from catalog.onnxdoc.convert import _shortest_float
+
+    rng = np.random.default_rng(11)
+    bits = rng.integers(0, 2**32, 20_000, dtype=np.uint64).astype(np.uint32)
+    with np.errstate(invalid="ignore"):
+        values = bits.view(np.float32).astype(np.float64).tolist()
+    values += [3.4028234663852886e38, -3.4028234663852886e38, 1.401298464324817e-45, -0.0]
+    for value in values:
+        if math.isfinite(value):
+            assert repr(_shortest_float(value)) == repr(ToShortestFloat(value)), value

@@ -116,3 +116,37 @@ def test_values_look_through_arrays():
         {"summary": {"metadataProps": {"k": "v", "n": "w"}}}, ("summary", "metadataProps")
     ) == ["v", "w"]
     assert values({}, ("name",)) == []
+
+
+def _messy_documents() -> list[object]:
+    """Documents with every shape a path can meet: arrays of objects, nested arrays, nulls,
+    scalars where objects were expected, dynamic objects holding arrays and objects."""
+    node = {"name": "n", "opType": "Add", "docString": ["x", None, {"deep": ["y"]}]}
+    return [
+        {},
+        {"name": None, "version": [1, [2, None]], "summary": "not an object"},
+        {
+            "name": ["a", ["b", {"c": "d"}]],
+            "createdAt": "2026-01-01T00:00:00Z",
+            "metadata": {"tags": ["t", None, 3, True], "description": {"x": "y"}},
+            "summary": {
+                "opTypes": [["Add"], "MatMul"],
+                "initializers": [{"name": "w"}, None, [{"name": "b"}], {"dims": [1]}],
+                "metadataProps": {"k": "v", "n": {"m": ["p", None, 2.5]}},
+                "producer": [{"name": "skl2onnx"}, {"name": None}],
+                "paramCount": 19,
+            },
+            "onnx": {"graph": {"node": [node, [node], "scalar"], "docString": "g"}},
+        },
+        [{"name": "in an array"}],
+        "a string document",
+    ]
+
+
+def test_field_values_are_values_of_each_field_in_one_walk():
+    from catalog.search.samples import model_doc
+
+    docs = [*_messy_documents(), model_doc("iris-svc", 3, tags=["iris", "svm"])]
+    for doc in docs:
+        expected = [values(doc, f.path) for f in definition.fields()]
+        assert definition.field_values(doc) == expected

@@ -663,3 +663,28 @@ def test_a_new_versions_latest_flag_costs_the_same_at_20_and_at_2000_versions(tm
     latest = store._conn().execute("SELECT key FROM fts_docs WHERE latest = 1 ORDER BY key")
     assert [k for (k,) in latest] == ["deep::2001", "shallow::21"]
     store.close()
+
+
+def test_the_latest_flag_follows_versions_written_in_any_order(tmp_path):
+    """A newer version goes in flagged latest (its model's previous latest cleared); an older
+    one, a rewrite of the newest, or a tie leaves the newest flagged, whatever the order."""
+    store = open_store(f"embedded://{tmp_path / 'order.sqlite3'}")
+    conn = store._conn()
+
+    def latest() -> list[str]:
+        rows = conn.execute("SELECT key FROM fts_docs WHERE name = 'm' AND latest = 1")
+        return sorted(k for (k,) in rows)
+
+    for version, expected in ((2, ["m::2"]), (5, ["m::5"]), (3, ["m::5"]), (1, ["m::5"])):
+        store.upsert(KS, f"m::{version}", model_doc("m", version))
+        assert latest() == expected
+    store.upsert(KS, "m::5", model_doc("m", 5, tags=["again"]))  # the newest, rewritten
+    assert latest() == ["m::5"]
+    store.upsert(KS, "m::5b", model_doc("m", 5))  # another key with the newest version
+    assert latest() == ["m::5", "m::5b"]
+    store.upsert(KS, "m::6", model_doc("m", 6))
+    assert latest() == ["m::6"]
+    store.remove(KS, "m::6")
+    assert latest() == ["m::5", "m::5b"]
+    assert store.check_integrity() == []
+    store.close()
