@@ -341,6 +341,7 @@ def breakdown(
 
     django.setup()
     with override_settings(CATALOG_STORE=store_url, ALLOWED_HOSTS=[HOST], DEBUG=False):
+        from catalog.domain.jsonbody import decode_json
         from catalog.domain.registry import get_registry
         from catalog.shell import wsgi
         from catalog.web.serving import fastpath
@@ -398,12 +399,12 @@ def breakdown(
             ("  get_registry()", get_registry),
             ("  resolve latest (alias KV read)", lambda: reg.resolve(MODEL, None)),
             ("  session cache lookup (by version)", lambda: load_model(reg, MODEL, 1)),
-            ("  json.loads(body)", lambda: json.loads(json_body)),
-            ("  parse + check inputs", lambda: predict.check_inputs(
-                model, oip.parse_infer_request(json.loads(json_body)))),
+            ("  decode the JSON body (orjson)", lambda: decode_json(json_body)),
+            ("  decode + parse + check inputs", lambda: predict.check_inputs(
+                model, oip.parse_infer_request(decode_json(json_body)))),
             ("  session.run (predict.run)", lambda: predict.run(
                 model, feeds, [o.name for o in model.outputs])),
-            ("  encode JSON outputs", lambda: json.dumps(
+            ("  encode JSON outputs (orjson)", lambda: oip_binary.encode_json(
                 [oip.encode_output(o.name, r) for o, r in zip(model.outputs, results, strict=True)])),
         ]  # fmt: skip
         out = []
