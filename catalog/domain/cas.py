@@ -77,11 +77,11 @@ def update(
     exist, value then from ``initial``), used by the first attempt instead of reading it
     again; a stale one only costs a lost race (the write's CAS or insert refuses it).
     """
-    given = [current] if current is not None else []
+    first: list[tuple[Any, int | None]] = [current] if current is not None else []
 
     def attempt() -> Any:
-        if given:
-            value, cas = given.pop()
+        if first:  # the first attempt only
+            value, cas = first.pop()
         else:
             try:
                 value, cas = store.get(keyspace, key)

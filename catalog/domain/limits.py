@@ -29,6 +29,7 @@ and ``prediction_log_on()`` (CATALOG_PREDICTION_LOG, default off).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -63,13 +64,13 @@ def derived(fn: Callable[[], T]) -> Callable[[], T]:
     on every request.
     """
 
+    @functools.wraps(fn)
     def remembered() -> T:
         value = _derived.get(fn, _UNSET)
         if value is _UNSET:
             value = _derived[fn] = fn()
         return value  # type: ignore[no-any-return]
 
-    remembered.__doc__, remembered.__name__ = fn.__doc__, fn.__name__
     return remembered
 
 

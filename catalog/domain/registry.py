@@ -155,11 +155,11 @@ class Registry(Listing):
                 continue
 
     def _read_entry(self, name: str) -> tuple[dict[str, Any], int | None]:
-        """Return (alias document, CAS) of a model; ({}, None) when it has none yet."""
+        """Return (alias document, CAS) of a model; (a new document, None) when it has none."""
         try:
             return self.store.get(self.ks.aliases, name)
         except NotFound:
-            return {}, None
+            return self._new_entry(name), None
 
     def _restore_missing_chunks(self, chunks: dict[str, bytes]) -> None:
         if not chunks:
@@ -191,8 +191,6 @@ class Registry(Listing):
         ``change`` mutates the document and returns False when nothing needs writing.
         ``current``: the document and CAS just read (``_read_entry``), if the caller has them.
         """
-        if current is not None and current[1] is None:  # none yet: a new one, inserted
-            current = (self._new_entry(name), None)
 
         def apply(entry: dict[str, Any]) -> dict[str, Any] | None:
             if not change(entry):

@@ -221,16 +221,19 @@ def _number(value: Any) -> float | None:
 ANALYSED_MAX_CHARS = 256
 
 
-@functools.lru_cache(maxsize=8192)
-def _analysed_short(value: str, join: bool) -> tuple[str, int]:
+def _analysis(value: str, join: bool) -> tuple[str, int]:
+    """Return (the value as its FTS5 column holds it, its tokens after analysis)."""
     return (joined(value) if join else value), len(match_terms(value, join))
+
+
+_analysis_remembered = functools.lru_cache(maxsize=8192)(_analysis)
 
 
 def _analysed(value: str, join: bool) -> tuple[str, int]:
-    """Return (the value as its FTS5 column holds it, its tokens after analysis)."""
+    """Return ``_analysis(value, join)``, remembered for short values."""
     if len(value) <= ANALYSED_MAX_CHARS:
-        return _analysed_short(value, join)
-    return (joined(value) if join else value), len(match_terms(value, join))
+        return _analysis_remembered(value, join)
+    return _analysis(value, join)
 
 
 def _texts(found: list[Any]) -> list[str]:

@@ -176,12 +176,13 @@ class EmbeddedStore(QueryMixin):
     def change_token(self) -> tuple[int, bytes | int, int]:
         """Return a value that differs whenever a document may have changed, as this thread sees
         the store: any connection's (or process's) commit changes SQLite's WAL-index header
-        (``wal_header``, read from a memory map), a write of this thread's connection its total_changes.
+        (``wal_header``, read from a memory map), a write of this thread's connection its
+        total_changes.
 
         When this thread's connection holds a transaction or an open scan, its reads come
         from a snapshot that may be older than the header: then the token is SQLite's
         ``PRAGMA data_version``, which follows the connection's snapshot (30-65 µs on the
-        prediction route against about 4 for the header). So is it without a WAL index.
+        prediction route against under 1 for the header). So is it without a WAL index.
 
         Read it *before* the reads it vouches for: a commit in between then only makes the
         next token differ.

@@ -108,8 +108,7 @@ def acquire(database: Path) -> WalHeader | None:
                 try:
                     header = WalHeader(key, fd)
                 except (OSError, ValueError):
-                    _orphans.append(fd)  # not closed: see the module's notes
-                    return None
+                    return None  # the descriptor stays open: see the module's notes
                 _headers[key] = header
         header.users += 1
         return header
@@ -139,10 +138,6 @@ def lease(database: Path) -> Lease | None:
     """Return a Lease of ``database``'s header for one connection (see ``acquire``)."""
     header = acquire(database)
     return Lease(header) if header is not None else None
-
-
-# Descriptors that could not be mapped: kept open for the process's life (rare).
-_orphans: list[int] = []
 
 
 def _drop_inherited() -> None:
