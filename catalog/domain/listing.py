@@ -86,8 +86,15 @@ class Listing:
         return rows[0] if rows and isinstance(rows[0], int) else 0
 
     def version_counts(self, names: list[str]) -> dict[str, int]:
-        """Return {name: number of versions} for models of ``names`` (absent: no versions)."""
-        return {name: self.version_count(name) for name in names}
+        """Return {name: number of versions} for each of ``names`` (0 for a model without
+        versions), counted in one statement."""
+        counts = dict.fromkeys(names, 0)
+        if names:
+            params = {"names": [check_name(n) for n in counts]}
+            for r in self._run(queries.VERSION_COUNTS, params):
+                if r.get("name") in counts and type(r.get("versions")) is int:
+                    counts[r["name"]] = r["versions"]
+        return counts
 
     def version_count(self, name: str) -> int:
         """Return how many version documents a model has (damaged ones included)."""

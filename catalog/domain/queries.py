@@ -82,6 +82,14 @@ VERSION_COUNT = Query(
     "how many version documents a model has, counted in the index (model list, pages)",
 )
 
+VERSION_COUNTS = Query(
+    "version_counts",
+    "SELECT m.name, COUNT(*) AS versions FROM models m WHERE m.name IN $names GROUP BY m.name",
+    {"names": ["breast-cancer-online", "iris-svc", "absent"]},
+    "idx_models_name_version",
+    "how many version documents each model of a page has, counted in the index (model list)",
+)
+
 MODEL_NAMES = Query(
     "model_names",
     "SELECT META(a).id AS name, a.aliases.`latest` AS `latest` FROM aliases a"
@@ -177,6 +185,7 @@ ALL: tuple[Query, ...] = (
     VERSIONS_PAGE,
     VERSIONS_BY_KEY,
     VERSION_COUNT,
+    VERSION_COUNTS,
     MODEL_NAMES,
     MODEL_COUNT,
     VERSION_LINEAGE,

@@ -16,7 +16,7 @@ from catalog.sqlpp.errors import SqlppError, SqlppTimeout
 from catalog.sqlpp.from_terms import FromPlan
 from catalog.sqlpp.ordering import sort_keyed
 from catalog.sqlpp.parser import implicit_name
-from catalog.sqlpp.planner import IndexPlan, exact_values
+from catalog.sqlpp.planner import IndexPlan, canon, exact_values
 from catalog.sqlpp.planner_keys import KeyRangePlan
 from catalog.sqlpp.projection import apply_exclude
 from catalog.sqlpp.recursive import RecursivePlan
@@ -182,6 +182,27 @@ def _counts_entries(s: A.SubSelect, aggs: list[A.Call], plan: IndexPlan) -> bool
     return True
 
 
+def _counts_groups(s: A.SubSelect, aggs: list[A.Call], plan: IndexPlan, alias: str) -> bool:
+    """Return whether the block is ``GROUP BY <leading key>`` with COUNT(*) only, over one
+    ``=`` or ``IN`` on that key that the index answers exactly (each value's span is a group)."""
+    if isinstance(plan, KeyRangePlan) or not plan.countable or plan.descending:
+        return False
+    if len(plan.sargs) != 1 or plan.sargs[0].kind not in ("eq", "in"):
+        return False
+    d = plan.index.definition
+    if not d.keys or d.keys[0].array or s.let or s.letting or s.having or s.group_as:
+        return False
+    if s.group_by is None or len(s.group_by) != 1:
+        return False
+    if not aggs or not all(
+        a.name == "count" and a.star and not a.distinct and a.filter is None and a.over is None
+        for a in aggs
+    ):
+        return False
+    key = canon(d.keys[0].expr, None, {}, True)
+    return key is not None and canon(s.group_by[0][0], alias, {}, False) == key
+
+
 def _collect_aggs(nodes: Iterable[Any]) -> list[A.Call]:
     """Return aggregate calls under nodes, not descending into subqueries or aggregates."""
     out: list[A.Call] = []
@@ -255,6 +276,14 @@ class SubSelectPlan:
             plan.ordered = False
         # SELECT COUNT(*) answered by counting index entries (Couchbase's IndexCountScan).
         self.count_plan = plan if plan is not None and _counts_entries(s, aggs, plan) else None
+        # GROUP BY the leading key with COUNT(*), one group per value of its = or IN: each
+        # group counted in the index (Couchbase's index aggregation, ``index_group_aggs``).
+        self.group_plan = (
+            plan
+            if plan is not None and self.from_plan and _counts_groups(s, aggs, plan,
+                                                                      self.from_plan.aliases[0])
+            else None
+        )  # fmt: skip
 
     def _projection(self, c: Compiler) -> Callable[[Env], Any]:
         s = self.s
@@ -332,6 +361,9 @@ class SubSelectPlan:
                 e[agg_key(0)] = n
                 yield e
                 return
+        if self.group_plan is not None and exact_values(self.group_plan, env):
+            yield from self._counted_groups(env, self.group_plan)
+            return
         groups: dict[Any, list[Any]] = {}
         aggs, group = self.aggs, self.group
         group_as = self.s.group_as
@@ -364,6 +396,27 @@ class SubSelectPlan:
                 e[name] = f(e)
             if self.having is not None and not truth(self.having(e)):
                 continue
+            yield e
+
+    def _counted_groups(self, env: Env, plan: IndexPlan) -> Iterator[Env]:
+        """Yield one environment per key value with entries: its first row's, with the
+        number of entries as COUNT(*) (the rows ``grouped`` would make of the full scan)."""
+        assert self.from_plan is not None
+        source = self.ctx.source
+        for span in plan.point_spans(env):
+            tick()
+            n = source.index_count(plan.index, [span])
+            if not n:
+                continue
+            first = next(self.from_plan.envs(env, [span]), None)
+            if first is None:  # expired between the count and the read
+                continue
+            e = dict(first)
+            for i in range(len(self.aggs)):  # every aggregate is COUNT(*)
+                e[agg_key(i)] = n
+            for f, alias in self.group:
+                if alias:
+                    e[alias] = f(first)
             yield e
 
     def run(self, env: Env) -> list[Any]:

@@ -4,7 +4,9 @@ The row has Couchbase's shape, ``{"plan": {"#operator": "Sequence", "~children":
 "text": statement}``, with the operators the embedded engine runs: ``IndexScan3`` (with
 ``index`` and ``spans``), ``PrimaryScan3``, ``KeyScan``, ``ExpressionScan``,
 ``DummyScan``, ``Fetch`` (absent from a covering scan, whose ``IndexScan3`` lists
-``covers``), ``IndexCountScan2`` (COUNT(*) counted in the index), ``Unnest``/``Join``/``Nest``, ``Filter``, ``InitialGroup``,
+``covers``), ``IndexCountScan2`` (COUNT(*) counted in the index), ``index_group_aggs``
+on an ``IndexScan3`` (COUNT(*) per leading-key value counted in the index),
+``Unnest``/``Join``/``Nest``, ``Filter``, ``InitialGroup``,
 ``InitialProject``, ``Order``, ``Offset``, ``Limit``, ``FinalProject`` and ``UnionAll``/
 ``IntersectAll``/``ExceptAll``. Fewer details than Couchbase gives (no costs, no
 parallelism), the same names for the same decisions.
@@ -58,7 +60,14 @@ def _sub(sp: SubSelectPlan, order: list[A.OrderTerm], limit: Any, offset: Any) -
         if s.from_.use_keys is not None:
             children.append({"#operator": "KeyScan", "keys": show(s.from_.use_keys), **where})
         elif fp.plan is not None:
-            children.append(_index_scan(fp.plan, where, sp.count_plan is not None))
+            scan = _index_scan(fp.plan, where, sp.count_plan is not None)
+            if sp.group_plan is not None:  # GROUP BY the leading key, counted in the index
+                key = show(s.group_by[0][0]) if s.group_by else ""
+                scan["index_group_aggs"] = {
+                    "group": [{"expr": key, "keypos": 0}],
+                    "aggregates": [{"aggregate": "COUNT", "expr": "*"}],
+                }
+            children.append(scan)
         else:
             children.append({"#operator": "PrimaryScan3", "index": "#primary", **where,
                              "using": "gsi"})  # fmt: skip

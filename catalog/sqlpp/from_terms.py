@@ -185,13 +185,14 @@ class FromPlan:
         assert isinstance(t, A.ExprTerm)
         return {"expr": c.compile(t.expr), "keys": keys, "alias": t.alias}
 
-    def envs(self, outer: Env) -> Iterator[Env]:
-        out: Iterable[Env] = self._first(outer)
+    def envs(self, outer: Env, spans: list[tuple[bytes, bytes]] | None = None) -> Iterator[Env]:
+        """Yield the row environments (``spans``: read these spans of the chosen index)."""
+        out: Iterable[Env] = self._first(outer, spans)
         for st in self.stages:
             out = st(out)
         return iter(out)
 
-    def _first(self, outer: Env) -> Iterator[Env]:
+    def _first(self, outer: Env, chosen: list[tuple[bytes, bytes]] | None) -> Iterator[Env]:
         t = self.first
         alias = t["alias"]
         mk = meta_key(alias)
@@ -204,7 +205,10 @@ class FromPlan:
                 ranges = self.plan.key_ranges(outer)
                 keys_only = self.plan.covering is not None
                 docs = self.ctx.source.key_scan(ks.name, ranges, self.plan.descending, keys_only)
-            elif self.plan is not None and (spans := self.plan.spans(outer)) is not None:
+            elif (
+                self.plan is not None
+                and (spans := chosen if chosen is not None else self.plan.spans(outer)) is not None
+            ):
                 if self.plan.covering is not None:
                     docs = self._covered(ks, spans)
                 else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from catalog.sqlpp import ast as A
@@ -22,7 +23,15 @@ from catalog.sqlpp.semantics import check_semantics
 
 
 def statement_keyword(text: str) -> str:
-    """Return the upper-cased first keyword of a statement ('' if none)."""
+    """Return the upper-cased first keyword of a statement ('' if none).
+
+    Statements up to 4 KiB are remembered (the last 256): the catalog sends the same few
+    again and again, and tokenizing one costs more than the index scan that answers it."""
+    return _keyword(text) if len(text) <= 4096 else _keyword.__wrapped__(text)
+
+
+@lru_cache(maxsize=256)
+def _keyword(text: str) -> str:
     try:
         toks = tokenize(text)
     except SqlppError:

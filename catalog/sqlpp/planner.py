@@ -94,6 +94,12 @@ class IndexPlan:
             return _merge([(p + lo, p + hi) for p in prefixes])
         return _merge([(p, p + TOP) for p in prefixes])
 
+    def point_spans(self, env: dict) -> list[tuple[bytes, bytes]]:
+        """Return one span per value of the leading key's ``=`` or ``IN`` (a plan of one such
+        predicate), in index order: each span holds the entries of exactly one key value."""
+        (sarg,), (fns,) = self.sargs, self.fns
+        return [(p, p + TOP) for p in _point_parts(sarg.kind, [f(env) for f in fns])]
+
 
 def _holds_object(v: Any) -> bool:
     if type(v) is dict:
@@ -427,12 +433,12 @@ def _answers_exactly(d: Any, sargs: list[Sarg], preds: list[A.Node], alias: str,
                      bare: bool) -> bool:  # fmt: skip
     """Return whether the entries in the spans are exactly the rows WHERE keeps (one each).
 
-    True when every conjunct is an equality, IS NULL, IS NOT NULL, IS VALUED or IS NOT
+    True when every conjunct is an equality, IN, IS NULL, IS NOT NULL, IS VALUED or IS NOT
     MISSING the index answers, on keys that hold one entry per document; the values' types
-    are checked when the statement runs.
+    are checked when the statement runs (``exact_values``).
     """
     if any(k.array and not k.distinct for k in d.keys) or any(
-        x.kind not in ("eq", "isnull", "notnull", "notmissing") for x in sargs
+        x.kind not in ("eq", "in", "isnull", "notnull", "notmissing") for x in sargs
     ):
         return False
     used = {id(p) for x in sargs for p in x.sources}
@@ -442,10 +448,18 @@ def _answers_exactly(d: Any, sargs: list[Sarg], preds: list[A.Node], alias: str,
 
 
 def exact_values(plan: IndexPlan, env: dict) -> bool:
-    """Return whether the point values of a countable plan compare exactly as entries do."""
-    for fns in plan.fns:
+    """Return whether the point values of a countable plan compare exactly as entries do
+    (each value of an IN list too)."""
+    for sarg, fns in zip(plan.sargs, plan.fns, strict=True):
         for f in fns:
             v = f(env)
-            if not (v is None or type(v) in (str, bool) or (type(v) is int and abs(v) < 2**53)):
+            if sarg.kind == "in" and type(v) is list:
+                if not all(_exact(x) for x in v):
+                    return False
+            elif not _exact(v):
                 return False
     return True
+
+
+def _exact(v: Any) -> bool:
+    return v is None or type(v) in (str, bool) or (type(v) is int and abs(v) < 2**53)

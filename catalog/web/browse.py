@@ -69,7 +69,13 @@ def model_list(request: HttpRequest) -> Page:
         "nextUrl": next_url(request, page.next),
         "skipped": skipped.count,
     }
-    ctx = data | {"next_url": data["nextUrl"], "first_url": request.path if cursor else None}
+    ctx = data | {
+        "next_url": data["nextUrl"],
+        "first_url": request.path if cursor else None,
+        # A listed model's page is this plus its name and "/" (listed names are URL-safe:
+        # validation.NAME_PATTERN); one reverse() instead of one per model.
+        "models_url": reverse("model-list"),
+    }
     return Page("catalog/model_list.html", data, ctx)
 
 

@@ -91,11 +91,25 @@ CASES = [
     ("SELECT COUNT(*) AS c FROM docs d", "#primary"),
     ("SELECT COUNT(*) AS c FROM docs d WHERE META(d).id = $v", "#primary"),
     ("SELECT RAW [META(d).id, d.k] FROM docs d ORDER BY META(d).id DESC LIMIT 3", "#primary"),
+    ("SELECT d.k, COUNT(*) AS c FROM docs d WHERE d.k IN [$v, $w, 2] GROUP BY d.k", "ix_k"),
+    ("SELECT COUNT(*) AS c, d.k AS kv FROM docs d WHERE d.k = $v GROUP BY d.k", "ix_k"),
+    ("SELECT COUNT(*) AS c FROM docs d WHERE d.k IN [$v, $w, 'a']", "ix_k"),
+    (
+        "SELECT d.k AS g, COUNT(*) AS c FROM docs d WHERE d.k IN [$v, $w, 'b', 1] GROUP BY d.k"
+        " ORDER BY COUNT(*) DESC, d.k",
+        "ix_k",
+    ),
+    (
+        "SELECT d.k, COUNT(*) AS c FROM docs d WHERE d.k IN [$v, $w] AND d.n = 1 GROUP BY d.k",
+        "ix_k_n",
+    ),
 ]
 # Statements that read documents (the others are covered by their index, or COUNT(*) is
 # answered by counting entries: IndexCountScan2).
 FETCHED = {CASES[i][0] for i in (14, 15, 16, 17, 18, 27, 33, 36)}
-COUNTED = {CASES[i][0] for i in (25, 26, 28, 29, 34, 35)}
+COUNTED = {CASES[i][0] for i in (25, 26, 28, 29, 34, 35, 39)}
+# GROUP BY the leading key with COUNT(*): each group counted in the index (index_group_aggs).
+GROUPED = {CASES[i][0] for i in (37, 38, 40)}
 
 
 @functools.cache
@@ -128,6 +142,7 @@ def test_the_index_gives_the_rows_of_a_full_scan(store, statement, index, batch,
     if statement == CASES[36][0]:  # ordered by key, no predicate: the whole primary index
         scan = "PrimaryScan3"
     assert (steps[0]["#operator"], steps[0].get("index")) == (scan, index)
+    assert ("index_group_aggs" in steps[0]) == (statement in GROUPED)
     fetched = steps[1]["#operator"] == "Fetch"
     assert fetched == (statement in FETCHED)
     with_index = store.query(statement, params, QC)
