@@ -102,6 +102,10 @@ def versions(request: HttpRequest, name: str) -> Page:
             "movable_aliases": sorted({SERVING_ALIAS, *ctx["aliases"]} - {LATEST}),
             "can_write": can_write(request.user),
             "skipped": skipped.count,
+            # The rows' links, reversed once (model names are URL-safe: NAME_PATTERN).
+            "model_url": reverse("model-detail", args=[name]),
+            "diff_url": reverse("model-diff", args=[name]),
+            "promote_url": reverse("model-promote", args=[name]),
         }
 
     return Page("catalog/versions.html", data, html)
