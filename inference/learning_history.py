@@ -38,6 +38,23 @@ def learning_history(
         query = queries.VERSION_LINEAGE
     rows = queries.run(reg.store, reg.ks.query_context, query, params)
     rows = [r for r in rows if isinstance(r.get("version"), int)]
+    page = queries.Page(_history_rows(reg, name, rows))
+    if len(rows) == size:
+        page.next = queries.encode_cursor([rows[-1]["version"]])
+    return page
+
+
+def history_at(reg: Registry, name: str, versions: list[int]) -> list[dict[str, Any]]:
+    """Return the rows of ``learning_history`` for these versions (those that exist),
+    oldest first."""
+    if not versions:
+        return []
+    params = {"name": check_name(name), "versions": versions}
+    rows = queries.run(reg.store, reg.ks.query_context, queries.VERSION_LINEAGE_AT, params)
+    return _history_rows(reg, name, [r for r in rows if isinstance(r.get("version"), int)])
+
+
+def _history_rows(reg: Registry, name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     by_generation = {
         r["lineage"]["generation"]: r["version"]
         for r in rows
@@ -69,10 +86,7 @@ def learning_history(
                 "aliases": sorted(aliases.get(r["version"], [])),
             }
         )
-    page = queries.Page(out)
-    if len(rows) == size:
-        page.next = queries.encode_cursor([rows[-1]["version"]])
-    return page
+    return out
 
 
 def all_history(reg: Registry, name: str) -> list[dict[str, Any]]:

@@ -128,6 +128,15 @@ VERSION_LINEAGE = Query(
     "a model's versions with lineage and metrics, oldest first (learning history)",
 )
 
+VERSION_LINEAGE_AT = Query(
+    "version_lineage_at",
+    "SELECT m.version, m.createdAt, m.lineage, m.metadata.metrics AS metrics"
+    " FROM models m WHERE m.name = $name AND m.version IN $versions ORDER BY m.version",
+    {"name": "breast-cancer-online", "versions": [1, 3, 5]},
+    "idx_models_history",
+    "chosen versions of a model with lineage and metrics (the older part of the curve)",
+)
+
 ALIAS_HISTORY = Query(
     "alias_history",
     "SELECT a.*, META(a).id AS auditKey FROM audit a"
@@ -189,6 +198,7 @@ ALL: tuple[Query, ...] = (
     MODEL_NAMES,
     MODEL_COUNT,
     VERSION_LINEAGE,
+    VERSION_LINEAGE_AT,
     VERSION_LINEAGE_NEWEST,
     ALIAS_HISTORY,
     ALIAS_LAST_MOVE,

@@ -281,6 +281,9 @@ class Compiler(CollectionsMixin):
     def c_InList(self, n: A.InList) -> Fn:
         x, coll = self.compile(n.operand), self.compile(n.coll)
         negate, within = n.negate, n.within
+        # The last list seen and, once it comes again (a constant or a parameter), the keys
+        # of its plain scalars and what its NULL/MISSING items make of a miss.
+        seen: list[Any] = [None, None, False]
 
         def f(env: Env) -> Any:
             v, c = x(env), coll(env)
@@ -290,6 +293,14 @@ class Compiler(CollectionsMixin):
                 return None
             if v is None:
                 return None
+            if not within and (key := _scalar_key(v)) is not None:
+                if seen[0] is c and seen[1] is not None:
+                    found = key in seen[1]
+                    return (not negate) if found else (negate if seen[2] is False else seen[2])
+                if seen[0] is c:  # the same list again: key it once for every row to come
+                    seen[1], seen[2] = _keyed(c)
+                    return f(env)
+                seen[0], seen[1] = c, None
             items = _descendants(c) if within else c
             unknown: Any = False  # a NULL element wins over a MISSING one, as in Couchbase
             for item in items:
@@ -440,3 +451,34 @@ __all__ = [
     "meta_key",
     "agg_key",
 ]
+
+
+_EXACT = 2**53
+
+
+def _scalar_key(v: Any) -> Any:
+    """Return a key that equal plain scalars share (a string, a boolean, a number below 2^53
+    in magnitude), else None. Only such an item can equal such a value in N1QL."""
+    t = type(v)
+    if t is str:
+        return v
+    if t is bool:
+        return ("b", v)
+    if (t is int or t is float) and -_EXACT < v < _EXACT:  # NaN fails the comparison
+        return ("d", float(v))
+    return None
+
+
+def _keyed(items: list[Any]) -> tuple[frozenset[Any], Any]:
+    """Return the keys of a list's plain scalars and what IN gives for a value not among
+    them: NULL if it holds a NULL, else MISSING if it holds a MISSING, else FALSE."""
+    keys = set()
+    unknown: Any = False
+    for item in items:
+        if item is None:
+            unknown = None
+        elif item is MISSING:
+            unknown = MISSING if unknown is False else unknown
+        elif (key := _scalar_key(item)) is not None:
+            keys.add(key)
+    return frozenset(keys), unknown

@@ -21,15 +21,18 @@ from catalog.web.listing import Skipped, next_url, page_request
 from catalog.web.permissions import can_write, read_access, write_access
 from catalog.web.responses import error_response, json_response, wants_json
 from catalog.web.twins import Page, twin
-from inference.learning_history import learning_history
+from inference.learning_history import history_at, learning_history
 
 # Alias moves shown per page of the audit log.
 AUDIT_PAGE = 50
 # Versions per page of the history table (and at most on the HTML page; the JSON twin takes
 # ``?limit=`` up to queries.MAX_PAGE).
 VERSIONS_PAGE = 50
-# The learning curve draws the newest this many versions; the JSON pages hold every one.
-CURVE_POINTS = 500
+# The learning curve draws the newest CURVE_RECENT versions and, of a longer history,
+# CURVE_SAMPLED older versions sampled evenly from the oldest on (the whole history's shape
+# at a bounded cost); the JSON pages hold every version.
+CURVE_RECENT = 100
+CURVE_SAMPLED = 150
 # Versions offered in the diff form's menus (the newest ones, and the two compared).
 DIFF_CHOICES = 100
 # The alias the rollback button moves.
@@ -41,7 +44,8 @@ SERVING_ALIAS = "production"
 @twin
 def versions(request: HttpRequest, name: str) -> Page:
     """Return a page of the history of a model, newest first (``?cursor=`` continues),
-    with its learning curve over the newest CURVE_POINTS versions, weight drift and audit log.
+    with its learning curve (the newest versions and older ones sampled: ``_curve``), weight
+    drift and audit log.
     """
     reg = get_registry()
     ctx = version_context(reg, name, LATEST)
@@ -77,7 +81,7 @@ def versions(request: HttpRequest, name: str) -> Page:
     }
 
     def html() -> dict[str, Any]:
-        curve = _curve(reg, name, None if cursor else rows, size)
+        curve, sampled = _curve(reg, name, None if cursor else rows, size)
         metric_names = {r.get("metricName") for r in curve if r.get("metric") is not None}
         older = [r["version"] for r in rows[1:]] + [None]
         return ctx | {
@@ -89,7 +93,8 @@ def versions(request: HttpRequest, name: str) -> Page:
             "metric_name": ", ".join(sorted(n for n in metric_names if n)) or "metric",
             "curve": charts.line_chart([(r["version"], r.get("metric")) for r in reversed(curve)]),
             "curve_points": len(curve),
-            "curve_window": CURVE_POINTS,
+            "curve_recent": len(curve) - sampled,
+            "curve_sampled": sampled,
             "drift_version": drift_version,
             "drift_previous": previous,
             "drift": charts.bars(drift, "l2"),
@@ -118,13 +123,28 @@ def _newest_first(items: list[dict[str, Any]], name: str, skipped: Skipped) -> l
 
 def _curve(
     reg: Registry, name: str, first_rows: list[dict[str, Any]] | None, size: int
-) -> list[dict[str, Any]]:
-    """Return the newest CURVE_POINTS rows of the history, newest first (the first page's
-    rows when they are every version already)."""
-    if first_rows is not None and len(first_rows) <= min(size, CURVE_POINTS):
-        return first_rows
-    page = learning_history(reg, name, limit=CURVE_POINTS, newest_first=True)
-    return _newest_first(page.items, name, Skipped(f"learning curve of {name}"))
+) -> tuple[list[dict[str, Any]], int]:
+    """Return the rows the learning curve draws, newest first, and how many of them were
+    sampled: every version of a short history; of a longer one, the newest CURVE_RECENT and
+    CURVE_SAMPLED older versions evenly spaced from the oldest (a version numbers' gap, where
+    versions were deleted, draws no point)."""
+    skipped = Skipped(f"learning curve of {name}")
+    if first_rows is not None and len(first_rows) <= min(size, CURVE_RECENT + CURVE_SAMPLED):
+        return first_rows, 0
+    recent = learning_history(reg, name, limit=CURVE_RECENT, newest_first=True)
+    if recent.next is None or not recent.items:
+        return _newest_first(recent.items, name, skipped), 0
+    below = min(r["version"] for r in recent.items)
+    oldest = learning_history(reg, name, limit=1).items
+    first = oldest[0]["version"] if oldest else below
+    if below - first <= CURVE_SAMPLED:  # the older versions fit: every one of them
+        older = learning_history(reg, name, cursor=encode_cursor([below]), limit=CURVE_SAMPLED,
+                                 newest_first=True).items  # fmt: skip
+        return _newest_first(recent.items + older, name, skipped), 0
+    span = below - 1 - first
+    wanted = sorted({first + round(i * span / (CURVE_SAMPLED - 1)) for i in range(CURVE_SAMPLED)})
+    older = history_at(reg, name, wanted)
+    return _newest_first(recent.items + older, name, skipped), len(older)
 
 
 def _drift_version(request: HttpRequest, reg: Registry, name: str, latest: int) -> int:

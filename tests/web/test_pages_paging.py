@@ -154,17 +154,29 @@ def test_a_writers_page_stays_one_small_page_whatever_limit_it_asks(client, db):
 
 
 def test_the_learning_curve_draws_a_bounded_window(client, monkeypatch):
+    monkeypatch.setattr(versions_view, "CURVE_SAMPLED", 200)
     page = html(client.get(f"/models/{BIG}/versions"))
     assert page.count('class="dot"') == VERSIONS  # under the window: every version
-    monkeypatch.setattr(versions_view, "CURVE_POINTS", 100)
+    monkeypatch.setattr(versions_view, "CURVE_RECENT", 40)
+    monkeypatch.setattr(versions_view, "CURVE_SAMPLED", 30)
     page = html(client.get(f"/models/{BIG}/versions"))
-    assert page.count('class="dot"') == 100
-    assert "the newest 100 of 300" in page
+    assert page.count('class="dot"') == 70
+    assert "the newest 40 and 30 older ones sampled evenly of 300" in page
     dots = [int(v) for v in re.findall(r"<title>v(\d+):", page)]
-    assert dots == list(range(VERSIONS - 99, VERSIONS + 1))
-    # A later page draws the same window (the newest versions), not its own rows.
+    # The newest 40, and 30 of the 260 older ones from v1 to v260, evenly spaced.
+    older = [1 + round(i * 259 / 29) for i in range(30)]
+    assert dots == older + list(range(VERSIONS - 39, VERSIONS + 1))
+    assert older[0] == 1 and older[-1] == VERSIONS - 40
+    # A later page draws the same curve, not its own rows.
     later = html(client.get(next_link(page)))
     assert [int(v) for v in re.findall(r"<title>v(\d+):", later)] == dots
+
+
+def test_a_history_just_over_the_window_draws_every_version(client, monkeypatch):
+    monkeypatch.setattr(versions_view, "CURVE_RECENT", 200)
+    monkeypatch.setattr(versions_view, "CURVE_SAMPLED", 150)  # the 100 older ones fit
+    page = html(client.get(f"/models/{BIG}/versions?cursor=" + encode_cursor([250])))
+    assert [int(v) for v in re.findall(r"<title>v(\d+):", page)] == list(range(1, VERSIONS + 1))
 
 
 # -- the model page, the model list, diff, OIP metadata --------------------------------------
