@@ -39,6 +39,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -224,6 +225,36 @@ def wrk(port: int, path: str, body: tuple[Path, str], seconds: float, close: boo
         "rps": r["requests"] / (r["duration_us"] / 1e6),
         "errors": r["errors"] + r["non2xx"],
     }
+
+
+def placement(proc: Any, port: int) -> tuple[int, ...] | None:
+    """Return how many established connections each worker process of a server holds,
+    smallest first (``ss``; None when it cannot tell, e.g. without ``ss`` or root)."""
+    try:
+        workers = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                 text=True, timeout=10).stdout.split()  # fmt: skip
+        out = subprocess.run(["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+                             capture_output=True, text=True, timeout=10).stdout  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return None
+    counts = sorted(out.count(f"pid={pid},") for pid in workers)
+    return tuple(counts) if sum(counts) == CONNECTIONS else None
+
+
+def with_placement(measure: Any, proc: Any, port: int) -> Any:
+    """Return ``measure`` that also records where its keep-alive connections landed (one
+    second in): with 4 connections on 2 processes, a round where 3 or 4 land on one process
+    runs on one core, for the floor and the catalog alike."""
+
+    def run() -> dict[str, Any]:
+        seen: list[Any] = []
+        timer = threading.Timer(1.0, lambda: seen.append(placement(proc, port)))
+        timer.start()
+        figures = measure()
+        timer.join()
+        return figures | {"placement": seen[0] if seen else None}
+
+    return run
 
 
 def grpc_load(port: int, rows: int, seconds: float, new_connection: bool) -> dict[str, float]:
@@ -473,8 +504,11 @@ def run(args: argparse.Namespace) -> str:
         for port in (floor_port, catalog_port):
             wrk(port, infer, body_files["json-1"], 1, False, script)  # warm connections
 
+        servers = {floor_port: floor, catalog_port: catalog}
+
         def http(port: int, kind: str, close: bool) -> Any:
-            return lambda: wrk(port, infer, body_files[kind], seconds, close, script)
+            measure = lambda: wrk(port, infer, body_files[kind], seconds, close, script)  # noqa: E731
+            return measure if close else with_placement(measure, servers[port], port)
 
         blocks: list[list[tuple[tuple[str, str, str], Any]]] = []
         for rows in (1, BATCH_ROWS):
@@ -488,8 +522,11 @@ def run(args: argparse.Namespace) -> str:
                      http(catalog_port, f"binary-{rows}", close)),
                 ]  # fmt: skip
                 if not close:
-                    block.append((("catalog gRPC (h2load)", f"raw-{rows}", conn),
-                                  lambda f=grpc_frames[rows]: h2load(grpc_port, f, seconds, tmp)))  # fmt: skip
+                    grpc_measure = with_placement(
+                        lambda f=grpc_frames[rows]: h2load(grpc_port, f, seconds, tmp),
+                        grpc_proc, grpc_port,
+                    )  # fmt: skip
+                    block.append((("catalog gRPC (h2load)", f"raw-{rows}", conn), grpc_measure))
                 blocks.append(block)
         rounds: list[dict[tuple[str, str, str], dict]] = []
         for r in range(args.rounds):
@@ -532,9 +569,27 @@ def base_key(key: tuple[str, str, str]) -> tuple[str, str, str] | None:
     return None if name == "floor" else ("floor", f"json-{kind.rsplit('-', 1)[1]}", conn)
 
 
-def paired(rounds: list[dict], key: tuple, base: tuple, field: str) -> list[float]:
-    """Return key's field over base's field, round by round."""
-    return [r[key][field] / r[base][field] for r in rounds if key in r and base in r]
+def paired(rounds: list[dict], key: tuple, base: tuple, field: str,
+           alike: bool = False) -> list[float]:  # fmt: skip
+    """Return key's field over base's field, round by round (``alike``: only the rounds in
+    which both had their connections placed alike on their processes)."""
+    return [
+        r[key][field] / r[base][field]
+        for r in rounds
+        if key in r and base in r
+        and (not alike or (r[key].get("placement") is not None
+                           and r[key].get("placement") == r[base].get("placement")))
+    ]  # fmt: skip
+
+
+def placements(rounds: list[dict], key: tuple) -> str:
+    """Return the placements of a row's connections over the rounds (e.g. "1+3 x5, 2+2 x2")."""
+    seen: dict[str, int] = {}
+    for r in rounds:
+        p = r.get(key, {}).get("placement")
+        label = "+".join(map(str, p)) if p else "unknown"
+        seen[label] = seen.get(label, 0) + 1
+    return ", ".join(f"{k} x{v}" for k, v in sorted(seen.items()))
 
 
 def spread(values: list[float]) -> str:
@@ -601,6 +656,18 @@ def report(args, config, seconds, rounds, python_client, after_start, ready_s, s
         f" req/s: {spread(paired(rounds, http_key, base_key(http_key), 'rps'))}",
         f"- gRPC (h2load) p50 over HTTP JSON p50: "
         f"{spread(paired(rounds, grpc_key, http_key, 'p50_ms'))}",
+        "",
+        "Where the 4 keep-alive connections landed (connections per worker process, one second"
+        " into each row):"
+        f" floor {placements(rounds, base_key(http_key))};"
+        f" catalog HTTP {placements(rounds, http_key)}; gRPC {placements(rounds, grpc_key)}."
+        " In the rounds where the two compared had theirs placed alike"
+        f" ({len(paired(rounds, http_key, base_key(http_key), 'rps', True))} of {n} for HTTP"
+        f" JSON, {len(paired(rounds, grpc_key, http_key, 'rps', True))} of {n} for gRPC):",
+        f"- HTTP JSON p50: {spread(paired(rounds, http_key, base_key(http_key), 'p50_ms', True))};"
+        f" req/s: {spread(paired(rounds, http_key, base_key(http_key), 'rps', True))}",
+        f"- gRPC (h2load) p50 over HTTP JSON p50: "
+        f"{spread(paired(rounds, grpc_key, http_key, 'p50_ms', True))}",
         "",
         f"After a restart (ready in {ready_s:.1f} s, warmed from its recently used models),"
         f" the first 3 s: p50 {after_start['p50_ms']:.2f} ms, p99 {after_start['p99_ms']:.2f} ms,"
