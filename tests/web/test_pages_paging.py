@@ -200,6 +200,29 @@ def test_the_model_list_pages_hold_every_model_once_by_name(client):
     assert (big["version"], big["versions"]) == (VERSIONS, VERSIONS)
 
 
+def test_the_model_list_sends_the_same_few_statements_whatever_the_page_size(client, monkeypatch):
+    from catalog.store import get_store
+
+    store = get_store()
+    sent: list[str] = []
+    query = store.query
+    monkeypatch.setattr(
+        store,
+        "query",
+        lambda statement, *a, **k: sent.append(statement) or query(statement, *a, **k),
+    )
+    small = client.get("/models/", {"limit": 2, "format": "json"}).json()
+    few = list(sent)
+    sent.clear()
+    whole = client.get("/models/", {"limit": 12, "format": "json"}).json()
+    assert len(small["models"]) == 2 and len(whole["models"]) == 12
+    # names, their listing fields, their version counts (one GROUP BY), the model count
+    assert sorted(sent) == sorted(few) and len(sent) == 4
+    assert {m["name"]: m["versions"] for m in whole["models"]} == {BIG: VERSIONS} | dict.fromkeys(
+        OTHERS, 1
+    )
+
+
 def test_the_model_list_page_links_the_next_page(client):
     page = html(client.get("/models/", {"limit": 5}))
     assert f"{1 + len(OTHERS)} models" in page
