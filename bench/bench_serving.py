@@ -63,6 +63,8 @@ CONFIGS = {
     "sync-3": ["--workers", "3", "--worker-class", "sync"],
     "gthread-4x1": ["--workers", "4", "--worker-class", "gthread", "--threads", "1"],
     "gthread-4x2": ["--workers", "4", "--worker-class", "gthread", "--threads", "2"],
+    "gthread-2x1": ["--workers", "2", "--worker-class", "gthread", "--threads", "1"],
+    "gthread-3x1": ["--workers", "3", "--worker-class", "gthread", "--threads", "1"],
 }
 DEFAULT_CONFIG = "gthread-2x2"
 WRK_SCRIPT = """
