@@ -87,9 +87,12 @@ def prepare(workdir: Path) -> dict[str, str]:
     return env
 
 
-def start_gunicorn(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+def start_gunicorn(env: dict[str, str], port: int, log: Path,
+                   server: list[str] | None = None) -> subprocess.Popen:  # fmt: skip
+    """Start gunicorn: WORKERS sync workers, or the worker settings ``server`` gives."""
     gunicorn = Path(PYTHON).with_name("gunicorn")
-    cmd = [str(gunicorn), WSGI_MODULE, "--bind", f"127.0.0.1:{port}", "--workers", str(WORKERS),
+    workers = server or ["--workers", str(WORKERS)]
+    cmd = [str(gunicorn), WSGI_MODULE, "--bind", f"127.0.0.1:{port}", *workers,
            "--timeout", str(WORKER_TIMEOUT_S), "--log-level", "warning"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -226,6 +229,11 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "abuse.md")
     parser.add_argument("--fence-runs", type=int, default=30, help="0: skip the fork cost")
     parser.add_argument(
+        "--server",
+        help='gunicorn worker settings instead of 2 sync workers, e.g. "--workers 3'
+        ' --worker-class gthread --threads 1"',
+    )
+    parser.add_argument(
         "--fenced",
         action="store_true",
         help="serve with CATALOG_QUERY_FENCED=1 (child per statement)",
@@ -237,7 +245,9 @@ def main() -> int:
         env = prepare(workdir)
         env["CATALOG_QUERY_FENCED"] = "1" if args.fenced else "0"
         port = free_port()
-        server = start_gunicorn(env, port, workdir / "gunicorn.log")
+        server = start_gunicorn(
+            env, port, workdir / "gunicorn.log", args.server.split() if args.server else None
+        )
         peaks: dict[int, float] = {}
         sampling = threading.Event()
 
@@ -295,7 +305,9 @@ def main() -> int:
     lines = [
         "# Abuse benchmark (issue 14)",
         "",
-        f"gunicorn `{WSGI_MODULE}`, {WORKERS} sync workers, timeout {WORKER_TIMEOUT_S} s, "
+        f"gunicorn `{WSGI_MODULE}`,"
+        f" {'`' + args.server + '`' if args.server else f'{WORKERS} sync workers'},"
+        f" timeout {WORKER_TIMEOUT_S} s, "
         f"DEBUG=0, CATALOG_PRODUCTION=1, demo catalog; {ATTACKERS} attackers on `/api/query` "
         f"for {args.seconds:g} s, one client on `GET {PAGE}`; statements "
         f"{'in a fenced child each (CATALOG_QUERY_FENCED=1)' if args.fenced else 'in-process'}; "
