@@ -294,12 +294,12 @@ class Compiler(CollectionsMixin):
             if v is None:
                 return None
             if not within and (key := _scalar_key(v)) is not None:
-                if seen[0] is c and seen[1] is not None:
-                    found = key in seen[1]
-                    return (not negate) if found else (negate if seen[2] is False else seen[2])
-                if seen[0] is c:  # the same list again: key it once for every row to come
-                    seen[1], seen[2] = _keyed(c)
-                    return f(env)
+                if seen[0] is c:  # the same list again: keyed once for every row to come
+                    if seen[1] is None:
+                        seen[1], seen[2] = _keyed(c)
+                    if key in seen[1]:
+                        return not negate
+                    return negate if seen[2] is False else seen[2]
                 seen[0], seen[1] = c, None
             items = _descendants(c) if within else c
             unknown: Any = False  # a NULL element wins over a MISSING one, as in Couchbase

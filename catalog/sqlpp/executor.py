@@ -168,9 +168,7 @@ def _counts_entries(s: A.SubSelect, aggs: list[A.Call], plan: IndexPlan) -> bool
     """Return whether the block is COUNT(*) over rows the index answers exactly."""
     if not plan.countable or s.group_by is not None or s.let or s.letting or s.having:
         return False
-    if len(aggs) != 1 or aggs[0].name != "count" or not aggs[0].star:
-        return False
-    if aggs[0].distinct or aggs[0].filter is not None or aggs[0].over is not None:
+    if len(aggs) != 1 or not _count_star(aggs[0]):
         return False
     stack: list[Any] = [t.expr for t in s.terms]
     while stack:  # the projection may use the count, never a field of a row
@@ -194,13 +192,15 @@ def _counts_groups(s: A.SubSelect, aggs: list[A.Call], plan: IndexPlan, alias: s
         return False
     if s.group_by is None or len(s.group_by) != 1:
         return False
-    if not aggs or not all(
-        a.name == "count" and a.star and not a.distinct and a.filter is None and a.over is None
-        for a in aggs
-    ):
+    if not aggs or not all(_count_star(a) for a in aggs):
         return False
     key = canon(d.keys[0].expr, None, {}, True)
     return key is not None and canon(s.group_by[0][0], alias, {}, False) == key
+
+
+def _count_star(a: A.Call) -> bool:
+    """Return whether an aggregate is a plain COUNT(*) (no DISTINCT, FILTER or OVER)."""
+    return a.name == "count" and a.star and not a.distinct and a.filter is None and a.over is None
 
 
 def _collect_aggs(nodes: Iterable[Any]) -> list[A.Call]:

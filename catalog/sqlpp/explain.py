@@ -61,10 +61,9 @@ def _sub(sp: SubSelectPlan, order: list[A.OrderTerm], limit: Any, offset: Any) -
             children.append({"#operator": "KeyScan", "keys": show(s.from_.use_keys), **where})
         elif fp.plan is not None:
             scan = _index_scan(fp.plan, where, sp.count_plan is not None)
-            if sp.group_plan is not None:  # GROUP BY the leading key, counted in the index
-                key = show(s.group_by[0][0]) if s.group_by else ""
+            if sp.group_plan is not None and s.group_by:  # GROUP BY the leading key, counted
                 scan["index_group_aggs"] = {
-                    "group": [{"expr": key, "keypos": 0}],
+                    "group": [{"expr": show(s.group_by[0][0]), "keypos": 0}],
                     "aggregates": [{"aggregate": "COUNT", "expr": "*"}],
                 }
             children.append(scan)
