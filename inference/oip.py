@@ -177,7 +177,7 @@ def to_array(tensor: InputTensor) -> np.ndarray:
         return data
     if not isinstance(data, list):
         raise ProtocolError(f"input {name!r}: 'data' must be a (flat or nested) list", name)
-    plain = _plain_array(data, dtype, tensor.shape)
+    plain = plain_array(data, dtype, tensor.shape)
     if plain is not None:
         return plain
     try:
@@ -215,7 +215,7 @@ _PLAIN_MAX = 1024
 _PLAIN_TYPES = {"f": float, "b": bool, "i": int, "u": int}
 
 
-def _plain_array(data: list[Any], dtype: np.dtype, shape: list[int]) -> np.ndarray | None:
+def plain_array(data: list[Any], dtype: np.dtype, shape: list[int]) -> np.ndarray | None:
     """Return ``data`` as an array when it is short, flat and plain; None otherwise."""
     if len(data) > _PLAIN_MAX or len(data) != math.prod(shape) or dtype == np.uint64:
         return None

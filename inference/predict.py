@@ -83,7 +83,7 @@ def check_inputs(model: LoadedModel, request: InferRequest) -> dict[str, np.ndar
                 f" model's {spec.datatype}",
                 spec.name,
             )
-        _check_shape(spec.name, tensor.shape, spec.shape, limit)
+        check_shape(spec.name, tensor.shape, spec.shape, limit)
         feeds[spec.name] = oip.to_array(tensor)
     missing = [s.name for s in model.inputs if s.name not in feeds]
     if missing:
@@ -94,9 +94,10 @@ def check_inputs(model: LoadedModel, request: InferRequest) -> dict[str, np.ndar
     return feeds
 
 
-def _check_shape(
+def check_shape(
     name: str, shape: list[int], expected: list[int | str | None] | None, limit: int
 ) -> None:
+    """Raise ProtocolError unless ``shape`` fits the model's and holds 1 to ``limit`` rows."""
     if expected is not None:
         if len(shape) != len(expected):
             raise ProtocolError(

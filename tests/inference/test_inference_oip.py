@@ -145,14 +145,14 @@ _SCALARS = st.one_of(
 
 def _general(tensor: InputTensor) -> np.ndarray | str:
     """The array (or error) of the general path, the one-step path switched off."""
-    saved = oip._plain_array
-    oip._plain_array = lambda *a: None
+    saved = oip.plain_array
+    oip.plain_array = lambda *a: None
     try:
         return oip.to_array(tensor)
     except ProtocolError as e:
         return str(e)
     finally:
-        oip._plain_array = saved
+        oip.plain_array = saved
 
 
 def _fast(tensor: InputTensor) -> np.ndarray | str:
@@ -184,8 +184,8 @@ def test_plain_lists_give_the_general_paths_array(datatype, data):
 
 
 def test_the_one_step_path_takes_the_common_request():
-    taken = oip._plain_array([5.1, 3.5, 1.4, 0.2], np.dtype(np.float32), [1, 4])
+    taken = oip.plain_array([5.1, 3.5, 1.4, 0.2], np.dtype(np.float32), [1, 4])
     assert taken is not None and taken.dtype == np.float32 and taken.shape == (1, 4)
-    assert oip._plain_array([[5.1, 3.5]], np.dtype(np.float32), [1, 2]) is None  # nested
-    assert oip._plain_array([1, 2.5], np.dtype(np.float32), [1, 2]) is None  # mixed
-    assert oip._plain_array([300], np.dtype(np.uint8), [1]) is None  # the general path says
+    assert oip.plain_array([[5.1, 3.5]], np.dtype(np.float32), [1, 2]) is None  # nested
+    assert oip.plain_array([1, 2.5], np.dtype(np.float32), [1, 2]) is None  # mixed
+    assert oip.plain_array([300], np.dtype(np.uint8), [1]) is None  # the general path says

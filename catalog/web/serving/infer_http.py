@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from catalog.domain.registry import Registry
-from inference import oip_binary, serving
+from inference import oip_binary, oip_plain, serving
 
 JSON_CONTENT_TYPE = "application/json"
 
@@ -18,6 +19,18 @@ def infer_body(
     ``declared`` is the request's Inference-Header-Content-Length header, if any.
     """
     value, tail = oip_binary.split_body(body, declared)
+    if not tail:
+        plain = oip_plain.answer(reg, name, serving.version_ref(version), value)
+        if plain is not None:
+            return plain, None
+    return general_body(reg, name, version, value, tail)
+
+
+def general_body(
+    reg: Registry, name: str, version: str | None, value: Any, tail: memoryview
+) -> tuple[bytes, int | None]:
+    """Return the response body of any decoded request (binary tensors, requested outputs,
+    parameters, nested data, the prediction log) and its JSON header length (or None)."""
     request = oip_binary.parse_request(value, tail)
     prediction = serving.run(reg, name, version, request)
     return oip_binary.encode_response(
