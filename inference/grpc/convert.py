@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from inference import oip, oip_binary
+from inference import oip, oip_binary, oip_plain
 from inference.grpc import protocol
 from inference.oip import InferRequest, ProtocolError
 from inference.prediction import Prediction
@@ -77,6 +77,30 @@ def infer_request(request: Any) -> InferRequest:
         else:
             tensor.data = _typed_contents(tensor.name, tensor.datatype, message)
     return parsed
+
+
+def plain_tensors(request: Any) -> list[oip_plain.Tensor] | None:
+    """Return the tensors of a plain ModelInferRequest (oip_plain), or None.
+
+    Plain: every input in raw contents, no parameters, no requested outputs; whatever the
+    general path (``infer_request``) would refuse gives None here, so it says why.
+    """
+    raw, inputs = request.raw_input_contents, request.inputs
+    if not raw or len(raw) != len(inputs) or request.outputs or request.parameters:
+        return None
+    tensors = []
+    for message, chunk in zip(inputs, raw, strict=True):
+        name, datatype, shape = message.name, message.datatype, list(message.shape)
+        if not name or datatype not in oip.NUMPY_TYPES or not oip_plain.plain_shape(shape):
+            return None
+        if message.parameters or message.HasField("contents"):
+            return None
+        try:
+            array = oip_binary.decode_tensor(name, datatype, shape, chunk)
+        except ProtocolError:
+            return None
+        tensors.append(oip_plain.Tensor(name, datatype, shape, array))
+    return tensors
 
 
 def _typed_contents(name: str, datatype: str, message: Any) -> list[Any]:

@@ -19,15 +19,17 @@ from typing import Any
 import grpc
 from django.conf import settings
 
+from catalog.domain import limits
 from catalog.domain.registry import get_registry
 from catalog.store import StoreError
-from inference import oip_config, serving, stats, statuses
+from inference import oip_config, oip_plain, serving, stats, statuses
 from inference.grpc import protocol
 from inference.grpc.convert import (
     infer_request,
     infer_response,
     metadata_response,
     model_config_response,
+    plain_tensors,
     statistics_response,
 )
 from inference.oip import ProtocolError
@@ -64,7 +66,7 @@ def check_access(context: grpc.ServicerContext) -> None:
             if scheme.lower() == "bearer" and rest.strip():
                 token = rest.strip()
     if token is None:
-        if getattr(settings, "CATALOG_PUBLIC_READS", True):
+        if limits.public_reads():
             return
         raise Unauthenticated("send an API token: authorization: Bearer <token>")
     from catalog.domain.tokens import user_for_token
@@ -151,8 +153,17 @@ def repository_index(request: Any, context: grpc.ServicerContext) -> Any:
 
 
 def model_infer(request: Any, context: grpc.ServicerContext) -> Any:
+    reg = get_registry()
+    tensors = plain_tensors(request)
+    if tensors is not None:  # the common request, in one pass (inference.oip_plain)
+        ref = _ref(request.model_version)
+        prediction = oip_plain.predict_tensors(
+            reg, request.model_name, ref, tensors, request.id or None
+        )
+        if prediction is not None:
+            return infer_response(prediction)
     parsed = infer_request(request)
-    prediction = serving.run(get_registry(), request.model_name, request.model_version, parsed)
+    prediction = serving.run(reg, request.model_name, request.model_version, parsed)
     return infer_response(prediction)
 
 
