@@ -1,8 +1,8 @@
 """The plain OIP infer request, answered in one pass.
 
 Most requests are alike: every input of the model given once, each a name, a datatype, a
-shape and its values (a flat JSON list of plain numbers, or gRPC's raw contents), no
-requested outputs or parameters, the prediction log off. ``answer`` (HTTP JSON) and the
+shape and its values (a flat JSON list of plain numbers, binary tensor data, or gRPC's raw
+contents), no requested outputs or other parameters, the prediction log off. ``answer`` (HTTP JSON) and the
 gRPC server's ``model_infer`` check exactly that, make the arrays, and ``predict`` runs them
 with the steps the general path takes (``predict.run``, the statistics, the warm list)
 without building its request objects or walking its general checks: in a server those
@@ -32,9 +32,13 @@ from inference.predict import InferenceFailed
 from inference.prediction import Prediction
 from inference.sessions import LoadedModel, load_model
 
-# The keys of a plain request and of a plain input (values checked below).
-_REQUEST_KEYS = frozenset({"inputs", "id"})
+# The keys of a plain request, of its parameters, and of a plain input with its values in
+# ``data`` or in the binary tail (values checked below).
+_REQUEST_KEYS = frozenset({"inputs", "id", "parameters"})
+_BINARY_OUT = frozenset({"binary_data_output"})
 _INPUT_KEYS = frozenset({"name", "datatype", "shape", "data"})
+_BINARY_INPUT_KEYS = frozenset({"name", "datatype", "shape", "parameters"})
+_BINARY_SIZE = frozenset({"binary_data_size"})
 
 
 class Tensor(NamedTuple):
@@ -46,50 +50,85 @@ class Tensor(NamedTuple):
     array: np.ndarray
 
 
-def answer(reg: Registry, name: str, ref: int | str | None, value: Any) -> bytes | None:
-    """Return the JSON response to a decoded plain JSON request, or None if it is not plain.
+def answer(
+    reg: Registry, name: str, ref: int | str | None, value: Any, tail: memoryview
+) -> tuple[bytes, int | None] | None:
+    """Return the response to a plain HTTP request and its JSON header length (None for
+    plain JSON), or None if the request is not plain.
 
-    From the model's lookup on, this raises what the general path raises (ModelNotFound,
-    then ProtocolError or InferenceFailed from the runtime).
+    ``value`` is the decoded JSON (header) and ``tail`` the binary tensor data after it, as
+    ``oip_binary.split_body`` gives them. Plain here: the keys ``inputs``, ``id`` and
+    ``parameters`` with ``binary_data_output`` alone, each input's values in ``data`` or in
+    the tail (``parameters`` with ``binary_data_size`` alone): what tritonclient sends by
+    default. From the model's lookup on, this raises what the general path raises
+    (ModelNotFound, then ProtocolError or InferenceFailed from the runtime).
     """
     if type(value) is not dict or not value.keys() <= _REQUEST_KEYS:
         return None
-    request_id = value.get("id")
+    request_id, parameters = value.get("id"), value.get("parameters")
     if not (request_id is None or type(request_id) is str):
         return None
-    tensors = _json_tensors(value.get("inputs"))
+    if not (parameters is None or type(parameters) is dict and parameters.keys() <= _BINARY_OUT):
+        return None
+    tensors = _http_tensors(value.get("inputs"), tail)
     if tensors is None:
         return None
     prediction = predict_tensors(reg, name, ref, tensors, request_id)
     if prediction is None:
         return None
-    response: dict[str, Any] = {
+    head: dict[str, Any] = {
         "model_name": prediction.model.name,
         "model_version": str(prediction.model.version),
     }
     if request_id is not None:
-        response["id"] = request_id
-    response["outputs"] = [oip.encode_output(n, a) for n, a in prediction.outputs]
-    return oip_binary.encode_json(response)
+        head["id"] = request_id
+    binary = parameters is not None and parameters.get("binary_data_output") is True
+    return oip_binary.encode_response(head, prediction.outputs, oip_binary.BinaryChoice(binary, {}))
 
 
-def _json_tensors(inputs: Any) -> list[Tensor] | None:
-    """Return the tensors of a non-empty list of plain JSON inputs, or None."""
+def _http_tensors(inputs: Any, tail: memoryview) -> list[Tensor] | None:
+    """Return the tensors of a non-empty list of plain inputs, their values in ``data`` or
+    in ``tail`` (which they must use up), or None."""
     if type(inputs) is not list or not inputs:
         return None
-    tensors = []
+    tensors, offset = [], 0
     for item in inputs:
-        if type(item) is not dict or item.keys() != _INPUT_KEYS:
+        if type(item) is not dict:
             return None
-        name, datatype, shape, data = item["name"], item["datatype"], item["shape"], item["data"]
-        if type(name) is not str or not plain_shape(shape) or type(data) is not list:
+        name, datatype, shape = item.get("name"), item.get("datatype"), item.get("shape")
+        if type(name) is not str or type(datatype) is not str or not plain_shape(shape):
             return None
-        dtype = oip.NUMPY_TYPES.get(datatype) if type(datatype) is str else None
-        array = None if dtype is None else oip.plain_array(data, dtype, shape)
+        dtype = oip.NUMPY_TYPES.get(datatype)
+        if dtype is None:
+            return None
+        if item.keys() == _INPUT_KEYS:
+            data = item["data"]
+            array = oip.plain_array(data, dtype, shape) if type(data) is list else None
+        elif item.keys() == _BINARY_INPUT_KEYS:
+            size = _binary_size(item["parameters"], len(tail) - offset)
+            if size is None:
+                return None
+            try:
+                array = oip_binary.decode_tensor(
+                    name, datatype, shape, tail[offset : offset + size]
+                )
+            except ProtocolError:
+                return None
+            offset += size
+        else:
+            return None
         if array is None:
             return None
         tensors.append(Tensor(name, datatype, shape, array))
-    return tensors
+    return tensors if offset == len(tail) else None
+
+
+def _binary_size(parameters: Any, left: int) -> int | None:
+    """Return an input's binary_data_size if it is its only parameter and fits in ``left``."""
+    if type(parameters) is not dict or parameters.keys() != _BINARY_SIZE:
+        return None
+    size = parameters["binary_data_size"]
+    return size if type(size) is int and 0 <= size <= left else None
 
 
 def plain_shape(shape: Any) -> bool:

@@ -40,6 +40,7 @@ MODELS: dict[str, list[tuple[str, str, list[int | None]]]] = {
     "add": [("A", "FP32", [3]), ("B", "FP32", [3])],
 }
 IRIS_ROW = [5.1, 3.5, 1.4, 0.2]
+NUMPY = {"FP32": np.float32, "FP64": np.float64, "INT64": np.int64, "BOOL": np.bool_}
 
 
 @pytest.fixture(name="models", scope="module")
@@ -68,12 +69,14 @@ def _outcome(fn: Any) -> Any:
         return (type(e).__name__, str(e))
 
 
-def _general(reg: Any, name: str, value: Any) -> Any:
-    return _outcome(lambda: general_body(reg, name, None, copy.deepcopy(value), memoryview(b""))[0])
+def _general(reg: Any, name: str, value: Any, tail: bytes = b"") -> Any:
+    return _outcome(lambda: general_body(reg, name, None, copy.deepcopy(value), memoryview(tail)))
 
 
-def _plain(reg: Any, name: str, value: Any) -> Any:
-    return _outcome(lambda: oip_plain.answer(reg, name, None, copy.deepcopy(value)))
+def _plain(reg: Any, name: str, value: Any, tail: bytes = b"") -> Any:
+    return _outcome(
+        lambda: oip_plain.answer(reg, name, None, copy.deepcopy(value), memoryview(tail))
+    )
 
 
 def _data(datatype: str, size: int) -> st.SearchStrategy[list[Any]]:
@@ -95,9 +98,12 @@ def _data(datatype: str, size: int) -> st.SearchStrategy[list[Any]]:
 
 
 @st.composite
-def _input(draw: Any, name: str, datatype: str, dims: list[int | None]) -> dict[str, Any]:
-    shape = [draw(st.integers(1, 3)) if d is None else d for d in dims]
+def _input(draw: Any, name: str, datatype: str, dims: list[int | None]) -> tuple[dict, bytes]:
+    """Return an input and its binary tensor data (b"" when its values are in ``data``)."""
+    shape = [draw(st.sampled_from([1, 1, 2, 3])) if d is None else d for d in dims]
     size = math.prod(shape)
+    if draw(st.booleans()):
+        return draw(_binary_input(name, datatype, shape))
     data = draw(_data(datatype, size))
     item: dict[str, Any] = {"name": name, "datatype": datatype, "shape": shape, "data": data}
     change = draw(st.integers(0, 16))
@@ -123,13 +129,38 @@ def _input(draw: Any, name: str, datatype: str, dims: list[int | None]) -> dict[
         del item["data"]
     elif change == 8:
         item["shape"] = draw(st.sampled_from([[size], [size, 1], [1, size], [1, *shape]]))
-    return item
+    return item, b""
 
 
 @st.composite
-def _requests(draw: Any) -> tuple[str, Any]:
+def _binary_input(draw: Any, name: str, datatype: str, shape: list[int]) -> tuple[dict, bytes]:
+    size = math.prod(shape)
+    values = draw(st.lists(st.integers(-3, 3), min_size=size, max_size=size))
+    raw = oip_binary.encode_tensor(np.array(values).astype(NUMPY[datatype]).reshape(shape))
+    parameters: dict[str, Any] = {"binary_data_size": len(raw)}
+    item = {"name": name, "datatype": datatype, "shape": shape, "parameters": parameters}
+    change = draw(st.integers(0, 12))
+    if change == 1:
+        item["datatype"] = draw(st.sampled_from(["FP32", "FP64", "INT64", "BOOL", "BYTES", "X"]))
+    elif change == 2:
+        item["shape"] = draw(st.sampled_from([[size], [1, *shape], [-1, *shape[1:]], []]))
+    elif change == 3:
+        parameters["binary_data_size"] = draw(st.sampled_from([len(raw) + 1, -1, True, "8"]))
+    elif change == 4:
+        raw = raw[:-1]
+    elif change == 5:
+        parameters["binary_data_type"] = "x"
+    elif change == 6:
+        item["data"] = []
+    return item, raw
+
+
+@st.composite
+def _requests(draw: Any) -> tuple[str, Any, bytes]:
     name = draw(st.sampled_from(sorted(MODELS)))
-    inputs = [draw(_input(*spec)) for spec in MODELS[name]]
+    drawn = [draw(_input(*spec)) for spec in MODELS[name]]
+    inputs = [item for item, _ in drawn]
+    tail = b"".join(raw for _, raw in drawn)
     change = draw(st.integers(0, 16))
     if change == 1 and len(inputs) > 1:
         inputs = inputs[:1]  # one missing
@@ -145,15 +176,27 @@ def _requests(draw: Any) -> tuple[str, Any]:
         value["id"] = draw(st.one_of(st.text(max_size=4), st.integers(), st.none()))
     elif extra == 2:
         value["outputs"] = [{"name": "Y" if name != "iris" else "label"}]
-    elif extra == 3:
-        value["parameters"] = {"binary_data_output": False}
+    elif extra in (3, 6, 7, 8):
+        value["parameters"] = draw(
+            st.sampled_from(
+                [
+                    {"binary_data_output": True},
+                    {"binary_data_output": False},
+                    {"binary_data_output": "yes"},
+                    {"binary_data_output": True, "priority": 1},
+                    None,
+                ]
+            )
+        )
     elif extra == 4:
         value = draw(st.sampled_from([[], "x", None, {"inputs": "x"}, {"input": inputs}]))
-    return name, value
+    elif extra == 5:
+        tail += b"\x00"  # a byte after the binary inputs
+    return name, value, tail
 
 
 @settings(
-    max_examples=300,
+    max_examples=400,
     derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
@@ -161,9 +204,9 @@ def _requests(draw: Any) -> tuple[str, Any]:
 @given(request=_requests())
 def test_what_the_plain_path_answers_the_general_path_answers_alike(models, request):
     """Requests of 1 to 3 rows against a limit of 2 rows."""
-    name, value = request
+    name, value, tail = request
     with override_settings(CATALOG_MAX_BATCH=2):
-        plain, general = _plain(models, name, value), _general(models, name, value)
+        plain, general = _plain(models, name, value, tail), _general(models, name, value, tail)
     if plain is None:
         return  # the general path answers it
     assert plain == general
@@ -206,16 +249,40 @@ def test_what_the_plain_path_answers_the_general_path_answers_alike(models, requ
 )
 def test_the_common_requests_take_the_plain_path(models, name, value):
     plain = _plain(models, name, value)
-    assert isinstance(plain, bytes), plain
+    assert isinstance(plain, tuple) and plain[1] is None, plain
     assert plain == _general(models, name, value)
-    assert json.loads(plain)["model_name"] == name
+    assert json.loads(plain[0])["model_name"] == name
+
+
+def test_tritonclients_default_binary_request_takes_the_plain_path(models):
+    """Binary inputs and outputs: what tritonclient's InferInput.set_data_from_numpy and
+    infer() send when no outputs are named."""
+    raw = np.array([IRIS_ROW, IRIS_ROW], np.float32).tobytes()
+    value = {
+        "inputs": [
+            {
+                "name": "X",
+                "shape": [2, 4],
+                "datatype": "FP32",
+                "parameters": {"binary_data_size": len(raw)},
+            }
+        ],
+        "parameters": {"binary_data_output": True},
+    }
+    plain = _plain(models, "iris", value, raw)
+    assert isinstance(plain, tuple) and plain == _general(models, "iris", value, raw)
+    body, header_length = plain
+    header = json.loads(body[:header_length])
+    assert [o["name"] for o in header["outputs"]] == ["label", "probabilities"]
+    sizes = [o["parameters"]["binary_data_size"] for o in header["outputs"]]
+    assert sizes == [2 * 8, 2 * 3 * 4] and len(body) == header_length + sum(sizes)
 
 
 @pytest.mark.parametrize("names", [["A"], ["A", "A"], ["A", "B", "B"]])
 def test_an_input_missing_or_given_twice_is_left_to_the_general_path(models, names):
     item = {"datatype": "FP32", "shape": [3], "data": [1.0, 2.0, 3.0]}
     value = {"inputs": [{"name": n, **item} for n in names]}
-    assert oip_plain.answer(models, "add", None, value) is None
+    assert _plain(models, "add", value) is None
     general = _general(models, "add", value)
     assert general[0] == "ProtocolError" and ("missing" in general[1] or "twice" in general[1])
 
@@ -224,7 +291,7 @@ def test_a_plain_request_is_counted_as_the_general_path_counts_it(models):
     value = {"inputs": [{"name": "X", "datatype": "FP32", "shape": [3, 4], "data": IRIS_ROW * 3}]}
     before = stats.snapshot("iris").versions.get(1)
     count, rows = (before.success_count, before.inference_count) if before else (0, 0)
-    assert isinstance(oip_plain.answer(models, "iris", None, value), bytes)
+    assert isinstance(_plain(models, "iris", value), tuple)
     after = stats.snapshot("iris").versions[1]
     assert (after.success_count, after.inference_count) == (count + 1, rows + 3)
     assert after.compute_ns > 0 and after.success_ns >= after.compute_ns
@@ -233,7 +300,7 @@ def test_a_plain_request_is_counted_as_the_general_path_counts_it(models):
 def test_a_malformed_request_to_a_missing_model_is_refused_for_what_it_is(models):
     """The request's own fault (400) comes before the model's absence (404), as before."""
     value = {"inputs": [{"name": "X", "datatype": "FP32", "shape": [1, -4], "data": IRIS_ROW}]}
-    assert oip_plain.answer(models, "no-such-model", None, value) is None
+    assert _plain(models, "no-such-model", value) is None
     with pytest.raises(ProtocolError, match="non-negative"):
         infer_body(models, "no-such-model", None, json.dumps(value).encode(), None)
 
@@ -241,12 +308,10 @@ def test_a_malformed_request_to_a_missing_model_is_refused_for_what_it_is(models
 def test_with_the_prediction_log_on_the_general_path_answers(models):
     value = {"inputs": [{"name": "X", "datatype": "FP32", "shape": [1, 4], "data": IRIS_ROW}]}
     with override_settings(CATALOG_PREDICTION_LOG=True):
-        assert oip_plain.answer(models, "iris", None, value) is None
+        assert _plain(models, "iris", value) is None
 
 
 # -- gRPC: raw contents ----------------------------------------------------------------------
-
-NUMPY = {"FP32": np.float32, "FP64": np.float64, "INT64": np.int64, "BOOL": np.bool_}
 
 
 def _grpc_general(reg: Any, request: Any) -> Any:
@@ -281,7 +346,7 @@ def _grpc_requests(draw: Any) -> Any:
     if draw(st.booleans()):
         request.id = draw(st.text(max_size=3))
     for input_name, datatype, dims in MODELS[name]:
-        shape = [draw(st.integers(1, 3)) if d is None else d for d in dims]
+        shape = [draw(st.sampled_from([1, 1, 2, 3])) if d is None else d for d in dims]
         values = draw(
             st.lists(st.integers(-3, 3), min_size=math.prod(shape), max_size=math.prod(shape))
         )

@@ -19,10 +19,9 @@ def infer_body(
     ``declared`` is the request's Inference-Header-Content-Length header, if any.
     """
     value, tail = oip_binary.split_body(body, declared)
-    if not tail:
-        plain = oip_plain.answer(reg, name, serving.version_ref(version), value)
-        if plain is not None:
-            return plain, None
+    plain = oip_plain.answer(reg, name, serving.version_ref(version), value, tail)
+    if plain is not None:
+        return plain
     return general_body(reg, name, version, value, tail)
 
 
