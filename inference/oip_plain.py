@@ -2,12 +2,12 @@
 
 Most requests are alike: every input of the model given once, each a name, a datatype, a
 shape and its values (a flat JSON list of plain numbers, binary tensor data, or gRPC's raw
-contents), no requested outputs or other parameters, the prediction log off. ``answer`` (HTTP JSON) and the
-gRPC server's ``model_infer`` check exactly that, make the arrays, and ``predict`` runs them
-with the steps the general path takes (``predict.run``, the statistics, the warm list)
-without building its request objects or walking its general checks: in a server those
-steps cost several times what they cost in a loop, and they were most of what the
-catalog's infer route cost above the bare session run (bench/results/serving.md).
+contents), no requested outputs or other parameters, the prediction log off. ``answer``
+(HTTP) and the gRPC server's ``model_infer`` check exactly that and make the arrays, and
+``predict_tensors`` runs them with the steps the general path takes (``predict.run``, the
+statistics, the warm list) without building its request objects or walking its general
+checks, which were a quarter to a third of what the infer route cost in a loop above the
+bare session run (bench/results/serving.md, runs 15-17).
 
 Anything else, including every request the general path would refuse, gets None before
 anything is run or counted, and goes to the general path (``infer_http.general_body``,
