@@ -40,6 +40,12 @@ MODELS: dict[str, list[tuple[str, str, list[int | None]]]] = {
     "add": [("A", "FP32", [3]), ("B", "FP32", [3])],
 }
 IRIS_ROW = [5.1, 3.5, 1.4, 0.2]
+# The comparisons' settings: a fixed seed (CI), no deadline (each example runs a model twice).
+COMPARED = settings(
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 NUMPY = {"FP32": np.float32, "FP64": np.float64, "INT64": np.int64, "BOOL": np.bool_}
 
 
@@ -195,12 +201,7 @@ def _requests(draw: Any) -> tuple[str, Any, bytes]:
     return name, value, tail
 
 
-@settings(
-    max_examples=400,
-    derandomize=True,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(COMPARED, max_examples=400)
 @given(request=_requests())
 def test_what_the_plain_path_answers_the_general_path_answers_alike(models, request):
     """Requests of 1 to 3 rows against a limit of 2 rows."""
@@ -378,12 +379,7 @@ def _grpc_requests(draw: Any) -> Any:
     return request
 
 
-@settings(
-    max_examples=200,
-    derandomize=True,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@settings(COMPARED, max_examples=200)
 @given(request=_grpc_requests())
 def test_grpc_what_the_plain_path_answers_the_general_path_answers_alike(models, request):
     """Requests of 1 to 3 rows against a limit of 2 rows."""
