@@ -262,7 +262,8 @@ def with_placement(measure: Any, proc: Any, port: int) -> Any:
 def grpc_load(port: int, rows: int, seconds: float, new_connection: bool) -> dict[str, float]:
     """Run the gRPC client in its own process; return its figures."""
     cmd = [sys.executable, __file__, "--grpc-client", f"{HOST}:{port}", "--rows", str(rows),
-           "--seconds", str(seconds)] + (["--new-connection"] if new_connection else [])  # fmt: skip
+           "--seconds", str(seconds), "--connections", str(CONNECTIONS)
+           ] + (["--new-connection"] if new_connection else [])  # fmt: skip
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120)
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-2000:])
@@ -699,11 +700,19 @@ def main() -> None:
     parser.add_argument("--config", choices=list(CONFIGS), default=DEFAULT_CONFIG)
     parser.add_argument("--grpc-workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=5, help="rounds of every measurement")
+    parser.add_argument(
+        "--connections",
+        type=int,
+        default=CONNECTIONS,
+        help="connections (wrk, h2load) or requests in flight (Python gRPC client)",
+    )
     parser.add_argument("--out", type=Path)
     parser.add_argument("--grpc-client", help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--new-connection", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    global CONNECTIONS
+    CONNECTIONS = args.connections
     if args.grpc_client:
         grpc_client(args.grpc_client, args.rows, args.seconds, args.new_connection)
         return
