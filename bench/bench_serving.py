@@ -691,6 +691,7 @@ def report(args, config, seconds, rounds, python_client, after_start, ready_s, s
 
 
 def main() -> None:
+    global CONNECTIONS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--quick", action="store_true", help="3 s per measurement")
@@ -711,7 +712,6 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1, help=argparse.SUPPRESS)
     parser.add_argument("--new-connection", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    global CONNECTIONS
     CONNECTIONS = args.connections
     if args.grpc_client:
         grpc_client(args.grpc_client, args.rows, args.seconds, args.new_connection)
