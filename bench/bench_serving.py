@@ -660,7 +660,8 @@ def report(args, config, seconds, rounds, python_client, after_start, ready_s, s
         f"- gRPC (h2load) p50 over HTTP JSON p50: "
         f"{spread(paired(rounds, grpc_key, http_key, 'p50_ms'))}",
         "",
-        "Where the 4 keep-alive connections landed (connections per worker process, one second"
+        f"Where the {CONNECTIONS} keep-alive connections landed (connections per worker process,"
+        " one second"
         " into each row):"
         f" floor {placements(rounds, base_key(http_key))};"
         f" catalog HTTP {placements(rounds, http_key)}; gRPC {placements(rounds, grpc_key)}."
