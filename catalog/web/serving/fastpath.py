@@ -9,7 +9,8 @@ those requests itself, with what Django would have done that matters:
 
 - the Host header is checked against ALLOWED_HOSTS (else Django answers, with its 400);
 - a body over DATA_UPLOAD_MAX_MEMORY_SIZE is refused with 413, as Django does;
-- the same handler (``infer_http.infer_body``), the same error mapping and JSON errors;
+- the same handler (``infer_http.infer_body``, whose plain requests take
+  ``inference.oip_plain``'s one pass), the same error mapping and JSON errors;
 - the same security headers as SecurityHeadersMiddleware adds to an API response.
 
 Everything else, including infer requests with an ``Authorization`` header or when
