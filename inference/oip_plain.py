@@ -4,8 +4,8 @@ Most requests are alike: every input of the model given once, each a name, a dat
 shape and its values (a flat JSON list of plain numbers, binary tensor data, or gRPC's raw
 contents), no requested outputs or other parameters, the prediction log off. ``answer``
 (HTTP) and the gRPC server's ``model_infer`` check exactly that and make the arrays, and
-``predict_tensors`` runs them with the steps the general path takes (``predict.run``, the
-statistics, the warm list) without building its request objects or walking its general
+``predict_tensors`` runs them with the steps the general path takes (``predict.run``,
+``serving.count_success``) without building its request objects or walking its general
 checks, which were a quarter to a third of what the infer route cost in a loop above the
 bare session run (bench/results/serving.md, runs 15-17).
 
@@ -26,7 +26,7 @@ import numpy as np
 
 from catalog.domain import limits
 from catalog.domain.registry import Registry
-from inference import oip, oip_binary, predict, stats, warm
+from inference import oip, oip_binary, predict, serving, stats
 from inference.oip import ProtocolError
 from inference.predict import InferenceFailed
 from inference.prediction import Prediction
@@ -158,13 +158,11 @@ def predict_tensors(
     except (ProtocolError, InferenceFailed):
         stats.record_failure(name, time.perf_counter_ns() - started)
         raise
-    done = time.perf_counter_ns()
-    stats.record_success(
-        name, model.version, done - started, done - run_started, tensors[0].shape[0]
-    )
-    warm.note_use(name)
+    took_ms = (time.perf_counter_ns() - run_started) / 1e6
     outputs = list(zip(names, results, strict=True))
-    return Prediction(model, outputs, (done - run_started) / 1e6, request_id, inputs=feeds)
+    prediction = Prediction(model, outputs, took_ms, request_id, inputs=feeds)
+    serving.count_success(name, prediction, started)
+    return prediction
 
 
 def _feeds(model: LoadedModel, tensors: list[Tensor]) -> dict[str, np.ndarray] | None:

@@ -63,7 +63,7 @@ def check_inputs(model: LoadedModel, request: InferRequest) -> dict[str, np.ndar
     feeds: dict[str, np.ndarray] = {}
     limit = max_batch()
     for tensor in request.inputs:
-        if tensor.name not in model.input_names:
+        if tensor.name not in model.input_specs:
             raise ProtocolError(
                 f"model {model.name!r} has no input {tensor.name!r}; its inputs are "
                 + ", ".join(repr(s.name) for s in model.inputs),
@@ -127,9 +127,9 @@ def _shape_text(shape: list[int | str | None]) -> str:
 def check_outputs(model: LoadedModel, requested: list[str] | None) -> list[str]:
     """Return the output names to compute (all when none are requested), or raise."""
     if not requested:
-        return [s.name for s in model.outputs]
+        return list(model.output_order)
     for name in requested:
-        if name not in model.output_names:
+        if name not in model.output_order:
             raise ProtocolError(
                 f"model {model.name!r} has no output {name!r}; its outputs are "
                 + ", ".join(repr(s.name) for s in model.outputs)

@@ -37,16 +37,22 @@ def run(reg: Registry, name: str, version: str | None, request: InferRequest) ->
     except (ProtocolError, InferenceFailed):  # the model exists: count the failure
         stats.record_failure(name, time.perf_counter_ns() - started)
         raise
+    count_success(name, prediction, started)
+    return prediction
+
+
+def count_success(name: str, prediction: Prediction, started_ns: int) -> None:
+    """Count a request that began at ``started_ns`` (perf_counter_ns) and gave ``prediction``
+    in the statistics and the warm list."""
     rows = next((int(a.shape[0]) if a.ndim else 1 for a in prediction.inputs.values()), 1)
     stats.record_success(
         name,
         prediction.model.version,
-        time.perf_counter_ns() - started,
+        time.perf_counter_ns() - started_ns,
         int(prediction.took_ms * 1e6),
         rows,
     )
     warm.note_use(name)
-    return prediction
 
 
 def response_head(prediction: Prediction) -> dict[str, Any]:

@@ -66,14 +66,10 @@ class LoadedModel:
     memory_bytes: int
     build_ms: float
     format: str = "json"
-    input_names: frozenset[str] = field(init=False)
-    output_names: frozenset[str] = field(init=False)
     input_specs: dict[str, TensorSpec] = field(init=False)  # by name
     output_order: list[str] = field(init=False)  # the outputs' names, in the model's order
 
     def __post_init__(self) -> None:
-        self.input_names = frozenset(s.name for s in self.inputs)
-        self.output_names = frozenset(s.name for s in self.outputs)
         self.input_specs = {s.name: s for s in self.inputs}
         self.output_order = [s.name for s in self.outputs]
 
