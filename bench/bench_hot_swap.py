@@ -247,6 +247,11 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument(
+        "--worker-class",
+        default="catalog.shell.balanced_worker.BalancedThreadWorker",
+        help="gunicorn worker class (default: the compose default, gthread sharing connections out)",
+    )
     parser.add_argument("--baseline-seconds", type=float, default=10.0)
     parser.add_argument("--quick", action="store_true", help="5 s runs, for a smoke test")
     parser.add_argument("--refit", action="store_true", help="learn with an SVC by refit")
@@ -285,7 +290,7 @@ def main() -> int:
             "--workers",
             str(args.workers),
             "--worker-class",
-            "gthread",
+            args.worker_class,
             "--threads",
             str(args.threads),
             "--log-level",
@@ -355,7 +360,7 @@ def render(
         "# Hot swap under load",
         "",
         f"{stamp}; {platform.python_version()}, {os.cpu_count()} cores; gunicorn"
-        f" {args.workers} workers x {args.threads} threads (gthread), embedded store;"
+        f" {args.workers} workers x {args.threads} threads (`{args.worker_class}`), embedded store;"
         f" {args.clients} clients sending one-row iris predictions for `latest` back to back"
         f" on 127.0.0.1; a learner publishing every {args.interval * 1000:.0f} ms for"
         f" {args.seconds:g} s ({_learner_text(args)}, 16-row batches, policy never).",

@@ -40,13 +40,14 @@ RECHECK_S = 0.02
 STALE_AFTER_S = 0.05
 
 _PID, _CONNS = 0, 1  # the two 8-byte fields of a slot
+_TOP = SLOTS * 2  # the cell after the slots: 1 + the highest slot ever claimed
 
 
 class _Table:
     """Per-worker (pid, connections) pairs in anonymous shared memory, made before fork."""
 
     def __init__(self) -> None:
-        self._map = mmap.mmap(-1, SLOTS * 16)
+        self._map = mmap.mmap(-1, SLOTS * 16 + 8)
         self.cells = memoryview(self._map).cast("q")
 
     def claim(self) -> int | None:
@@ -57,6 +58,7 @@ class _Table:
             if pid == 0 or (pid != me and not _alive(pid)):
                 self.cells[slot * 2 + _PID] = me  # the arbiter's pid: reserved, not started
                 self.cells[slot * 2 + _CONNS] = 0
+                self.cells[_TOP] = max(self.cells[_TOP], slot + 1)
                 return slot
         return None
 
@@ -67,14 +69,15 @@ class _Table:
     def publish(self, slot: int, conns: int) -> None:
         self.cells[slot * 2 + _CONNS] = conns
 
-    def release(self, slot: int) -> None:
-        if self.cells[slot * 2 + _PID] == os.getpid():
+    def release(self, slot: int, arbiter: int) -> None:
+        """Free a worker's slot: started by it, or still reserved for it (it failed to boot)."""
+        if self.cells[slot * 2 + _PID] in (os.getpid(), arbiter):
             self.cells[slot * 2 + _PID] = 0
 
     def holds_no_more(self, slot: int, conns: int, arbiter: int) -> bool:
         """Return whether no started sibling holds fewer connections than ``conns``. A sibling
         that died without releasing its slot (SIGKILL) is found out here and forgotten."""
-        for other in range(SLOTS):
+        for other in range(self.cells[_TOP]):  # the arbiter claims the lowest free slot first
             pid = self.cells[other * 2 + _PID]
             if other == slot or pid in (0, arbiter) or self.cells[other * 2 + _CONNS] >= conns:
                 continue
@@ -108,16 +111,19 @@ class BalancedThreadWorker(ThreadWorker):
         self._refused_since: float | None = None
         self._seen_waiting = False
 
+    def init_process(self) -> None:
+        try:
+            super().init_process()  # loads the app, then runs the loop until the worker exits
+        finally:
+            if self._slot is not None:
+                _table.release(self._slot, self.ppid)
+
     def run(self) -> None:
         # In the table only from here: a worker still loading the app (Django, warming its
         # sessions: seconds) holds no connection, and its siblings must not wait for it.
         if self._slot is not None:
             _table.start(self._slot)
-        try:
-            super().run()
-        finally:
-            if self._slot is not None:
-                _table.release(self._slot)
+        super().run()
 
     def least_loaded(self) -> bool:
         """Return whether this worker holds no more connections than each live sibling."""
