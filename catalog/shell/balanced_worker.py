@@ -135,7 +135,7 @@ class BalancedThreadWorker(ThreadWorker):
     def set_accept_enabled(self, enabled: bool) -> None:
         # While it is under worker_connections and not accepting, the loop asks for True on
         # every turn: each turn looks at the siblings again.
-        if enabled and self.alive and not self.least_loaded() and not self._waited_too_long():
+        if enabled and not self.least_loaded() and not self._waited_too_long():
             enabled = False
         self._set_accepting(enabled)
 
