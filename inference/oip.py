@@ -220,7 +220,7 @@ def plain_array(data: list[Any], dtype: np.dtype, shape: list[int]) -> np.ndarra
     if len(data) > _PLAIN_MAX or len(data) != math.prod(shape) or dtype == np.uint64:
         return None
     kind = _PLAIN_TYPES.get(dtype.kind)
-    if kind is None or not data or not all(type(v) is kind for v in data):
+    if kind is None or not data or {*map(type, data)} != {kind}:
         return None  # also nested lists, bools among ints, ints among floats
     if kind is int:
         info = np.iinfo(dtype)

@@ -155,7 +155,7 @@ def run(model: LoadedModel, feeds: dict[str, np.ndarray], names: list[str]) -> l
     finally:
         if token is not None:
             _watchdog.release(token)
-    return [_as_array(r) for r in results]
+    return [r if type(r) is np.ndarray else _as_array(r) for r in results]
 
 
 def _first_line(error: Exception) -> str:

@@ -44,7 +44,10 @@ def run(reg: Registry, name: str, version: str | None, request: InferRequest) ->
 def count_success(name: str, prediction: Prediction, started_ns: int) -> None:
     """Count a request that began at ``started_ns`` (perf_counter_ns) and gave ``prediction``
     in the statistics and the warm list."""
-    rows = next((int(a.shape[0]) if a.ndim else 1 for a in prediction.inputs.values()), 1)
+    rows = 1
+    for array in prediction.inputs.values():  # the first input's rows
+        rows = int(array.shape[0]) if array.ndim else 1
+        break
     stats.record_success(
         name,
         prediction.model.version,

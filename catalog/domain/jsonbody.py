@@ -44,6 +44,7 @@ class JsonBodyError(ValueError):
     """The text is not JSON, or is nested deeper than the limit."""
 
 
+@limits.derived
 def max_depth() -> int:
     """Return the deepest nesting accepted (``CATALOG_MAX_JSON_DEPTH``, default 64)."""
     return int(limits.setting("CATALOG_MAX_JSON_DEPTH") or DEFAULT_MAX_DEPTH)

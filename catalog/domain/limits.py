@@ -156,16 +156,19 @@ def _switch(name: str, default: bool) -> bool:
     return default if value is None else bool(value)
 
 
+@derived
 def public_reads() -> bool:
     """Return True when anonymous visitors may read the catalog (CATALOG_PUBLIC_READS)."""
     return _switch("CATALOG_PUBLIC_READS", True)
 
 
+@derived
 def prediction_log_on() -> bool:
     """Return True when every prediction is logged (CATALOG_PREDICTION_LOG)."""
     return _switch("CATALOG_PREDICTION_LOG", False)
 
 
+@derived
 def ort_threads() -> int:
     """Return the onnxruntime intra-op threads of a session (0: onnxruntime's default)."""
     return int(ORT_THREADS.value())
@@ -201,11 +204,13 @@ def query_max_chars() -> int:
     return int(QUERY_MAX_CHARS.value())
 
 
+@derived
 def predict_timeout_s() -> float:
     """Return the time limit of one model run, in seconds (0: none)."""
     return PREDICT_TIMEOUT.value()
 
 
+@derived
 def max_batch() -> int:
     """Return the most rows one prediction request may carry."""
     return int(MAX_BATCH.value())
@@ -221,6 +226,7 @@ def max_body_bytes() -> int:
     return int(MAX_BODY.value())
 
 
+@derived
 def session_cache_bytes() -> int:
     """Return the memory budget of the session cache, in bytes."""
     return int(SESSION_CACHE.value() * MIB)

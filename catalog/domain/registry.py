@@ -58,6 +58,7 @@ class Registry(Listing):
     def __init__(self, store: DocumentStore, bucket: str = "ml", scope: str = "catalog"):
         self.store = store
         self.ks = Collections(bucket, scope)
+        self._aliases_collection = self.ks.aliases  # every prediction by alias reads it
 
     # -- publish -------------------------------------------------------------------------
 
@@ -236,13 +237,14 @@ class Registry(Listing):
     def _aliases(self, key: str) -> dict[str, int]:
         """Return the aliases of a checked model name; the caller must not change the dict."""
         token = self.store.change_token()
-        seen_key = (self.ks.aliases, key, token[0]) if token is not None else None
+        collection = self._aliases_collection
+        seen_key = (collection, key, token[0]) if token is not None else None
         if seen_key is not None:
             seen = _ALIASES_SEEN.get(seen_key)
             if seen is not None and seen[0] == token:
                 return seen[1]
         try:
-            entry, _ = self.store.get(self.ks.aliases, key)
+            entry, _ = self.store.get(collection, key)
             aliases = dict(entry.get("aliases", {}))
         except NotFound:
             aliases = {}
@@ -461,8 +463,8 @@ def load_path(path: str | Path) -> bytes:
 def get_registry() -> Registry:
     """Return the registry on the store and bucket/scope named by the settings."""
     global _registry
-    store = get_store()
-    bucket, scope = limits.setting("CATALOG_BUCKET"), limits.setting("CATALOG_SCOPE")
+    url, bucket, scope = _registry_settings()
+    store = get_store(url)
     reg = _registry  # every request asks: keep the last one while the settings hold
     if reg is None or reg.store is not store or (reg.ks.bucket, reg.ks.scope) != (bucket, scope):
         reg = _registry = Registry(store, bucket, scope)
@@ -470,6 +472,16 @@ def get_registry() -> Registry:
 
 
 _registry: Registry | None = None
+
+
+@limits.derived
+def _registry_settings() -> tuple[str, str | None, str | None]:
+    """Return the store URL, bucket and scope the settings name (read once per change)."""
+    return (
+        limits.setting("CATALOG_STORE"),
+        limits.setting("CATALOG_BUCKET"),
+        limits.setting("CATALOG_SCOPE"),
+    )
 
 
 __all__ = [

@@ -82,9 +82,10 @@ _lock = threading.Lock()
 _stores: dict[str, DocumentStore] = {}
 
 
-def get_store() -> DocumentStore:
-    """Return the store named by settings.CATALOG_STORE, opened once per process."""
-    url = settings.CATALOG_STORE
+def get_store(url: str | None = None) -> DocumentStore:
+    """Return the store at ``url`` (default: settings.CATALOG_STORE), opened once per process."""
+    if url is None:
+        url = settings.CATALOG_STORE
     store = _stores.get(url)  # every request asks: no lock once it is open
     if store is not None:
         return store
