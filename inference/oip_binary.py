@@ -190,7 +190,7 @@ def encode_tensor(array: np.ndarray) -> bytes:
 def binary_outputs(value: Any) -> BinaryChoice:
     """Return which outputs of a request's JSON header are asked for in binary form."""
     if not isinstance(value, dict):
-        return BinaryChoice(False, {})
+        return ALL_JSON
     params = value.get("parameters")
     default = isinstance(params, dict) and params.get("binary_data_output") is True
     overrides: dict[str, bool] = {}
@@ -218,6 +218,11 @@ class BinaryChoice:
         return self.default or any(self.overrides.values())
 
 
+# The choices of a request that names no output: every output in JSON, or every one in binary.
+ALL_JSON = BinaryChoice(False, {})
+ALL_BINARY = BinaryChoice(True, {})
+
+
 def encode_json(value: Any) -> bytes:
     """Return a response's JSON text: orjson's (compact, UTF-8), or json's for what orjson
     cannot write (integers past 64 bits in an object output)."""
@@ -235,8 +240,9 @@ def encode_response(
     ``head`` is the response without ``outputs``.
     """
     encoded, tails = [], []
+    overrides, default = binary.overrides, binary.default  # binary(name), inlined: hot path
     for name, array in outputs:
-        if binary(name):
+        if overrides.get(name, default) if overrides else default:
             data = encode_tensor(array)
             encoded.append(
                 {

@@ -83,7 +83,8 @@ def answer(
     if request_id is not None:
         head["id"] = request_id
     binary = parameters is not None and parameters.get("binary_data_output") is True
-    return oip_binary.encode_response(head, prediction.outputs, oip_binary.BinaryChoice(binary, {}))
+    choice = oip_binary.ALL_BINARY if binary else oip_binary.ALL_JSON
+    return oip_binary.encode_response(head, prediction.outputs, choice)
 
 
 def _http_tensors(inputs: Any, tail: memoryview) -> list[Tensor] | None:

@@ -266,3 +266,29 @@ def test_an_unknown_model_is_404_on_the_fast_path(oip_models):
     request = {"inputs": [{"name": "X", "datatype": "FP32", "shape": [1, 3], "data": [1, 2, 3]}]}
     status, _, body = call_fast_path("/v2/models/nope/infer", json.dumps(request).encode(), None)
     assert status == 404 and "nope" in json.loads(body)["error"]
+
+
+def test_the_fast_path_reads_path_segments_as_utf8_and_hands_bad_ones_to_django(oip_models):
+    request = {"inputs": [{"name": "X", "datatype": "FP32", "shape": [1, 3], "data": [1, 2, 3]}]}
+    body = json.dumps(request).encode()
+    # WSGI gives the path's UTF-8 bytes as latin-1 text; the answer names the decoded name
+    wsgi_path = "/v2/models/modèle/infer".encode().decode("latin-1")
+    status, _, answer = call_fast_path(wsgi_path, body, None)
+    assert status == 404 and "modèle" in json.loads(answer)["error"], answer
+    wsgi_path = "/v2/models/scale/versions/é/infer".encode().decode("latin-1")
+    status, _, answer = call_fast_path(wsgi_path, body, None)
+    assert status == 404 and "é" in json.loads(answer)["error"], answer
+
+    calls = []
+
+    def django(environ, start_response):
+        calls.append(environ["PATH_INFO"])
+        start_response("400 Bad Request", [])
+        return [b""]
+
+    app = fastpath.wrap(django, warm_sessions=False)
+    for path in ("/v2/models/\xff/infer", "/v2/models/scale/versions/\xc3/infer"):
+        environ = {"REQUEST_METHOD": "POST", "PATH_INFO": path, "HTTP_HOST": "testserver",
+                   "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}  # fmt: skip
+        app(environ, lambda *a: None)
+    assert calls == ["/v2/models/\xff/infer", "/v2/models/scale/versions/\xc3/infer"]

@@ -34,6 +34,7 @@ from catalog.web import security
 from catalog.web.serving import infer_http
 from inference import oip_binary, statuses, warm
 
+JSON = infer_http.JSON_CONTENT_TYPE
 INFER_PATH = re.compile(r"/v2/models/([^/]+)(?:/versions/([^/]+))?/infer")
 # The headers SecurityHeadersMiddleware gives an API response (not under /netron/).
 SECURITY_HEADERS = [
@@ -66,7 +67,7 @@ class InferFastPath:
         gate = _gate()
         if "HTTP_AUTHORIZATION" in environ or not gate.public_reads:
             return False
-        if not gate.secure_enough(environ):
+        if gate.ssl_redirect and not gate.secure_enough(environ):
             return False  # Django's SecurityMiddleware redirects it to HTTPS
         length = environ.get("CONTENT_LENGTH", "")
         if not length or not length.isdigit():
@@ -76,10 +77,12 @@ class InferFastPath:
     def _infer(
         self, environ: dict[str, Any], start_response: StartResponse, match: re.Match[str]
     ) -> Iterable[bytes]:
-        try:
-            name, version = _segment(match.group(1)), _segment(match.group(2))
-        except UnicodeError:  # not UTF-8 (or not latin-1 text): Django's answer
-            return self.app(environ, start_response)
+        name, version = match.groups()
+        if not (name.isascii() and (version is None or version.isascii())):
+            try:
+                name, version = _segment(name), _segment(version)
+            except UnicodeError:  # not UTF-8 (or not latin-1 text): Django's answer
+                return self.app(environ, start_response)
         length = int(environ["CONTENT_LENGTH"])
         limit = _gate().max_body
         header_length = None
@@ -104,7 +107,7 @@ class InferFastPath:
             status, message = mapped or (500, "internal server error")
             body = infer_http.error_body(status, message)
         headers = [
-            ("Content-Type", infer_http.content_type(header_length)),
+            ("Content-Type", JSON if header_length is None else oip_binary.BINARY_CONTENT_TYPE),
             ("Content-Length", str(len(body))),
             *SECURITY_HEADERS,
         ]
