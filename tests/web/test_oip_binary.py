@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import struct
+from typing import Any
 
 import numpy as np
 import pytest
@@ -235,15 +236,20 @@ def test_the_fast_path_answers_like_the_view(client, oip_models):
         assert headers[name] == view[name]
 
 
-def test_the_fast_path_hands_other_requests_to_django(oip_models):
-    calls = []
+def _behind_recording_django() -> tuple[Any, list[str]]:
+    """Return the fast path in front of an app that records the paths handed to it."""
+    calls: list[str] = []
 
     def django(environ, start_response):
         calls.append(environ["PATH_INFO"])
         start_response("204 No Content", [])
         return [b""]
 
-    app = fastpath.wrap(django, warm_sessions=False)
+    return fastpath.wrap(django, warm_sessions=False), calls
+
+
+def test_the_fast_path_hands_other_requests_to_django(oip_models):
+    app, calls = _behind_recording_django()
     base = {"REQUEST_METHOD": "POST", "HTTP_HOST": "testserver", "CONTENT_LENGTH": "2"}
     for extra in (
         {"PATH_INFO": "/v2/models/scale/infer", "HTTP_AUTHORIZATION": "Bearer x"},
@@ -279,14 +285,7 @@ def test_the_fast_path_reads_path_segments_as_utf8_and_hands_bad_ones_to_django(
     status, _, answer = call_fast_path(wsgi_path, body, None)
     assert status == 404 and "é" in json.loads(answer)["error"], answer
 
-    calls = []
-
-    def django(environ, start_response):
-        calls.append(environ["PATH_INFO"])
-        start_response("400 Bad Request", [])
-        return [b""]
-
-    app = fastpath.wrap(django, warm_sessions=False)
+    app, calls = _behind_recording_django()
     for path in ("/v2/models/\xff/infer", "/v2/models/scale/versions/\xc3/infer"):
         environ = {"REQUEST_METHOD": "POST", "PATH_INFO": path, "HTTP_HOST": "testserver",
                    "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}  # fmt: skip
