@@ -240,9 +240,8 @@ def encode_response(
     ``head`` is the response without ``outputs``.
     """
     encoded, tails = [], []
-    overrides, default = binary.overrides, binary.default  # binary(name), inlined: hot path
     for name, array in outputs:
-        if overrides.get(name, default) if overrides else default:
+        if binary(name):
             data = encode_tensor(array)
             encoded.append(
                 {

@@ -44,10 +44,8 @@ def run(reg: Registry, name: str, version: str | None, request: InferRequest) ->
 def count_success(name: str, prediction: Prediction, started_ns: int) -> None:
     """Count a request that began at ``started_ns`` (perf_counter_ns) and gave ``prediction``
     in the statistics and the warm list."""
-    rows = 1
-    for array in prediction.inputs.values():  # the first input's rows
-        rows = int(array.shape[0]) if array.ndim else 1
-        break
+    first = next(iter(prediction.inputs.values()), None)
+    rows = int(first.shape[0]) if first is not None and first.ndim else 1
     stats.record_success(
         name,
         prediction.model.version,

@@ -22,7 +22,9 @@ class Collections:
 
     def __getattr__(self, name: str) -> str:
         if name in COLLECTIONS:
-            return f"{self.bucket}.{self.scope}.{name}"
+            value = f"{self.bucket}.{self.scope}.{name}"
+            object.__setattr__(self, name, value)  # asked on every request: found next time
+            return value
         raise AttributeError(name)
 
     @property

@@ -58,7 +58,6 @@ class Registry(Listing):
     def __init__(self, store: DocumentStore, bucket: str = "ml", scope: str = "catalog"):
         self.store = store
         self.ks = Collections(bucket, scope)
-        self._aliases_collection = self.ks.aliases  # every prediction by alias reads it
 
     # -- publish -------------------------------------------------------------------------
 
@@ -237,7 +236,7 @@ class Registry(Listing):
     def _aliases(self, key: str) -> dict[str, int]:
         """Return the aliases of a checked model name; the caller must not change the dict."""
         token = self.store.change_token()
-        collection = self._aliases_collection
+        collection = self.ks.aliases
         seen_key = (collection, key, token[0]) if token is not None else None
         if seen_key is not None:
             seen = _ALIASES_SEEN.get(seen_key)

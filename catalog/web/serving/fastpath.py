@@ -34,7 +34,6 @@ from catalog.web import security
 from catalog.web.serving import infer_http
 from inference import oip_binary, statuses, warm
 
-JSON = infer_http.JSON_CONTENT_TYPE
 INFER_PATH = re.compile(r"/v2/models/([^/]+)(?:/versions/([^/]+))?/infer")
 # The headers SecurityHeadersMiddleware gives an API response (not under /netron/).
 SECURITY_HEADERS = [
@@ -107,7 +106,7 @@ class InferFastPath:
             status, message = mapped or (500, "internal server error")
             body = infer_http.error_body(status, message)
         headers = [
-            ("Content-Type", JSON if header_length is None else oip_binary.BINARY_CONTENT_TYPE),
+            ("Content-Type", infer_http.content_type(header_length)),
             ("Content-Length", str(len(body))),
             *SECURITY_HEADERS,
         ]
