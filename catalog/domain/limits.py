@@ -11,6 +11,7 @@ here rather than keep its own constant.
 | SQL++ memory quota | CATALOG_QUERY_MEMORY_MB | 128 MB | workbench page, ``/api/query`` (400) |
 | SQL++ statements at once | CATALOG_QUERY_CONCURRENCY | 1 | workbench page, ``/api/query`` (429) |
 | SQL++ rows returned | CATALOG_QUERY_MAX_ROWS | 1000 rows | workbench (``truncated``) |
+| all-versions searches at once | CATALOG_ALL_VERSIONS_SEARCHES | 1 | search page, ``/api/search`` (429) |
 | SQL++ statement length | CATALOG_QUERY_MAX_CHARS | 20,000 chars | workbench form (400) |
 | prediction time limit | CATALOG_PREDICT_TIMEOUT_S | 30 s | ``inference.predict.run`` (503) |
 | rows per prediction | CATALOG_MAX_BATCH | 10,000 rows | OIP infer, batch CSV (400) |
@@ -105,6 +106,13 @@ QUERY_MEMORY = Limit("CATALOG_QUERY_MEMORY_MB", 128, "MB", "SQL++ statement memo
 # Workbench and /api/query statements running at once in the whole server (all workers);
 # one more is refused at once with 429, so that pages never wait behind statements.
 QUERY_CONCURRENCY = Limit("CATALOG_QUERY_CONCURRENCY", 1, "statements", "SQL++ statements at once")
+# Searches over every version (the search page's "All versions") running at once in the
+# whole server. Their cost grows with the matching versions (0.8 s for a quarter of 100,000
+# versions) where a search of the latest versions does not; one more is refused at once with
+# 429, so that pages never wait behind them.
+ALL_VERSIONS_SEARCHES = Limit(
+    "CATALOG_ALL_VERSIONS_SEARCHES", 1, "searches", "all-versions searches at once"
+)
 # Rows a workbench statement returns at most (one more is read to set "truncated").
 QUERY_MAX_ROWS = Limit("CATALOG_QUERY_MAX_ROWS", 1000, "rows", "SQL++ rows returned")
 # Characters of one workbench statement.
@@ -136,6 +144,7 @@ ALL: tuple[Limit, ...] = (
     QUERY_TIMEOUT,
     QUERY_MEMORY,
     QUERY_CONCURRENCY,
+    ALL_VERSIONS_SEARCHES,
     QUERY_MAX_ROWS,
     QUERY_MAX_CHARS,
     PREDICT_TIMEOUT,
@@ -192,6 +201,11 @@ def query_memory_mb() -> float:
 def query_concurrency() -> int:
     """Return how many workbench statements may run at once in the whole server."""
     return int(QUERY_CONCURRENCY.value())
+
+
+def all_versions_searches() -> int:
+    """Return how many all-versions searches may run at once in the whole server."""
+    return int(ALL_VERSIONS_SEARCHES.value())
 
 
 def query_max_rows() -> int:

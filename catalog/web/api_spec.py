@@ -65,7 +65,7 @@ def catalog_paths() -> dict[str, Any]:
                     _query("task", text),
                     _query("op", text, "operator type"),
                 ],
-                "responses": {"200": _OBJECT, "400": _ERROR},
+                "responses": {"200": _OBJECT, "400": _ERROR, "429": _ERROR},
             }
         },
         "/api/query": {
@@ -82,7 +82,7 @@ def catalog_paths() -> dict[str, Any]:
                     },
                     _query("params", text, "JSON object ($name) or array ($1)"),
                 ],
-                "responses": {"200": _OBJECT, "400": _ERROR},
+                "responses": {"200": _OBJECT, "400": _ERROR, "429": _ERROR},
             },
             "post": {
                 "summary": "Run a read-only SQL++ statement",
@@ -91,7 +91,7 @@ def catalog_paths() -> dict[str, Any]:
                 "requestBody": _json_body(
                     {"statement": {"type": "string"}, "params": {}}, ["statement"]
                 ),
-                "responses": {"200": _OBJECT, "400": _ERROR},
+                "responses": {"200": _OBJECT, "400": _ERROR, "429": _ERROR},
             },
         },
         "/api/models/{name}/versions": {

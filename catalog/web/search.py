@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, QueryDict
 from django.views.decorators.http import require_safe
 
+from catalog.domain import limits
 from catalog.domain.registry import InvalidName, check_name
 from catalog.search import search_models
+from catalog.sqlpp.slots import StatementsBusy, StatementSlots
 from catalog.store import SearchError, get_store
 from catalog.web.forms import SEARCH_FILTERS, SearchForm
 from catalog.web.listing import Skipped
@@ -36,19 +39,27 @@ def search(request: HttpRequest) -> Page:
         return _failed(request, form, message)
     data = form.cleaned_data
     try:
-        result = search_models(
-            get_store(),
-            data["q"] or MATCH_ALL,
-            bucket=settings.CATALOG_BUCKET,
-            scope=settings.CATALOG_SCOPE,
-            limit=data["limit"],
-            offset=data["offset"],
-            facet_size=FACET_SIZE,
-            all_versions=data["all_versions"],
-            filters=form.filters(),
-        )
+        with _slot(data["all_versions"]):
+            result = search_models(
+                get_store(),
+                data["q"] or MATCH_ALL,
+                bucket=settings.CATALOG_BUCKET,
+                scope=settings.CATALOG_SCOPE,
+                limit=data["limit"],
+                offset=data["offset"],
+                facet_size=FACET_SIZE,
+                all_versions=data["all_versions"],
+                filters=form.filters(),
+            )
     except SearchError as e:
         return _failed(request, form, str(e))
+    except StatementsBusy:
+        n = limits.all_versions_searches()
+        message = (
+            f"all-versions search is busy ({n} running at once at most); try again in a moment,"
+            " or search the latest versions"
+        )
+        return _failed(request, form, message, status=429)
     skipped = Skipped("search results")
     hits = [h for h in result.hits if _showable(h, skipped)]
     return Page(
@@ -58,12 +69,21 @@ def search(request: HttpRequest) -> Page:
     )
 
 
-def _failed(request: HttpRequest, form: SearchForm, message: str) -> Page:
+def _slot(all_versions: bool) -> AbstractContextManager[Any]:
+    """Hold one of the server's all-versions search slots (raise StatementsBusy if none is
+    free); a search of the latest versions needs none: its cost does not grow with versions."""
+    if not all_versions:
+        return nullcontext()
+    slots = StatementSlots(settings.VAR_DIR / "search-slots", limits.all_versions_searches())
+    return slots.hold()
+
+
+def _failed(request: HttpRequest, form: SearchForm, message: str, status: int = 400) -> Page:
     return Page(
         "catalog/search.html",
-        {"error": message, "status": 400},
+        {"error": message, "status": status},
         lambda: _context(request, form, None) | {"error": message},
-        status=400,
+        status=status,
     )
 
 

@@ -53,6 +53,27 @@ def test_all_versions_shows_every_version(client, published):
     assert [h["id"] for h in latest["hits"]] == ["matmul::2"]
 
 
+def test_all_versions_searches_over_the_cap_are_a_429_and_latest_ones_go_on(
+    client, published, settings
+):
+    from catalog.sqlpp.slots import StatementSlots
+
+    settings.CATALOG_ALL_VERSIONS_SEARCHES = 1
+    with StatementSlots(settings.VAR_DIR / "search-slots", 1).hold():  # another worker's
+        r = client.get("/api/search?q=matmul&all_versions=1")
+        assert r.status_code == 429
+        assert r.json() == {"error": r.json()["error"], "status": 429}
+        assert "all-versions search is busy (1 running at once at most)" in r.json()["error"]
+        page = client.get("/search?q=matmul&all_versions=1")
+        assert page.status_code == 429
+        assert "all-versions search is busy" in page.content.decode().lower()
+        assert client.get("/api/search?q=matmul").json()["total"] == 1  # needs no slot
+        settings.CATALOG_ALL_VERSIONS_SEARCHES = 2  # a second slot: this search gets it
+        assert client.get("/api/search?q=matmul&all_versions=1").json()["total"] == 2
+        settings.CATALOG_ALL_VERSIONS_SEARCHES = 1
+    assert client.get("/api/search?q=matmul&all_versions=1").json()["total"] == 2
+
+
 def test_the_json_twin_returns_hits_total_and_facets(client, published):
     data = client.get("/api/search?q=*&framework=scikit-learn").json()
     assert data["total"] == 1
