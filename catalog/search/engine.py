@@ -490,7 +490,10 @@ def _run(
     ranked = sorted(scores, key=lambda doc: (-scores[doc], keys[doc]))
     page = ranked[offset : offset + limit]
     by_doc = len(ranked) * _FEW_DOCS_RATIO <= len(scope_docs) and not _full_postings
-    facets = page_parts.facets(conn, specs, ranked, by_doc=by_doc) if specs else {}
+    whole = len(scope_docs) if scope_docs.ids is None and not _full_postings else None
+    facets = (
+        page_parts.facets(conn, specs, ranked, by_doc=by_doc, index_docs=whole) if specs else {}
+    )
     fragments = page_parts.highlights(conn, ev, page) if options.get("highlight", True) else {}
     marks = ",".join("?" * len(page))
     stored = dict(conn.execute(f"SELECT id, stored FROM fts_docs WHERE id IN ({marks})", page))

@@ -74,31 +74,30 @@ def facets(
     ids: Sequence[int],
     *,
     by_doc: bool = False,
+    index_docs: int | None = None,
 ) -> dict[str, FacetResult]:
     """Count the values of keyword fields over the documents ``ids``.
 
     ``by_doc``: the documents are few next to the index's: look each one up (fts_terms_doc_term)
-    rather than read the field's whole term index."""
+    rather than read the field's whole term index. ``index_docs``: the number of documents in
+    the index, when ``ids`` can only be among them (one scope); when ``ids`` are more than
+    half of them, the counts are the index's own (kept with every write) less those of the
+    other documents, so that a search matching nearly everything costs what its few
+    non-matches do."""
+    complement: list[int] | None = None
+    if index_docs is not None and len(ids) * 2 > index_docs:
+        matched = set(ids)
+        every = conn.execute("SELECT id FROM fts_docs")
+        complement = [doc for (doc,) in every if doc not in matched]
+        by_doc = len(complement) * 4 <= index_docs
     out: dict[str, FacetResult] = {}
-    ids_json = json.dumps(list(ids))
-    # the planner would read the (field, term, doc) index whole and test each doc
-    index = "INDEXED BY fts_terms_doc_term " if by_doc else ""
+    ids_json = json.dumps(list(ids) if complement is None else complement)
     for name, (field, size) in specs.items():
-        rows: list[tuple[str, int]] = []
-        with_field = 0
-        if ids:
-            rows = conn.execute(
-                f"SELECT term, COUNT(*) FROM fts_terms {index}WHERE field = ?"
-                " AND doc IN (SELECT value FROM json_each(?)) GROUP BY term",
-                (field, ids_json),
-            ).fetchall()
-            with_field = conn.execute(
-                f"SELECT COUNT(DISTINCT doc) FROM fts_terms {index}WHERE field = ?"
-                " AND doc IN (SELECT value FROM json_each(?))",
-                (field, ids_json),
-            ).fetchone()[0]
-        rows.sort(key=lambda r: (-r[1], r[0]))
-        top = [(term, count) for term, count in rows[:size]]
+        counts, with_field = _counted(conn, field, ids_json, by_doc)
+        if complement is not None:
+            counts, with_field = _less(conn, field, counts, with_field)
+        rows = sorted(counts.items(), key=lambda r: (-r[1], r[0]))
+        top = rows[:size]
         total = sum(count for _, count in rows)
         out[name] = FacetResult(
             name=name,
@@ -109,6 +108,42 @@ def facets(
             terms=top,
         )
     return out
+
+
+def _counted(
+    conn: sqlite3.Connection, field: str, ids_json: str, by_doc: bool
+) -> tuple[dict[str, int], int]:
+    """Return ({value: documents holding it}, documents holding any) of a keyword field over
+    the documents of ``ids_json`` (a JSON list)."""
+    if ids_json == "[]":
+        return {}, 0
+    # the planner would read the (field, term, doc) index whole and test each doc
+    index = "INDEXED BY fts_terms_doc_term " if by_doc else ""
+    counts = conn.execute(
+        f"SELECT term, COUNT(*) FROM fts_terms {index}WHERE field = ?"
+        " AND doc IN (SELECT value FROM json_each(?)) GROUP BY term",
+        (field, ids_json),
+    ).fetchall()
+    (with_field,) = conn.execute(
+        f"SELECT COUNT(DISTINCT doc) FROM fts_terms {index}WHERE field = ?"
+        " AND doc IN (SELECT value FROM json_each(?))",
+        (field, ids_json),
+    ).fetchone()
+    return dict(counts), with_field
+
+
+def _less(
+    conn: sqlite3.Connection, field: str, counts: dict[str, int], with_field: int
+) -> tuple[dict[str, int], int]:
+    """Return the whole index's counts of a keyword field less ``counts`` and ``with_field``
+    (those of some of its documents): the counts of its other documents."""
+    everywhere = conn.execute("SELECT term, n FROM fts_keyword_df WHERE field = ?", (field,))
+    # a document has a length row for a keyword field exactly when it holds a value of it
+    (holding,) = conn.execute(
+        "SELECT COUNT(*) FROM fts_lengths WHERE field = ?", (field,)
+    ).fetchone()
+    left = {term: n - counts.get(term, 0) for term, n in everywhere}
+    return {term: n for term, n in left.items() if n > 0}, holding - with_field
 
 
 def _fragment(text: str) -> str:

@@ -235,3 +235,32 @@ def test_all_versions_take_the_full_path(store, monkeypatch, shortcut_taken):
     assert shortcut_taken == [False, False]
     _same(fast, full, "churn classifier")
     assert fast.total > 17
+
+
+@pytest.mark.parametrize(
+    "query,filters",
+    [
+        ("*", {}),
+        ("-tags:churn", {}),
+        ("tags:* name:*", {}),
+        ("churn classifier", {}),
+        ("-tags:nlp -opTypes:LSTM", {"framework": ["pytorch", "scikit-learn", "lightgbm"]}),
+    ],
+)
+def test_facets_of_most_of_the_index_are_its_counts_less_the_rest(
+    store, monkeypatch, query, filters
+):
+    """A search matching more than half of the documents counts its facets as the index's
+    counts less those of the documents it does not match: the same facets as counting them."""
+    from catalog.search import page
+
+    used = []
+    less = page._less
+    monkeypatch.setattr(page, "_less", lambda *a: used.append(a[1]) or less(*a))
+    facets = {"tags": "tags", "fw": "framework", "task": "task", "ops": "opTypes", "fmt": "format"}
+    options = {"all_versions": True, "filters": filters, "facets": facets, "facet_size": 3}
+    fast, full = _both(store, monkeypatch, query, **options)
+    _same(fast, full, query)
+    everything = BIG_VERSIONS + 16 * 3
+    assert bool(used) == (fast.total * 2 > everything), (fast.total, everything)
+    assert all(f.missing >= 0 and f.other >= 0 for f in fast.facets.values())
