@@ -8,7 +8,10 @@ Derived from the one index definition (``definition.fields()``):
   documents hold each value (the score's document frequency);
 - numbers and dates in ``fts_nums(doc, field, value)`` for ranges;
 - ``fts_docs`` has one row per indexed version: its key, name, version, whether it is the
-  latest version of its name in its scope, and the stored fields as JSON.
+  latest version of its name in its scope, the stored fields as JSON, and its ``keyset``: the
+  row of ``fts_keysets`` that lists every keyword value it holds. Versions of a model mostly
+  hold the same values, so facets count the matches of each keyset (one row a match) and
+  expand the few keysets, instead of reading every value of every match.
 
 The store calls the hook inside each write transaction, so search reads its own writes.
 """
@@ -17,10 +20,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import json
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -125,6 +129,56 @@ def _add_indexes(conn: sqlite3.Connection) -> None:
     for statement in _ADDED_INDEXES:
         conn.execute(statement)
     _add_keyword_df(conn)
+    _add_keysets(conn)
+
+
+# Each distinct set of keyword values a document holds (``keyset_text``), and the set of each
+# document in fts_docs.keyset (NULL: it holds none), kept in each write's transaction.
+_KEYSETS = "CREATE TABLE fts_keysets (id INTEGER PRIMARY KEY, terms TEXT NOT NULL UNIQUE)"
+
+
+def keyset_text(pairs: list[tuple[str, str]]) -> str:
+    """Return the text of a keyset: its sorted [field, value] pairs as compact JSON."""
+    return json.dumps(sorted(pairs), ensure_ascii=False, separators=(",", ":"))
+
+
+@functools.lru_cache(maxsize=8192)
+def keyset_pairs(text: str) -> tuple[tuple[str, str], ...]:
+    """Return the (field, value) pairs of a keyset's text (remembered: keysets repeat)."""
+    return tuple((field, term) for field, term in json.loads(text))
+
+
+def _keyset(conn: sqlite3.Connection, pairs: list[tuple[str, str]]) -> int | None:
+    """Return the id of the keyset of these values, added if new (None: no values)."""
+    if not pairs:
+        return None
+    text = keyset_text(pairs)
+    conn.execute("INSERT INTO fts_keysets (terms) VALUES (?) ON CONFLICT DO NOTHING", (text,))
+    (found,) = conn.execute("SELECT id FROM fts_keysets WHERE terms = ?", (text,)).fetchone()
+    return int(found)
+
+
+def _add_keysets(conn: sqlite3.Connection) -> None:
+    """Add the keysets where missing (a file from before them), from each document's values."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(fts_docs)")}
+    if "keyset" in columns:
+        return
+    conn.execute("DROP TABLE IF EXISTS fts_keysets")
+    conn.execute(_KEYSETS)
+    conn.execute("ALTER TABLE fts_docs ADD COLUMN keyset INTEGER")
+    conn.executemany(
+        "UPDATE fts_docs SET keyset = ? WHERE id = ?",
+        [(_keyset(conn, pairs), doc) for doc, pairs in _values_by_doc(conn)],
+    )
+
+
+def _values_by_doc(conn: sqlite3.Connection) -> Iterator[tuple[int, list[tuple[str, str]]]]:
+    """Yield (doc, its (field, value) pairs) of every document holding keyword values."""
+    rows = conn.execute(
+        "SELECT doc, field, term FROM fts_terms INDEXED BY fts_terms_doc_term ORDER BY doc"
+    )
+    for doc, group in itertools.groupby(rows, key=lambda r: r[0]):
+        yield doc, [(field, term) for _, field, term in group]
 
 
 # Documents holding each keyword value (bleve's document frequency, over the whole index),
@@ -268,7 +322,14 @@ class SearchHook:
 
     def rebuild(self, conn: sqlite3.Connection) -> None:
         """Index every live document of every models collection again."""
-        tables = ("fts_docs", "fts_terms", "fts_keyword_df", "fts_nums", "fts_lengths")
+        tables = (
+            "fts_docs",
+            "fts_terms",
+            "fts_keyword_df",
+            "fts_keysets",
+            "fts_nums",
+            "fts_lengths",
+        )
         for statement in (*tables, *text_tables()):
             conn.execute(f"DELETE FROM {statement}")
         has_docs = conn.execute(
@@ -333,13 +394,21 @@ class SearchHook:
             "SELECT MAX(version) FROM fts_docs WHERE scope = ? AND name = ?", (scope, name)
         ).fetchone()
         newer = newest is None or version > newest
+        keywords = sorted(keyword_rows)
         cur = conn.execute(
-            "INSERT INTO fts_docs (scope, key, name, version, latest, stored)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (scope, key, name, version, int(newer), json.dumps(stored, ensure_ascii=False)),
+            "INSERT INTO fts_docs (scope, key, name, version, latest, stored, keyset)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                scope,
+                key,
+                name,
+                version,
+                int(newer),
+                json.dumps(stored, ensure_ascii=False),
+                _keyset(conn, keywords),
+            ),
         )
         doc = cur.lastrowid
-        keywords = sorted(keyword_rows)
         conn.executemany(
             "INSERT INTO fts_terms (doc, field, term) VALUES (?, ?, ?)",
             [(doc, field, term) for field, term in keywords],
@@ -449,6 +518,15 @@ class SearchHook:
             " (SELECT MAX(version) FROM fts_docs e WHERE e.scope = d.scope AND e.name = d.name))"
         ).fetchall()
         problems += [f"search index: {s} {k!r} has a stale latest flag" for s, k in wrong]
+        held = dict(_values_by_doc(conn))
+        keysets = conn.execute(
+            "SELECT d.scope, d.key, d.id, k.terms FROM fts_docs d"
+            " LEFT JOIN fts_keysets k ON k.id = d.keyset"
+        )
+        for scope, key, doc, text in keysets:
+            pairs = held.get(doc, [])
+            if (keyset_text(pairs) if pairs else None) != text:
+                problems.append(f"search index: {scope} {key!r} has a keyset unlike its values")
         counted = {(f, t): n for f, t, n in conn.execute(_COUNT_KEYWORDS)}
         kept = {(f, t): n for f, t, n in conn.execute("SELECT field, term, n FROM fts_keyword_df")}
         for field, term in sorted(counted.keys() | kept.keys()):

@@ -46,6 +46,9 @@ _FEW_DOCS_RATIO = 4
 _POSTINGS_PER_LOOKUP = 50
 # Tests set this to evaluate every clause over all the postings, as before that shortcut.
 _full_postings = False
+# Matches tied on one score that are at least 1/this of the scope are put in key order by
+# walking the scope's keys (the first ones of the group fill the page), not by reading theirs.
+_KEY_WALK_RATIO = 8
 
 _vocab = terms.VocabCache()
 
@@ -363,7 +366,9 @@ class _Evaluator:
 
     # -- the boolean query ----------------------------------------------------------------------
 
-    def boolean(self, q: Boolean, universe: set[int]) -> Scores:
+    def boolean(self, q: Boolean, universe: set[int] | None) -> Scores:
+        """Return the scores of the query's matches among ``universe`` (None: every document
+        of the index, which holds only this scope)."""
         musts = [self.leaf(leaf) for leaf in q.must]
         shoulds = [self.leaf(leaf) for leaf in q.should]
         self.collect = False  # excluded clauses are never highlighted
@@ -371,7 +376,7 @@ class _Evaluator:
         for leaf in q.must_not:
             excluded.update(self.leaf(leaf))
         if musts:
-            ids = set(universe)
+            ids = set(musts[0] if universe is None else universe)
             for m in musts:
                 ids.intersection_update(m)
             scores = {doc: sum(m[doc] for m in musts) for doc in ids}
@@ -379,20 +384,74 @@ class _Evaluator:
                 matched = [s[doc] for s in shoulds if doc in s]
                 if matched:
                     scores[doc] += sum(matched) * len(matched) / len(shoulds)
+        elif len(shoulds) == 1:  # its coordination factor is 1
+            (s,) = shoulds
+            scores = dict(s) if universe is None else {doc: s[doc] for doc in s.keys() & universe}
         elif shoulds:
             scores = {}
             for s in shoulds:
-                for doc in s.keys() & universe:
+                for doc in s.keys() if universe is None else s.keys() & universe:
                     scores[doc] = scores.get(doc, 0.0) + s[doc]
             for doc in scores:  # bleve's coordination factor: matched / optional clauses
                 scores[doc] *= sum(doc in s for s in shoulds) / len(shoulds)
-        elif excluded or q.must_not:
-            scores = dict.fromkeys(universe, 1.0)  # only exclusions: everything else
+        elif excluded or q.must_not:  # only exclusions: everything else
+            every = self.conn.execute("SELECT id FROM fts_docs") if universe is None else universe
+            scores = dict.fromkeys((r if universe is not None else r[0] for r in every), 1.0)
         else:
             scores = {}
         for doc in excluded:
             scores.pop(doc, None)
         return scores
+
+
+def _ranked_page(conn: sqlite3.Connection, scope: str, scores: Scores, offset: int, limit: int,
+                 scope_count: int) -> tuple[list[int], dict[int, str]]:  # fmt: skip
+    """Return the matches at [offset, offset + limit) by score, highest first, then by key,
+    with their keys. Only the matches whose score ties with one on the page are ordered by
+    key: their keys are read by id, or, when they are a good part of the scope, off the
+    scope's key index in key order until the page is full."""
+    end = offset + limit
+    if limit == 0 or offset >= len(scores):
+        return [], {}
+    by_score: dict[float, list[int]] = {}
+    for doc, score in scores.items():
+        by_score.setdefault(score, []).append(doc)
+    page: list[int] = []
+    keys: dict[int, str] = {}
+    before = 0
+    for score in sorted(by_score, reverse=True):
+        group = by_score[score]
+        if before + len(group) > offset:
+            wanted = end - before  # the group's first ``wanted`` docs by key reach the page end
+            if _full_postings or len(group) * _KEY_WALK_RATIO < scope_count:
+                group_keys = _keys_of(conn, group)
+                ordered = sorted(group, key=group_keys.__getitem__)[:wanted]
+            else:
+                members = set(group)
+                ordered, group_keys = [], {}
+                rows = conn.execute(
+                    "SELECT id, key FROM fts_docs WHERE scope = ? ORDER BY key", (scope,)
+                )
+                for doc, key in rows:
+                    if doc in members:
+                        ordered.append(doc)
+                        group_keys[doc] = key
+                        if len(ordered) == wanted:
+                            break
+            page += ordered[max(offset - before, 0) :]
+            keys.update((doc, group_keys[doc]) for doc in ordered)
+        before += len(group)
+        if before >= end:
+            break
+    return page, keys
+
+
+def _keys_of(conn: sqlite3.Connection, docs: list[int]) -> dict[int, str]:
+    rows = conn.execute(
+        "SELECT id, key FROM fts_docs WHERE id IN (SELECT value FROM json_each(?))",
+        (json.dumps(docs),),
+    )
+    return dict(rows.fetchall())
 
 
 def _margin(bound: float, dates: bool) -> float:
@@ -459,40 +518,40 @@ def _run(
         raise SearchError(f"query must be a query string, not {type(query).__name__}")
     tree = effective(tree)
 
-    # ids only: the (scope, latest) index answers alone; keys are read for the matches
-    universe = {
-        r[0]
-        for r in conn.execute(
-            "SELECT id FROM fts_docs WHERE scope = ?"
-            + ("" if options.get("all_versions") else " AND latest = 1"),
-            (scope,),
-        )
-    }
     filters = options.get("filters") or {}
     if not isinstance(filters, Mapping):
         raise SearchError("filters must be a mapping of field to value(s)")
     allowed = page_parts.filter_docs(conn, filters)
-    if allowed is not None:
-        universe &= allowed
-
     scope_docs = scoring.ScopeDocs(conn, scope)
+    universe: set[int] | None = None  # every version of an index holding only this scope
+    if not options.get("all_versions") or scope_docs.ids is not None or _full_postings:
+        # ids only: the (scope, latest) index answers alone; keys are read for the matches
+        universe = {
+            r[0]
+            for r in conn.execute(
+                "SELECT id FROM fts_docs WHERE scope = ?"
+                + ("" if options.get("all_versions") else " AND latest = 1"),
+                (scope,),
+            )
+        }
+    if allowed is not None:
+        universe = allowed if universe is None else universe & allowed
+
     # A few documents of a big index (the latest versions): leaves score only those.
-    few = len(universe) * _FEW_DOCS_RATIO <= len(scope_docs)
+    few = universe is not None and len(universe) * _FEW_DOCS_RATIO <= len(scope_docs)
     only = universe if few and scope_docs.ids is None and not _full_postings else None
     ev = _Evaluator(conn, scope_docs, budget, only)
     scores = ev.boolean(tree, universe)
-    keys = dict(
-        conn.execute(
-            "SELECT id, key FROM fts_docs WHERE id IN (SELECT value FROM json_each(?))",
-            (json.dumps(list(scores)),),
-        )
-    )
-    ranked = sorted(scores, key=lambda doc: (-scores[doc], keys[doc]))
-    page = ranked[offset : offset + limit]
+    ranked = list(scores)
+    page, keys = _ranked_page(conn, scope, scores, offset, limit, len(scope_docs))
     by_doc = len(ranked) * _FEW_DOCS_RATIO <= len(scope_docs) and not _full_postings
     whole = len(scope_docs) if scope_docs.ids is None and not _full_postings else None
     facets = (
-        page_parts.facets(conn, specs, ranked, by_doc=by_doc, index_docs=whole) if specs else {}
+        page_parts.facets(
+            conn, specs, ranked, by_doc=by_doc, index_docs=whole, keysets=not _full_postings
+        )
+        if specs
+        else {}
     )
     fragments = page_parts.highlights(conn, ev, page) if options.get("highlight", True) else {}
     marks = ",".join("?" * len(page))

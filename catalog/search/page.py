@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from catalog.search import definition, terms
+from catalog.search.embedded import keyset_pairs
 from catalog.search.results import FacetResult, SearchError
 
 # Words around a match in a highlighted fragment (FTS5 snippet() allows at most 64).
@@ -75,25 +76,33 @@ def facets(
     *,
     by_doc: bool = False,
     index_docs: int | None = None,
+    keysets: bool = True,
 ) -> dict[str, FacetResult]:
     """Count the values of keyword fields over the documents ``ids``.
 
-    ``by_doc``: the documents are few next to the index's: look each one up (fts_terms_doc_term)
-    rather than read the field's whole term index. ``index_docs``: the number of documents in
-    the index, when ``ids`` can only be among them (one scope); when ``ids`` are more than
-    half of them, the counts are the index's own (kept with every write) less those of the
-    other documents, so that a search matching nearly everything costs what its few
-    non-matches do."""
+    ``keysets``: count the documents of each keyset (``embedded.keyset_text``) and expand the
+    keysets; otherwise count each field's values document by document: ``by_doc``, the
+    documents are few next to the index's, look each one up (fts_terms_doc_term) rather than
+    read the field's whole term index. ``index_docs``: the number of documents in the index,
+    when ``ids`` can only be among them (one scope); when ``ids`` are more than half of them,
+    the counts are the index's own (kept with every write) less those of the other
+    documents, so that a search matching nearly everything costs what its few non-matches do.
+    """
     complement: list[int] | None = None
     if index_docs is not None and len(ids) * 2 > index_docs:
         matched = set(ids)
         every = conn.execute("SELECT id FROM fts_docs")
         complement = [doc for (doc,) in every if doc not in matched]
         by_doc = len(complement) * 4 <= index_docs
-    out: dict[str, FacetResult] = {}
     ids_json = json.dumps(list(ids) if complement is None else complement)
+    fields = {field for field, _ in specs.values()}
+    if keysets:
+        counted = _keyset_counts(conn, fields, ids_json)
+    else:
+        counted = {field: _counted(conn, field, ids_json, by_doc) for field in fields}
+    out: dict[str, FacetResult] = {}
     for name, (field, size) in specs.items():
-        counts, with_field = _counted(conn, field, ids_json, by_doc)
+        counts, with_field = counted[field]
         if complement is not None:
             counts, with_field = _less(conn, field, counts, with_field)
         rows = sorted(counts.items(), key=lambda r: (-r[1], r[0]))
@@ -110,11 +119,39 @@ def facets(
     return out
 
 
+def _keyset_counts(
+    conn: sqlite3.Connection, fields: set[str], ids_json: str
+) -> dict[str, tuple[dict[str, int], int]]:
+    """Return {field: ({value: documents holding it}, documents holding any)} over the
+    documents of ``ids_json`` (a JSON list), from their keysets."""
+    out: dict[str, tuple[dict[str, int], int]] = {field: ({}, 0) for field in fields}
+    if ids_json == "[]":
+        return out
+    sets = conn.execute(
+        "SELECT k.terms, c.n FROM (SELECT keyset, COUNT(*) AS n FROM fts_docs"
+        " WHERE id IN (SELECT value FROM json_each(?)) AND keyset IS NOT NULL GROUP BY keyset) c"
+        " JOIN fts_keysets k ON k.id = c.keyset",
+        (ids_json,),
+    ).fetchall()
+    counts: dict[str, dict[str, int]] = {field: {} for field in fields}
+    holding = dict.fromkeys(fields, 0)
+    for text, n in sets:
+        seen: set[str] = set()
+        for field, term in keyset_pairs(text):
+            of_field = counts.get(field)
+            if of_field is not None:
+                of_field[term] = of_field.get(term, 0) + n
+                seen.add(field)
+        for field in seen:
+            holding[field] += n
+    return {field: (counts[field], holding[field]) for field in fields}
+
+
 def _counted(
     conn: sqlite3.Connection, field: str, ids_json: str, by_doc: bool
 ) -> tuple[dict[str, int], int]:
     """Return ({value: documents holding it}, documents holding any) of a keyword field over
-    the documents of ``ids_json`` (a JSON list)."""
+    the documents of ``ids_json`` (a JSON list), from its values."""
     if ids_json == "[]":
         return {}, 0
     # the planner would read the (field, term, doc) index whole and test each doc

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from catalog.search import index_name, search_models
@@ -643,6 +645,65 @@ def test_check_reports_a_count_that_differs_from_the_postings(store):
     )
     problems = store.check_integrity()
     assert any("metadata.tags:'iris' is held by 4 documents, counted 5" in p for p in problems)
+
+
+def _keysets(conn) -> dict[str, list[list[str]]]:
+    """Return {document key: its keyset's [field, value] pairs} (absent: no keyset)."""
+    rows = conn.execute(
+        "SELECT d.key, k.terms FROM fts_docs d JOIN fts_keysets k ON k.id = d.keyset"
+    )
+    return {key: json.loads(text) for key, text in rows}
+
+
+def _values(conn) -> dict[str, list[list[str]]]:
+    """Return {document key: its sorted [field, value] pairs, from the postings}."""
+    out: dict[str, list[list[str]]] = {}
+    rows = conn.execute(
+        "SELECT d.key, t.field, t.term FROM fts_terms t JOIN fts_docs d ON d.id = t.doc"
+    )
+    for key, field, term in rows:
+        out.setdefault(key, []).append([field, term])
+    return {key: sorted(pairs) for key, pairs in out.items()}
+
+
+def test_keysets_follow_every_write_and_are_shared(store):
+    conn = store._conn()
+    assert _keysets(conn) == _values(conn) and _keysets(conn)
+    doc = dict(_docs()["iris-svc::3"])
+    doc["metadata"] = {**doc["metadata"], "tags": ["iris", "retrained"]}
+    store.replace(KS, "iris-svc::3", doc)
+    store.upsert(KS, "iris-svc::4", dict(doc, version=4))
+    store.remove(KS, "resnet-mini::1")
+    store.upsert(KS, "bare::1", {"name": "bare", "version": 1})  # no keyword values
+    assert _keysets(conn) == _values(conn)
+    assert "bare::1" not in _keysets(conn)
+    ids = dict(conn.execute("SELECT key, keyset FROM fts_docs"))
+    assert ids["iris-svc::3"] == ids["iris-svc::4"]  # the same values: one keyset
+    assert store.check_integrity() == []
+
+
+def test_a_file_without_keysets_gets_them_on_open_with_the_same_facets(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    store = open_store(f"embedded://{path}")
+    store.upsert_many(KS, _docs())
+    before = search_models(store, "*", facets=["tags", "opTypes"], all_versions=True).facets
+    conn = store._conn()
+    conn.execute("ALTER TABLE fts_docs DROP COLUMN keyset")  # a file from before keysets
+    conn.execute("DROP TABLE fts_keysets")
+    store.close()
+    store = open_store(f"embedded://{path}")
+    conn = store._conn()
+    assert _keysets(conn) == _values(conn) and _keysets(conn)
+    after = search_models(store, "*", facets=["tags", "opTypes"], all_versions=True).facets
+    assert after == before
+    assert store.check_integrity() == []
+
+
+def test_check_reports_a_keyset_unlike_the_values(store):
+    conn = store._conn()
+    conn.execute("UPDATE fts_docs SET keyset = NULL WHERE key = 'iris-svc::3'")
+    problems = store.check_integrity()
+    assert any("'iris-svc::3' has a keyset unlike its values" in p for p in problems), problems
 
 
 def _search_index_steps(store, key: str, doc: dict) -> int:

@@ -264,3 +264,23 @@ def test_facets_of_most_of_the_index_are_its_counts_less_the_rest(
     everything = BIG_VERSIONS + 16 * 3
     assert bool(used) == (fast.total * 2 > everything), (fast.total, everything)
     assert all(f.missing >= 0 and f.other >= 0 for f in fast.facets.values())
+
+
+@pytest.mark.parametrize("walk_ratio", [engine._KEY_WALK_RATIO, 10**9])
+def test_a_page_ranks_by_score_then_key_reading_only_the_tied_keys(store, monkeypatch, walk_ratio):
+    """The page is the slice of every match sorted by (-score, key), whether the tied matches'
+    keys are read by id or walked in key order (10**9: always walked)."""
+    monkeypatch.setattr(engine, "_KEY_WALK_RATIO", walk_ratio)
+    conn = store._conn()
+    keys = dict(conn.execute("SELECT id, key FROM fts_docs"))
+    scope_count = len(keys)
+    rng = random.Random(SEED)
+    for _ in range(200):
+        docs = rng.sample(sorted(keys), rng.randint(0, len(keys)))
+        values = [rng.choice([0.5, 1.0, 2.0, 3.25]) for _ in range(rng.randint(1, 4))]
+        scores = {doc: rng.choice(values) for doc in docs}
+        offset, limit = rng.randint(0, len(keys) + 2), rng.randint(0, 40)
+        page, got = engine._ranked_page(conn, "ml.catalog", scores, offset, limit, scope_count)
+        ranked = sorted(scores, key=lambda doc: (-scores[doc], keys[doc]))
+        assert page == ranked[offset : offset + limit], (offset, limit)
+        assert {doc: got[doc] for doc in page} == {doc: keys[doc] for doc in page}
