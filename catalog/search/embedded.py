@@ -153,9 +153,12 @@ def _keyset(conn: sqlite3.Connection, pairs: list[tuple[str, str]]) -> int | Non
     if not pairs:
         return None
     text = keyset_text(pairs)
-    conn.execute("INSERT INTO fts_keysets (terms) VALUES (?) ON CONFLICT DO NOTHING", (text,))
-    (found,) = conn.execute("SELECT id FROM fts_keysets WHERE terms = ?", (text,)).fetchone()
-    return int(found)
+    found = conn.execute("SELECT id FROM fts_keysets WHERE terms = ?", (text,)).fetchone()
+    if found is not None:  # the usual case: the model's previous version has the same values
+        return int(found[0])
+    added = conn.execute("INSERT INTO fts_keysets (terms) VALUES (?)", (text,)).lastrowid
+    assert added is not None
+    return added
 
 
 def _add_keysets(conn: sqlite3.Connection) -> None:
