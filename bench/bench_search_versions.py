@@ -32,6 +32,8 @@ PATHS = [
     "/api/search?q=summary.paramCount:%3E1000",
     "/api/search?q=classification",
     "/search?q=classification&all_versions=on",
+    "/api/search?q=tags:finance&all_versions=1",
+    "/?all_versions=1",
 ]
 
 
@@ -75,9 +77,8 @@ def main() -> None:
     for _ in range(args.rounds):
         for name, tree in reversed(trees.items()):
             env = dict(os.environ, PYTHONPATH=str(tree))
-            command = [sys.executable, str(tree / "bench" / Path(__file__).name)]
-            if not (tree / "bench" / Path(__file__).name).exists():
-                command = [sys.executable, __file__]
+            # this script in both: the same requests (PYTHONPATH picks the tree's catalog)
+            command = [sys.executable, __file__]
             result = subprocess.run(
                 [*command, "--child", "--db", args.db, "--runs", str(args.runs)],
                 env=env,

@@ -72,8 +72,9 @@ class ScopeDocs:
             rows = conn.execute("SELECT id FROM fts_docs WHERE scope = ?", (scope,))
             self.ids = {r[0] for r in rows}
             self.count = len(self.ids)
-        else:
-            (self.count,) = conn.execute("SELECT COUNT(*) FROM fts_docs").fetchone()
+        else:  # kept with every write (embedded._count_doc): a COUNT grows with the versions
+            row = conn.execute("SELECT docs FROM fts_totals WHERE scope = ?", (scope,)).fetchone()
+            self.count = row[0] if row else 0
 
     def __contains__(self, doc: object) -> bool:
         return self.ids is None or doc in self.ids

@@ -706,6 +706,33 @@ def test_check_reports_a_keyset_unlike_the_values(store):
     assert any("'iris-svc::3' has a keyset unlike its values" in p for p in problems), problems
 
 
+def _totals(conn) -> tuple[dict, dict]:
+    """Return (documents per scope counted in fts_docs, the kept totals)."""
+    counted = dict(conn.execute("SELECT scope, COUNT(*) FROM fts_docs GROUP BY scope"))
+    kept = dict(conn.execute("SELECT scope, docs FROM fts_totals WHERE docs != 0"))
+    return counted, kept
+
+
+def test_document_totals_follow_every_write_and_reach_a_file_without_them(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    store = open_store(f"embedded://{path}")
+    store.upsert_many(KS, _docs())
+    store.upsert("ml.other.models", "x::1", model_doc("x", 1))  # a second scope
+    store.upsert(KS, "iris-svc::9", dict(_docs()["iris-svc::3"], version=9))
+    store.remove(KS, "resnet-mini::1")
+    counted, kept = _totals(store._conn())
+    assert kept == counted and kept["ml.other"] == 1 and kept["ml.catalog"] == len(_docs())
+    ranked = [(h.id, h.score) for h in search_models(store, "tags:iris", limit=10).hits]
+    store._conn().execute("DROP TABLE fts_totals")  # a file from before the totals
+    store.close()
+    store = open_store(f"embedded://{path}")
+    assert _totals(store._conn())[1] == counted
+    assert [(h.id, h.score) for h in search_models(store, "tags:iris", limit=10).hits] == ranked
+    store._conn().execute("UPDATE fts_totals SET docs = docs + 2 WHERE scope = 'ml.catalog'")
+    problems = store.check_integrity()
+    assert any("scope ml.catalog holds" in p and "counted" in p for p in problems), problems
+
+
 def _search_index_steps(store, key: str, doc: dict) -> int:
     """Return the SQLite VM steps (in thousands) of writing one version, search index included."""
     return thousand_steps(store._conn(), lambda: store.upsert(KS, key, doc))
