@@ -8,10 +8,8 @@ Derived from the one index definition (``definition.fields()``):
   documents hold each value (the score's document frequency);
 - numbers and dates in ``fts_nums(doc, field, value)`` for ranges;
 - ``fts_docs`` has one row per indexed version: its key, name, version, whether it is the
-  latest version of its name in its scope, the stored fields as JSON, and its ``keyset``: the
-  row of ``fts_keysets`` that lists every keyword value it holds. Versions of a model mostly
-  hold the same values, so facets count the matches of each keyset (one row a match) and
-  expand the few keysets, instead of reading every value of every match.
+  latest version of its name in its scope, the stored fields as JSON, and its ``keyset``
+  (``kept``: what the index keeps besides its postings: counts and keysets).
 
 The store calls the hook inside each write transaction, so search reads its own writes.
 """
@@ -20,16 +18,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import itertools
 import json
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from catalog.search import definition
+from catalog.search import definition, kept
 from catalog.search.definition import Field
 from catalog.search.querystring import parse_date
 from catalog.search.terms import ARRAY_GAP, TOKENIZERS, joined, match_terms
@@ -128,106 +125,7 @@ _ADDED_INDEXES = [
 def _add_indexes(conn: sqlite3.Connection) -> None:
     for statement in _ADDED_INDEXES:
         conn.execute(statement)
-    _add_keyword_df(conn)
-    _add_keysets(conn)
-    _add_totals(conn)
-
-
-# Documents of each scope, kept in each write's transaction: the document count of a score's
-# idf, read by every search (a COUNT over fts_docs grew with the versions: 0.4-2.4 ms at
-# 100,000).
-_TOTALS = "CREATE TABLE fts_totals (scope TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID"
-_COUNT_SCOPES = "SELECT scope, COUNT(*) FROM fts_docs GROUP BY scope"
-
-
-def _add_totals(conn: sqlite3.Connection) -> None:
-    """Create the totals where missing (a file from before them), counted from fts_docs."""
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fts_totals'"
-    ).fetchone()
-    if not exists:
-        conn.execute(_TOTALS)
-        conn.execute(f"INSERT INTO fts_totals (scope, docs) {_COUNT_SCOPES}")
-
-
-def _count_doc(conn: sqlite3.Connection, scope: str, change: int) -> None:
-    conn.execute(
-        "INSERT INTO fts_totals (scope, docs) VALUES (?, ?)"
-        " ON CONFLICT (scope) DO UPDATE SET docs = docs + excluded.docs",
-        (scope, change),
-    )
-
-
-# Each distinct set of keyword values a document holds (``keyset_text``), and the set of each
-# document in fts_docs.keyset (NULL: it holds none), kept in each write's transaction.
-_KEYSETS = "CREATE TABLE fts_keysets (id INTEGER PRIMARY KEY, terms TEXT NOT NULL UNIQUE)"
-
-
-def keyset_text(pairs: list[tuple[str, str]]) -> str:
-    """Return the text of a keyset: its sorted [field, value] pairs as compact JSON."""
-    return json.dumps(sorted(pairs), ensure_ascii=False, separators=(",", ":"))
-
-
-@functools.lru_cache(maxsize=8192)
-def keyset_pairs(text: str) -> tuple[tuple[str, str], ...]:
-    """Return the (field, value) pairs of a keyset's text (remembered: keysets repeat)."""
-    return tuple((field, term) for field, term in json.loads(text))
-
-
-def _keyset(conn: sqlite3.Connection, pairs: list[tuple[str, str]]) -> int | None:
-    """Return the id of the keyset of these values, added if new (None: no values)."""
-    if not pairs:
-        return None
-    text = keyset_text(pairs)
-    found = conn.execute("SELECT id FROM fts_keysets WHERE terms = ?", (text,)).fetchone()
-    if found is not None:  # the usual case: the model's previous version has the same values
-        return int(found[0])
-    added = conn.execute("INSERT INTO fts_keysets (terms) VALUES (?)", (text,)).lastrowid
-    assert added is not None
-    return added
-
-
-def _add_keysets(conn: sqlite3.Connection) -> None:
-    """Add the keysets where missing (a file from before them), from each document's values."""
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(fts_docs)")}
-    if "keyset" in columns:
-        return
-    conn.execute("DROP TABLE IF EXISTS fts_keysets")
-    conn.execute(_KEYSETS)
-    conn.execute("ALTER TABLE fts_docs ADD COLUMN keyset INTEGER")
-    conn.executemany(
-        "UPDATE fts_docs SET keyset = ? WHERE id = ?",
-        [(_keyset(conn, pairs), doc) for doc, pairs in _values_by_doc(conn)],
-    )
-
-
-def _values_by_doc(conn: sqlite3.Connection) -> Iterator[tuple[int, list[tuple[str, str]]]]:
-    """Yield (doc, its (field, value) pairs) of every document holding keyword values."""
-    rows = conn.execute(
-        "SELECT doc, field, term FROM fts_terms INDEXED BY fts_terms_doc_term ORDER BY doc"
-    )
-    for doc, group in itertools.groupby(rows, key=lambda r: r[0]):
-        yield doc, [(field, term) for _, field, term in group]
-
-
-# Documents holding each keyword value (bleve's document frequency, over the whole index),
-# kept in each write's transaction: a search reads a term's count instead of counting its
-# postings, which grow with the versions (25,000 for a tag at 100,000 versions: 1.2 ms).
-_KEYWORD_DF = (
-    "CREATE TABLE fts_keyword_df (field TEXT NOT NULL, term TEXT NOT NULL,"
-    " n INTEGER NOT NULL, PRIMARY KEY (field, term)) WITHOUT ROWID"
-)
-_COUNT_KEYWORDS = "SELECT field, term, COUNT(*) FROM fts_terms GROUP BY field, term"
-
-
-def _add_keyword_df(conn: sqlite3.Connection) -> None:
-    """Create the counts where missing (a file from before them), counted from the postings."""
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fts_keyword_df'"
-    ).fetchone()
-    if not exists:
-        conn.execute(_KEYWORD_DF)
-        conn.execute(f"INSERT INTO fts_keyword_df (field, term, n) {_COUNT_KEYWORDS}")
+    kept.add_missing(conn)
 
 
 def _signature() -> str:
@@ -351,15 +249,7 @@ class SearchHook:
 
     def rebuild(self, conn: sqlite3.Connection) -> None:
         """Index every live document of every models collection again."""
-        tables = (
-            "fts_docs",
-            "fts_terms",
-            "fts_keyword_df",
-            "fts_keysets",
-            "fts_totals",
-            "fts_nums",
-            "fts_lengths",
-        )
+        tables = ("fts_docs", "fts_terms", *kept.TABLES, "fts_nums", "fts_lengths")
         for statement in (*tables, *text_tables()):
             conn.execute(f"DELETE FROM {statement}")
         has_docs = conn.execute(
@@ -401,23 +291,23 @@ class SearchHook:
                 convert = _epoch if f.type == "datetime" else _number
                 converted = [(v, n) for v in found if (n := convert(v)) is not None]
                 number_rows += [(f.name, n) for _, n in converted]
-                kept: list[Any] = [v for v, _ in converted]
+                values: list[Any] = [v for v, _ in converted]
             else:
-                kept = _texts(found)
+                values = _texts(found)
                 if f.is_keyword:
-                    keyword_rows.update((f.name, v) for v in kept)
-                    lengths[f.name] = len(set(kept))
+                    keyword_rows.update((f.name, v) for v in values)
+                    lengths[f.name] = len(set(values))
                 else:
                     join = f.analyzer == "standard"
-                    analysed = [_analysed(v, join) for v in kept]
+                    analysed = [_analysed(v, join) for v in values]
                     texts[f.name] = VALUE_SEPARATOR.join(text for text, _ in analysed)
                     lengths[f.name] = sum(n for _, n in analysed)
                     if f.include_in_all:
                         lengths[definition.ALL_FIELD] = (
                             lengths.get(definition.ALL_FIELD, 0) + (lengths[f.name])
                         )
-            if f.store and kept and not f.dynamic:
-                stored[f.name] = kept[0] if len(kept) == 1 else kept
+            if f.store and values and not f.dynamic:
+                stored[f.name] = values[0] if len(values) == 1 else values
         # A version newer than every other of its model (each publish) goes in as the latest
         # at once: then only the model's previous latest needs its flag cleared.
         (newest,) = conn.execute(
@@ -435,19 +325,13 @@ class SearchHook:
                 version,
                 int(newer),
                 json.dumps(stored, ensure_ascii=False),
-                _keyset(conn, keywords),
+                kept.on_add(conn, scope, keywords),
             ),
         )
         doc = cur.lastrowid
-        _count_doc(conn, scope, 1)
         conn.executemany(
             "INSERT INTO fts_terms (doc, field, term) VALUES (?, ?, ?)",
             [(doc, field, term) for field, term in keywords],
-        )
-        conn.executemany(
-            "INSERT INTO fts_keyword_df (field, term, n) VALUES (?, ?, 1)"
-            " ON CONFLICT (field, term) DO UPDATE SET n = n + 1",
-            keywords,
         )
         conn.executemany(
             "INSERT INTO fts_nums (doc, field, value) VALUES (?, ?, ?)",
@@ -488,10 +372,7 @@ class SearchHook:
             return None
         doc, name = row
         conn.execute("DELETE FROM fts_docs WHERE id = ?", (doc,))
-        _count_doc(conn, scope, -1)
-        held = "(field, term) IN (SELECT field, term FROM fts_terms WHERE doc = ?)"
-        conn.execute(f"UPDATE fts_keyword_df SET n = n - 1 WHERE {held}", (doc,))
-        conn.execute(f"DELETE FROM fts_keyword_df WHERE n <= 0 AND {held}", (doc,))
+        kept.on_drop(conn, scope, doc)  # before its postings go: it reads them
         conn.execute("DELETE FROM fts_terms WHERE doc = ?", (doc,))
         conn.execute("DELETE FROM fts_nums WHERE doc = ?", (doc,))
         conn.execute("DELETE FROM fts_lengths WHERE doc = ?", (doc,))
@@ -550,31 +431,7 @@ class SearchHook:
             " (SELECT MAX(version) FROM fts_docs e WHERE e.scope = d.scope AND e.name = d.name))"
         ).fetchall()
         problems += [f"search index: {s} {k!r} has a stale latest flag" for s, k in wrong]
-        held = dict(_values_by_doc(conn))
-        keysets = conn.execute(
-            "SELECT d.scope, d.key, d.id, k.terms FROM fts_docs d"
-            " LEFT JOIN fts_keysets k ON k.id = d.keyset"
-        )
-        for scope, key, doc, text in keysets:
-            pairs = held.get(doc, [])
-            if (keyset_text(pairs) if pairs else None) != text:
-                problems.append(f"search index: {scope} {key!r} has a keyset unlike its values")
-        in_docs = dict(conn.execute(_COUNT_SCOPES).fetchall())
-        kept_totals = dict(conn.execute("SELECT scope, docs FROM fts_totals WHERE docs != 0"))
-        for scope in sorted(in_docs.keys() | kept_totals.keys()):
-            if in_docs.get(scope, 0) != kept_totals.get(scope, 0):
-                problems.append(
-                    f"search index: scope {scope} holds {in_docs.get(scope, 0)} documents,"
-                    f" counted {kept_totals.get(scope, 0)}"
-                )
-        counted = {(f, t): n for f, t, n in conn.execute(_COUNT_KEYWORDS)}
-        kept = {(f, t): n for f, t, n in conn.execute("SELECT field, term, n FROM fts_keyword_df")}
-        for field, term in sorted(counted.keys() | kept.keys()):
-            if counted.get((field, term)) != kept.get((field, term)):
-                problems.append(
-                    f"search index: {field}:{term!r} is held by {counted.get((field, term), 0)}"
-                    f" documents, counted {kept.get((field, term), 0)}"
-                )
+        problems += kept.check(conn)
         for table in text_tables():
             orphans = conn.execute(
                 f"SELECT COUNT(*) FROM {table} WHERE rowid NOT IN (SELECT id FROM fts_docs)"

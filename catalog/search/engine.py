@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from catalog.search import definition, scoring, terms
+from catalog.search import definition, ranking, scoring, terms
 from catalog.search import page as page_parts
 from catalog.search.definition import Field
 from catalog.search.embedded import columns
@@ -46,9 +46,6 @@ _FEW_DOCS_RATIO = 4
 _POSTINGS_PER_LOOKUP = 50
 # Tests set this to evaluate every clause over all the postings, as before that shortcut.
 _full_postings = False
-# Matches tied on one score that are at least 1/this of the scope are put in key order by
-# walking the scope's keys (the first ones of the group fill the page), not by reading theirs.
-_KEY_WALK_RATIO = 8
 
 _vocab = terms.VocabCache()
 
@@ -404,56 +401,6 @@ class _Evaluator:
         return scores
 
 
-def _ranked_page(conn: sqlite3.Connection, scope: str, scores: Scores, offset: int, limit: int,
-                 scope_count: int) -> tuple[list[int], dict[int, str]]:  # fmt: skip
-    """Return the matches at [offset, offset + limit) by score, highest first, then by key,
-    with their keys. Only the matches whose score ties with one on the page are ordered by
-    key: their keys are read by id, or, when they are a good part of the scope, off the
-    scope's key index in key order until the page is full."""
-    end = offset + limit
-    if limit == 0 or offset >= len(scores):
-        return [], {}
-    by_score: dict[float, list[int]] = {}
-    for doc, score in scores.items():
-        by_score.setdefault(score, []).append(doc)
-    page: list[int] = []
-    keys: dict[int, str] = {}
-    before = 0
-    for score in sorted(by_score, reverse=True):
-        group = by_score[score]
-        if before + len(group) > offset:
-            wanted = end - before  # the group's first ``wanted`` docs by key reach the page end
-            if _full_postings or len(group) * _KEY_WALK_RATIO < scope_count:
-                group_keys = _keys_of(conn, group)
-                ordered = sorted(group, key=group_keys.__getitem__)[:wanted]
-            else:
-                members = set(group)
-                ordered, group_keys = [], {}
-                rows = conn.execute(
-                    "SELECT id, key FROM fts_docs WHERE scope = ? ORDER BY key", (scope,)
-                )
-                for doc, key in rows:
-                    if doc in members:
-                        ordered.append(doc)
-                        group_keys[doc] = key
-                        if len(ordered) == wanted:
-                            break
-            page += ordered[max(offset - before, 0) :]
-            keys.update((doc, group_keys[doc]) for doc in ordered)
-        before += len(group)
-        if before >= end:
-            break
-    return page, keys
-
-
-def _keys_of(conn: sqlite3.Connection, docs: list[int]) -> dict[int, str]:
-    rows = conn.execute(
-        "SELECT id, key FROM fts_docs WHERE id IN (SELECT value FROM json_each(?))",
-        (json.dumps(docs),),
-    )
-    return dict(rows.fetchall())
-
-
 def _margin(bound: float, dates: bool) -> float:
     """Return how far past a range's bound a value may lie and still be in it for bleve."""
     return abs(bound) * 1e-9 + 1e-3 if dates else 0.0
@@ -543,7 +490,9 @@ def _run(
     ev = _Evaluator(conn, scope_docs, budget, only)
     scores = ev.boolean(tree, universe)
     ranked = list(scores)
-    page, keys = _ranked_page(conn, scope, scores, offset, limit, len(scope_docs))
+    page, keys = ranking.page_of(
+        conn, scope, scores, offset, limit, len(scope_docs), walk=not _full_postings
+    )
     by_doc = len(ranked) * _FEW_DOCS_RATIO <= len(scope_docs) and not _full_postings
     whole = len(scope_docs) if scope_docs.ids is None and not _full_postings else None
     facets = (

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from catalog.search import definition, terms
-from catalog.search.embedded import keyset_pairs
+from catalog.search.kept import keyset_pairs
 from catalog.search.results import FacetResult, SearchError
 
 # Words around a match in a highlighted fragment (FTS5 snippet() allows at most 64).
@@ -80,7 +80,7 @@ def facets(
 ) -> dict[str, FacetResult]:
     """Count the values of keyword fields over the documents ``ids``.
 
-    ``keysets``: count the documents of each keyset (``embedded.keyset_text``) and expand the
+    ``keysets``: count the documents of each keyset (``kept``) and expand the
     keysets; otherwise count each field's values document by document: ``by_doc``, the
     documents are few next to the index's, look each one up (fts_terms_doc_term) rather than
     read the field's whole term index. ``index_docs``: the number of documents in the index,

@@ -72,7 +72,7 @@ class ScopeDocs:
             rows = conn.execute("SELECT id FROM fts_docs WHERE scope = ?", (scope,))
             self.ids = {r[0] for r in rows}
             self.count = len(self.ids)
-        else:  # kept with every write (embedded._count_doc): a COUNT grows with the versions
+        else:  # kept with every write (search.kept): a COUNT grows with the versions
             row = conn.execute("SELECT docs FROM fts_totals WHERE scope = ?", (scope,)).fetchone()
             self.count = row[0] if row else 0
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from catalog.search import engine, index_name
+from catalog.search import engine, index_name, ranking
 from catalog.search.samples import _DATASETS, _FAMILIES, catalog, model_doc
 from catalog.store import open_store
 
@@ -266,11 +266,11 @@ def test_facets_of_most_of_the_index_are_its_counts_less_the_rest(
     assert all(f.missing >= 0 and f.other >= 0 for f in fast.facets.values())
 
 
-@pytest.mark.parametrize("walk_ratio", [engine._KEY_WALK_RATIO, 10**9])
+@pytest.mark.parametrize("walk_ratio", [ranking.KEY_WALK_RATIO, 10**9])
 def test_a_page_ranks_by_score_then_key_reading_only_the_tied_keys(store, monkeypatch, walk_ratio):
     """The page is the slice of every match sorted by (-score, key), whether the tied matches'
     keys are read by id or walked in key order (10**9: always walked)."""
-    monkeypatch.setattr(engine, "_KEY_WALK_RATIO", walk_ratio)
+    monkeypatch.setattr(ranking, "KEY_WALK_RATIO", walk_ratio)
     conn = store._conn()
     keys = dict(conn.execute("SELECT id, key FROM fts_docs"))
     scope_count = len(keys)
@@ -280,7 +280,7 @@ def test_a_page_ranks_by_score_then_key_reading_only_the_tied_keys(store, monkey
         values = [rng.choice([0.5, 1.0, 2.0, 3.25]) for _ in range(rng.randint(1, 4))]
         scores = {doc: rng.choice(values) for doc in docs}
         offset, limit = rng.randint(0, len(keys) + 2), rng.randint(0, 40)
-        page, got = engine._ranked_page(conn, "ml.catalog", scores, offset, limit, scope_count)
+        page, got = ranking.page_of(conn, "ml.catalog", scores, offset, limit, scope_count)
         ranked = sorted(scores, key=lambda doc: (-scores[doc], keys[doc]))
         assert page == ranked[offset : offset + limit], (offset, limit)
         assert {doc: got[doc] for doc in page} == {doc: keys[doc] for doc in page}
