@@ -31,6 +31,7 @@ PATHS = [
     "/api/search?q=%2Bframework:pytorch%20-tags:nlp%20network",
     "/api/search?q=summary.paramCount:%3E1000",
     "/api/search?q=classification",
+    "/api/search?q=model",
     "/search?q=classification&all_versions=on",
     "/api/search?q=tags:finance&all_versions=1",
     "/?all_versions=1",

@@ -214,19 +214,24 @@ class _Evaluator:
         if not expression:
             return {}
         match = "{" + " ".join(cols) + "} : (" + expression + ")"
+        sql = f"SELECT rowid FROM {table} WHERE {table} MATCH ?"
         try:
-            docs = [
-                r[0]
-                for r in self.conn.execute(
-                    f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (match,)
-                ).fetchall()
-            ]
+            if self.only is None:
+                docs = [r[0] for r in self.conn.execute(sql, (match,)).fetchall()]
+                anywhere = bool(docs)  # highlighted when any document of the index matches
+            else:
+                # "+rowid": FTS5 runs the MATCH alone and SQLite keeps the ``only`` rows; the
+                # matches of every version never reach Python (as a rowid constraint, FTS5
+                # would run the MATCH once per ``only`` document: 4x slower)
+                only_rows = f"{sql} AND +rowid IN (SELECT value FROM json_each(?))"
+                rows = self.conn.execute(only_rows, (match, self.stats.only_json)).fetchall()
+                docs = [r[0] for r in rows]
+                anywhere = bool(docs) or bool(
+                    self.conn.execute(sql + " LIMIT 1", (match,)).fetchone()
+                )
         except sqlite3.OperationalError as e:
             self.budget.check()
             raise SearchError(f"search failed on {match!r}: {e}") from None
-        anywhere = bool(docs)  # highlighted when any document of the index matches
-        if self.only is not None:
-            docs = [doc for doc in docs if doc in self.only]
         gapped = isinstance(q, Phrase) and id(q) in self.gapped
         if gapped and docs:
             holding = self._gaps_hold(table, cols, self.gapped[id(q)], docs)
