@@ -185,7 +185,7 @@ PAGES = {
     "prediction page (big model)": f"/models/{BIG_MODEL}/predict",
     "search: tags:finance": "/api/search?q=tags:finance",
     "search page: classifier": "/search?q=classifier",
-    "search: model (a word of every version's description)": "/api/search?q=model",
+    "search: model (a word of nearly every model's name)": "/api/search?q=model",
     # over every version, not the latest of each model: these grow with the matching versions
     "search all versions: tags:finance": "/api/search?q=tags:finance&all_versions=1",
     "home page, all versions (every version matches)": "/?all_versions=1",
