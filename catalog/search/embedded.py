@@ -315,18 +315,11 @@ class SearchHook:
         ).fetchone()
         newer = newest is None or version > newest
         keywords = sorted(keyword_rows)
+        keyset = kept.on_add(conn, scope, keywords)
         cur = conn.execute(
             "INSERT INTO fts_docs (scope, key, name, version, latest, stored, keyset)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                scope,
-                key,
-                name,
-                version,
-                int(newer),
-                json.dumps(stored, ensure_ascii=False),
-                kept.on_add(conn, scope, keywords),
-            ),
+            (scope, key, name, version, int(newer), json.dumps(stored, ensure_ascii=False), keyset),
         )
         doc = cur.lastrowid
         conn.executemany(

@@ -40,7 +40,7 @@ _OPTIONS = {
 # SQLite virtual machine steps between two looks at the search's deadline.
 _PROGRESS_STEPS = 20_000
 # A search may return at most 1/this of the index's documents: its clauses are looked up for
-# those documents only (and facets counted document by document).
+# those documents only.
 _FEW_DOCS_RATIO = 4
 # Index entries of a term read in the time one document's terms are looked up.
 _POSTINGS_PER_LOOKUP = 50
@@ -66,6 +66,7 @@ class _Evaluator:
         Leaves then score just those (idf still counts every document); otherwise leaves
         score every document of the scope and the boolean step keeps the universe's."""
         self.conn = conn
+        self.scope_docs = scope_docs
         self.budget = budget
         self.stats = scoring.TermStats(conn, scope_docs, only)
         self.only = only
@@ -397,8 +398,7 @@ class _Evaluator:
             for doc in scores:  # bleve's coordination factor: matched / optional clauses
                 scores[doc] *= sum(doc in s for s in shoulds) / len(shoulds)
         elif excluded or q.must_not:  # only exclusions: everything else
-            every = self.conn.execute("SELECT id FROM fts_docs") if universe is None else universe
-            scores = dict.fromkeys((r if universe is not None else r[0] for r in every), 1.0)
+            scores = dict.fromkeys(self.scope_docs.every() if universe is None else universe, 1.0)
         else:
             scores = {}
         for doc in excluded:
@@ -498,14 +498,10 @@ def _run(
     page, keys = ranking.page_of(
         conn, scope, scores, offset, limit, len(scope_docs), walk=not _full_postings
     )
-    by_doc = len(ranked) * _FEW_DOCS_RATIO <= len(scope_docs) and not _full_postings
-    whole = len(scope_docs) if scope_docs.ids is None and not _full_postings else None
+    # the index's own counts serve a match of most of it when the index is this scope alone
+    whole = scope_docs if scope_docs.ids is None else None
     facets = (
-        page_parts.facets(
-            conn, specs, ranked, by_doc=by_doc, index_docs=whole, keysets=not _full_postings
-        )
-        if specs
-        else {}
+        page_parts.facets(conn, specs, ranked, whole, keysets=not _full_postings) if specs else {}
     )
     fragments = page_parts.highlights(conn, ev, page) if options.get("highlight", True) else {}
     marks = ",".join("?" * len(page))

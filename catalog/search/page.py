@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from catalog.search import definition, terms
 from catalog.search.kept import keyset_pairs
 from catalog.search.results import FacetResult, SearchError
+from catalog.search.scoring import ScopeDocs
 
 # Words around a match in a highlighted fragment (FTS5 snippet() allows at most 64).
 FRAGMENT_TOKENS = 24
@@ -73,33 +74,29 @@ def facets(
     conn: sqlite3.Connection,
     specs: dict[str, tuple[str, int]],
     ids: Sequence[int],
+    everything: ScopeDocs | None = None,
     *,
-    by_doc: bool = False,
-    index_docs: int | None = None,
     keysets: bool = True,
 ) -> dict[str, FacetResult]:
     """Count the values of keyword fields over the documents ``ids``.
 
-    ``keysets``: count the documents of each keyset (``kept``) and expand the
-    keysets; otherwise count each field's values document by document: ``by_doc``, the
-    documents are few next to the index's, look each one up (fts_terms_doc_term) rather than
-    read the field's whole term index. ``index_docs``: the number of documents in the index,
-    when ``ids`` can only be among them (one scope); when ``ids`` are more than half of them,
-    the counts are the index's own (kept with every write) less those of the other
-    documents, so that a search matching nearly everything costs what its few non-matches do.
+    ``keysets``: count the documents of each keyset (``kept``) and expand the keysets;
+    otherwise count each field's values (the earlier way, which tests compare with).
+    ``everything``: every document of the index, when the index holds only the scope of
+    ``ids`` (and keysets are used). When ``ids`` are more than half of it, the counts are the
+    index's own (kept with every write) less those of the other documents, so that a search
+    matching nearly everything costs what its few non-matches do.
     """
     complement: list[int] | None = None
-    if index_docs is not None and len(ids) * 2 > index_docs:
+    if everything is not None and keysets and len(ids) * 2 > len(everything):
         matched = set(ids)
-        every = conn.execute("SELECT id FROM fts_docs")
-        complement = [doc for (doc,) in every if doc not in matched]
-        by_doc = len(complement) * 4 <= index_docs
+        complement = [doc for doc in everything.every() if doc not in matched]
     ids_json = json.dumps(list(ids) if complement is None else complement)
     fields = {field for field, _ in specs.values()}
     if keysets:
         counted = _keyset_counts(conn, fields, ids_json)
     else:
-        counted = {field: _counted(conn, field, ids_json, by_doc) for field in fields}
+        counted = {field: _counted(conn, field, ids_json) for field in fields}
     out: dict[str, FacetResult] = {}
     for name, (field, size) in specs.items():
         counts, with_field = counted[field]
@@ -147,22 +144,18 @@ def _keyset_counts(
     return {field: (counts[field], holding[field]) for field in fields}
 
 
-def _counted(
-    conn: sqlite3.Connection, field: str, ids_json: str, by_doc: bool
-) -> tuple[dict[str, int], int]:
+def _counted(conn: sqlite3.Connection, field: str, ids_json: str) -> tuple[dict[str, int], int]:
     """Return ({value: documents holding it}, documents holding any) of a keyword field over
     the documents of ``ids_json`` (a JSON list), from its values."""
     if ids_json == "[]":
         return {}, 0
-    # the planner would read the (field, term, doc) index whole and test each doc
-    index = "INDEXED BY fts_terms_doc_term " if by_doc else ""
     counts = conn.execute(
-        f"SELECT term, COUNT(*) FROM fts_terms {index}WHERE field = ?"
+        "SELECT term, COUNT(*) FROM fts_terms WHERE field = ?"
         " AND doc IN (SELECT value FROM json_each(?)) GROUP BY term",
         (field, ids_json),
     ).fetchall()
     (with_field,) = conn.execute(
-        f"SELECT COUNT(DISTINCT doc) FROM fts_terms {index}WHERE field = ?"
+        "SELECT COUNT(DISTINCT doc) FROM fts_terms WHERE field = ?"
         " AND doc IN (SELECT value FROM json_each(?))",
         (field, ids_json),
     ).fetchone()

@@ -63,7 +63,7 @@ class ScopeDocs:
     scope (the usual case) every document is in it, and none is listed."""
 
     def __init__(self, conn: sqlite3.Connection, scope: str):
-        self.scope = scope
+        self.conn, self.scope = conn, scope
         others = conn.execute(
             "SELECT 1 FROM fts_docs WHERE scope < ?1 OR scope > ?1 LIMIT 1", (scope,)
         ).fetchone()
@@ -81,6 +81,12 @@ class ScopeDocs:
 
     def __len__(self) -> int:
         return self.count
+
+    def every(self) -> Iterable[int]:
+        """Return the ids of every document of the scope (read when it is the whole index)."""
+        if self.ids is not None:
+            return self.ids
+        return [r[0] for r in self.conn.execute("SELECT id FROM fts_docs")]
 
 
 # Up to this many documents, a field's lengths are read for those documents only.
