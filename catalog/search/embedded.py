@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from catalog.search import definition, kept
+from catalog.search import definition, kept, latest
 from catalog.search.definition import Field
 from catalog.search.querystring import parse_date
 from catalog.search.terms import ARRAY_GAP, TOKENIZERS, joined, match_terms
@@ -126,6 +126,31 @@ def _add_indexes(conn: sqlite3.Connection) -> None:
     for statement in _ADDED_INDEXES:
         conn.execute(statement)
     kept.add_missing(conn)
+    latest.add_missing(
+        conn,
+        {
+            table: (_text_columns(table), TOKENIZERS[fields[0].analyzer])
+            for table, fields in text_tables().items()
+        },
+    )
+
+
+@dataclass
+class _Moves:
+    """Documents leaving and joining a write's latest versions (``latest.sync``)."""
+
+    stale: list[int]
+    fresh: list[int]
+
+
+@functools.cache
+def _text_columns(table: str) -> tuple[str, ...]:
+    """Return the columns of a text table (c0, c1, ...)."""
+    return tuple(f"c{i}" for i in range(len(text_tables()[table])))
+
+
+def _latest_tables() -> dict[str, tuple[str, ...]]:
+    return {table: _text_columns(table) for table in text_tables()}
 
 
 def _signature() -> str:
@@ -252,6 +277,7 @@ class SearchHook:
         tables = ("fts_docs", "fts_terms", *kept.TABLES, "fts_nums", "fts_lengths")
         for statement in (*tables, *text_tables()):
             conn.execute(f"DELETE FROM {statement}")
+        latest.clear(conn, _latest_tables())
         has_docs = conn.execute(
             "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'docs'"
         ).fetchone()
@@ -273,10 +299,12 @@ class SearchHook:
     def on_write(self, conn: sqlite3.Connection, keyspace: str, key: str, value: Any) -> None:
         """Index (or re-index) one document; a binary or non-object value is unindexed."""
         scope = _scope(keyspace)
-        old = self._drop(conn, scope, key)
+        moves = _Moves([], [])
+        old = self._drop(conn, scope, key, moves)
         if not isinstance(value, dict):
             if old is not None:
-                self._refresh_latest(conn, scope, old)
+                self._refresh_latest(conn, scope, old, moves)
+            latest.sync(conn, _latest_tables(), moves.stale, moves.fresh)
             return
         name, version = _name_version(key, value)
         stored: dict[str, Any] = {}
@@ -344,26 +372,32 @@ class SearchHook:
                     f"INSERT INTO {table} (rowid, {names}) VALUES (?, {marks})", (doc, *row)
                 )
         if newer:
-            self._clear_latest(conn, scope, name, version)
+            moves.fresh.append(doc)
+            self._clear_latest(conn, scope, name, version, moves)
         else:
-            self._refresh_latest(conn, scope, name)
+            self._refresh_latest(conn, scope, name, moves)
         if old is not None and old != name:
-            self._refresh_latest(conn, scope, old)
+            self._refresh_latest(conn, scope, old, moves)
+        latest.sync(conn, _latest_tables(), moves.stale, moves.fresh)
 
     def on_remove(self, conn: sqlite3.Connection, keyspace: str, key: str) -> None:
         """Unindex one document."""
         scope = _scope(keyspace)
-        old = self._drop(conn, scope, key)
+        moves = _Moves([], [])
+        old = self._drop(conn, scope, key, moves)
         if old is not None:
-            self._refresh_latest(conn, scope, old)
+            self._refresh_latest(conn, scope, old, moves)
+        latest.sync(conn, _latest_tables(), moves.stale, moves.fresh)
 
-    def _drop(self, conn: sqlite3.Connection, scope: str, key: str) -> str | None:
+    def _drop(self, conn: sqlite3.Connection, scope: str, key: str, moves: _Moves) -> str | None:
         row = conn.execute(
-            "SELECT id, name FROM fts_docs WHERE scope = ? AND key = ?", (scope, key)
+            "SELECT id, name, latest FROM fts_docs WHERE scope = ? AND key = ?", (scope, key)
         ).fetchone()
         if row is None:
             return None
-        doc, name = row
+        doc, name, was_latest = row
+        if was_latest:
+            moves.stale.append(doc)
         conn.execute("DELETE FROM fts_docs WHERE id = ?", (doc,))
         kept.on_drop(conn, scope, doc)  # before its postings go: it reads them
         conn.execute("DELETE FROM fts_terms WHERE doc = ?", (doc,))
@@ -374,30 +408,34 @@ class SearchHook:
         return name
 
     @staticmethod
-    def _refresh_latest(conn: sqlite3.Connection, scope: str, name: str) -> None:
+    def _refresh_latest(conn: sqlite3.Connection, scope: str, name: str, moves: _Moves) -> None:
         """Mark the newest version of a model as its latest, touching only the rows that change
         (the old latest and the new one), however many versions and models there are."""
         (newest,) = conn.execute(
             "SELECT MAX(version) FROM fts_docs WHERE scope = ? AND name = ?", (scope, name)
         ).fetchone()
-        SearchHook._clear_latest(conn, scope, name, newest)
+        SearchHook._clear_latest(conn, scope, name, newest, moves)
         if newest is not None:
             # By (scope, name, version): SQLite's own choice, fts_docs_latest_name with
             # latest = 0, walked every older version of the model (0.5 ms a publish at 2,600).
-            conn.execute(
+            rows = conn.execute(
                 "UPDATE fts_docs INDEXED BY fts_docs_name SET latest = 1"
-                " WHERE scope = ? AND name = ? AND version = ? AND latest = 0",
+                " WHERE scope = ? AND name = ? AND version = ? AND latest = 0 RETURNING id",
                 (scope, name, newest),
-            )
+            ).fetchall()
+            moves.fresh += [doc for (doc,) in rows]
 
     @staticmethod
-    def _clear_latest(conn: sqlite3.Connection, scope: str, name: str, newest: int | None) -> None:
+    def _clear_latest(
+        conn: sqlite3.Connection, scope: str, name: str, newest: int | None, moves: _Moves
+    ) -> None:
         """Clear the latest flag of the model's versions other than ``newest``."""
-        conn.execute(
+        rows = conn.execute(
             "UPDATE fts_docs INDEXED BY fts_docs_latest_name SET latest = 0"
-            " WHERE scope = ? AND latest = 1 AND name = ? AND version IS NOT ?",
+            " WHERE scope = ? AND latest = 1 AND name = ? AND version IS NOT ? RETURNING id",
             (scope, name, newest),
-        )
+        ).fetchall()
+        moves.stale += [doc for (doc,) in rows]
 
     def check(self, conn: sqlite3.Connection) -> list[str]:
         """Return the differences between the models collections and the search index."""
@@ -425,6 +463,7 @@ class SearchHook:
         ).fetchall()
         problems += [f"search index: {s} {k!r} has a stale latest flag" for s, k in wrong]
         problems += kept.check(conn)
+        problems += latest.check(conn, _latest_tables())
         for table in text_tables():
             orphans = conn.execute(
                 f"SELECT COUNT(*) FROM {table} WHERE rowid NOT IN (SELECT id FROM fts_docs)"

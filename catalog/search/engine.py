@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from catalog.search import definition, ranking, scoring, terms
+from catalog.search import definition, latest, ranking, scoring, terms
 from catalog.search import page as page_parts
 from catalog.search.definition import Field
 from catalog.search.embedded import columns
@@ -61,15 +61,19 @@ class _Evaluator:
     """Turns leaves into {doc: score}, remembering what to highlight."""
 
     def __init__(self, conn: sqlite3.Connection, scope_docs: scoring.ScopeDocs,
-                 budget: terms.Budget, only: set[int] | None = None):  # fmt: skip
+                 budget: terms.Budget, only: set[int] | None = None,
+                 *, latest_only: bool = False):  # fmt: skip
         """``only``: the documents the query may return, when the index holds no other scope.
         Leaves then score just those (idf still counts every document); otherwise leaves
-        score every document of the scope and the boolean step keeps the universe's."""
+        score every document of the scope and the boolean step keeps the universe's.
+        ``latest_only``: ``only`` holds latest versions alone, so text clauses match and
+        count their terms in the latest tables (``latest``)."""
         self.conn = conn
         self.scope_docs = scope_docs
         self.budget = budget
         self.stats = scoring.TermStats(conn, scope_docs, only)
         self.only = only
+        self.latest = latest_only and only is not None
         self.columns = columns()
         self.collect = True
         self.text_highlights: dict[str, list[str]] = {}
@@ -221,10 +225,15 @@ class _Evaluator:
                 docs = [r[0] for r in self.conn.execute(sql, (match,)).fetchall()]
                 anywhere = bool(docs)  # highlighted when any document of the index matches
             else:
-                # "+rowid": FTS5 runs the MATCH alone and SQLite keeps the ``only`` rows; the
-                # matches of every version never reach Python (as a rowid constraint, FTS5
-                # would run the MATCH once per ``only`` document: 4x slower)
-                only_rows = f"{sql} AND +rowid IN (SELECT value FROM json_each(?))"
+                # Latest versions alone: the MATCH reads the latest table, whose rows follow
+                # the models, not the versions. Otherwise "+rowid": FTS5 runs the MATCH alone
+                # and SQLite keeps the ``only`` rows (as a rowid constraint, FTS5 would run the
+                # MATCH once per ``only`` document: 4x slower).
+                only_rows = (
+                    latest.matching_sql(table)
+                    if self.latest
+                    else f"{sql} AND +rowid IN (SELECT value FROM json_each(?))"
+                )
                 rows = self.conn.execute(only_rows, (match, self.stats.only_json)).fetchall()
                 docs = [r[0] for r in rows]
                 anywhere = bool(docs) or bool(
@@ -235,7 +244,7 @@ class _Evaluator:
             raise SearchError(f"search failed on {match!r}: {e}") from None
         gapped = isinstance(q, Phrase) and id(q) in self.gapped
         if gapped and docs:
-            holding = self._gaps_hold(table, cols, self.gapped[id(q)], docs)
+            holding = self._gaps_hold(table, cols, self.gapped[id(q)], docs, in_latest=self.latest)
             docs = [doc for doc in docs if doc in holding]
         if self.collect and (
             docs
@@ -262,7 +271,7 @@ class _Evaluator:
         wanted = {t for part in plan for t in part}
         per_field = []
         for cols, length_field in groups:
-            postings = self.stats.text_postings(table, cols, wanted)
+            postings = self.stats.text_postings(table, cols, wanted, in_latest=self.latest)
             term_scores = {
                 t: self.stats.term_scores(
                     p,
@@ -275,27 +284,32 @@ class _Evaluator:
         return scoring.disjunction(per_field)
 
     def _gaps_hold(
-        self, table: str, cols: list[str], words: list[tuple[int, str]], docs: list[int]
+        self,
+        table: str,
+        cols: list[str],
+        words: list[tuple[int, str]],
+        docs: list[int],
+        *,
+        in_latest: bool = False,
     ) -> set[int]:
-        """Return the docs where the words stand at their offsets from one another."""
+        """Return the docs where the words stand at their offsets from one another
+        (``in_latest``: the docs are latest versions, read in the latest table)."""
         stemmed = table.endswith("_en")
         where: dict[tuple[int, str], list[set[int]]] = {}
-        marks = ",".join("?" * len(docs))
+        sql = (
+            latest.instances_sql(table, offsets=True)
+            if in_latest
+            else f"SELECT doc, col, offset FROM {table}_instance WHERE term = ?"
+            " AND doc IN (SELECT value FROM json_each(?))"
+        )
+        docs_json = json.dumps(docs)
         for n, (_, word) in enumerate(words):
             term = (terms.porter(self.conn, word) or [word])[0] if stemmed else word
-            rows = self.conn.execute(
-                f"SELECT doc, col, offset FROM {table}_instance WHERE term = ?"
-                f" AND doc IN ({marks})",
-                (term, *docs),
-            )
-            for doc, col, offset in rows:
+            for doc, col, offset in self.conn.execute(sql, (term, docs_json)):
                 if col in cols:
                     where.setdefault((doc, col), [set() for _ in words])[n].add(offset)
         gaps: dict[tuple[int, str], set[int]] = {}  # where array values meet: never crossed
-        rows = self.conn.execute(
-            f"SELECT doc, col, offset FROM {table}_instance WHERE term = ? AND doc IN ({marks})",
-            (terms.ARRAY_GAP, *docs),
-        )
+        rows = self.conn.execute(sql, (terms.ARRAY_GAP, docs_json))
         for doc, col, offset in rows:
             gaps.setdefault((doc, col), set()).add(offset)
         span = words[-1][0]
@@ -492,7 +506,7 @@ def _run(
     # A few documents of a big index (the latest versions): leaves score only those.
     few = universe is not None and len(universe) * _FEW_DOCS_RATIO <= len(scope_docs)
     only = universe if few and scope_docs.ids is None and not _full_postings else None
-    ev = _Evaluator(conn, scope_docs, budget, only)
+    ev = _Evaluator(conn, scope_docs, budget, only, latest_only=not options.get("all_versions"))
     scores = ev.boolean(tree, universe)
     ranked = list(scores)
     page, keys = ranking.page_of(

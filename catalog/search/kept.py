@@ -24,6 +24,7 @@ from collections.abc import Iterator
 
 # Emptied with the postings when the index is rebuilt.
 TABLES = ("fts_totals", "fts_keyword_df", "fts_keysets")
+KEYSET_INDEX = "fts_docs_keyset"
 
 _TOTALS = "CREATE TABLE fts_totals (scope TEXT PRIMARY KEY, docs INTEGER NOT NULL) WITHOUT ROWID"
 _COUNT_SCOPES = "SELECT scope, COUNT(*) FROM fts_docs GROUP BY scope"
@@ -48,6 +49,9 @@ def add_missing(conn: sqlite3.Connection) -> None:
             "UPDATE fts_docs SET keyset = ? WHERE id = ?",
             [(_keyset(conn, pairs), doc) for doc, pairs in _values_by_doc(conn)],
         )
+    # the keysets of many documents, read without their rows (which hold the stored fields:
+    # 1,000 documents at 100,000 versions 4.7 ms through the rows, 1.1 ms through this)
+    conn.execute(f"CREATE INDEX IF NOT EXISTS {KEYSET_INDEX} ON fts_docs (id, keyset)")
 
 
 def _add_table(conn: sqlite3.Connection, name: str, create: str, rows: str) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from catalog.search import definition, terms
-from catalog.search.kept import keyset_pairs
+from catalog.search.kept import KEYSET_INDEX, keyset_pairs
 from catalog.search.results import FacetResult, SearchError
 from catalog.search.scoring import ScopeDocs
 
@@ -126,7 +126,7 @@ def _keyset_counts(
         return out
     sets = conn.execute(
         "SELECT k.terms, c.n FROM (SELECT keyset, COUNT(*) AS n FROM fts_docs"
-        " WHERE id IN (SELECT value FROM json_each(?)) AND keyset IS NOT NULL GROUP BY keyset) c"
+        f" INDEXED BY {KEYSET_INDEX} WHERE id IN (SELECT value FROM json_each(?)) AND keyset IS NOT NULL GROUP BY keyset) c"
         " JOIN fts_keysets k ON k.id = c.keyset",
         (ids_json,),
     ).fetchall()

@@ -20,6 +20,7 @@ import sqlite3
 import struct
 from collections.abc import Iterable, Sequence
 
+from catalog.search import latest
 from catalog.search.terms import quote, tokens
 
 Scores = dict[int, float]
@@ -140,13 +141,16 @@ class TermStats:
         return cached
 
     def text_postings(
-        self, table: str, cols: Sequence[str], terms: Iterable[str]
+        self, table: str, cols: Sequence[str], terms: Iterable[str], *, in_latest: bool = False
     ) -> dict[str, dict[int, int]]:
-        """Return {term: {doc: frequency}} in some columns of an FTS5 table, taken together."""
+        """Return {term: {doc: frequency}} in some columns of an FTS5 table, taken together
+        (``in_latest``: the ``only`` documents are latest versions, read in the latest table)."""
         wanted = set(cols)
         out: dict[str, dict[int, int]] = {}
         sql = f"SELECT doc, col FROM {table}_instance WHERE term = ?"
-        if self.only is not None:
+        if in_latest and self.only is not None:
+            sql = latest.instances_sql(table)
+        elif self.only is not None:
             sql += " AND doc IN (SELECT value FROM json_each(?))"
         for term in terms:  # one lookup a term: fts5vocab uses "term = ?", not "term IN"
             counts: dict[int, int] = {}

@@ -688,7 +688,8 @@ def test_a_file_without_keysets_gets_them_on_open_with_the_same_facets(tmp_path)
     store.upsert_many(KS, _docs())
     before = search_models(store, "*", facets=["tags", "opTypes"], all_versions=True).facets
     conn = store._conn()
-    conn.execute("ALTER TABLE fts_docs DROP COLUMN keyset")  # a file from before keysets
+    conn.execute("DROP INDEX fts_docs_keyset")  # a file from before keysets
+    conn.execute("ALTER TABLE fts_docs DROP COLUMN keyset")
     conn.execute("DROP TABLE fts_keysets")
     store.close()
     store = open_store(f"embedded://{path}")
@@ -763,16 +764,165 @@ def test_the_latest_flag_follows_versions_written_in_any_order(tmp_path):
         rows = conn.execute("SELECT key FROM fts_docs WHERE name = 'm' AND latest = 1")
         return sorted(k for (k,) in rows)
 
+    def in_latest_tables() -> list[tuple[str, str]]:
+        """(key, description as its latest table holds it) of each row of the latest tables."""
+        rows = conn.execute(
+            "SELECT d.key, l.c0 FROM fts_latest_slots m JOIN fts_text_en_latest l"
+            " ON l.rowid = m.slot JOIN fts_docs d ON d.id = m.doc"
+        )
+        return sorted(rows)
+
+    def described(key: str, text: str) -> tuple[str, str]:
+        return key, text  # metadata.description, column c0 of fts_text_en
+
+    store.upsert(KS, "other::1", model_doc("other", 1, description="other"))
     for version, expected in ((2, ["m::2"]), (5, ["m::5"]), (3, ["m::5"]), (1, ["m::5"])):
-        store.upsert(KS, f"m::{version}", model_doc("m", version))
+        store.upsert(KS, f"m::{version}", model_doc("m", version, description=f"v{version}"))
         assert latest() == expected
-    store.upsert(KS, "m::5", model_doc("m", 5, tags=["again"]))  # the newest, rewritten
+        assert in_latest_tables() == sorted(
+            [
+                described("other::1", "other"),
+                *(described(k, "v5" if k == "m::5" else "v2") for k in expected),
+            ]
+        )
+    store.upsert(KS, "m::5", model_doc("m", 5, description="again"))  # the newest, rewritten
     assert latest() == ["m::5"]
-    store.upsert(KS, "m::5b", model_doc("m", 5))  # another key with the newest version
+    assert described("m::5", "again") in in_latest_tables()
+    store.upsert(KS, "m::5b", model_doc("m", 5, description="tie"))  # another key, same version
     assert latest() == ["m::5", "m::5b"]
-    store.upsert(KS, "m::6", model_doc("m", 6))
+    store.upsert(KS, "m::6", model_doc("m", 6, description="six"))
     assert latest() == ["m::6"]
+    assert in_latest_tables() == [described("m::6", "six"), described("other::1", "other")]
     store.remove(KS, "m::6")
     assert latest() == ["m::5", "m::5b"]
+    assert in_latest_tables() == [
+        described("m::5", "again"),
+        described("m::5b", "tie"),
+        described("other::1", "other"),
+    ]
+    store.remove(KS, "other::1")
+    assert [k for k, _ in in_latest_tables()] == ["m::5", "m::5b"]
     assert store.check_integrity() == []
+    store.close()
+
+
+def test_a_file_without_the_latest_tables_gets_them_on_open_with_the_same_hits(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    store = open_store(f"embedded://{path}")
+    store.upsert_many(KS, _docs())
+    many = {f"deep::{v}": model_doc("deep", v, description=f"deep iris net {v}") for v in range(40)}
+    store.upsert_many(KS, many)  # enough versions for the latest-versions path
+    queries = ["iris", "classifier", '"iris data set"', "descr*", "iris~1"]
+    before = {q: search_models(store, q, limit=10) for q in queries}
+    conn = store._conn()
+    for table in ("fts_text_en", "fts_text_standard"):  # a file from before them
+        conn.execute(f"DROP TABLE {table}_latest_instance")
+        conn.execute(f"DROP TABLE {table}_latest")
+    conn.execute("DROP TABLE fts_latest_slots")
+    store.close()
+    store = open_store(f"embedded://{path}")
+    conn = store._conn()
+    rows = {r for (r,) in conn.execute("SELECT doc FROM fts_latest_slots")}
+    assert rows == {r for (r,) in conn.execute("SELECT id FROM fts_docs WHERE latest = 1")}
+    assert len(rows) == 6  # deep::39 and the latest of _docs()'s five models
+    for q in queries:
+        after = search_models(store, q, limit=10)
+        assert (after.total, after.hits) == (before[q].total, before[q].hits), q
+    assert before["iris"].total == 3
+    assert store.check_integrity() == []
+    store.close()
+
+
+def test_check_reports_latest_tables_unlike_the_latest_versions(store):
+    conn = store._conn()
+    assert store.check_integrity() == []
+
+    def slot(key: str) -> int:
+        return conn.execute(
+            "SELECT m.slot FROM fts_latest_slots m JOIN fts_docs d ON d.id = m.doc WHERE d.key = ?",
+            (key,),
+        ).fetchone()[0]
+
+    conn.execute("DELETE FROM fts_text_en_latest WHERE rowid = ?", (slot("iris-svc::3"),))
+    conn.execute(
+        "UPDATE fts_text_standard_latest SET c0 = 'renamed' WHERE rowid = ?",
+        (slot("iris-logreg::1"),),
+    )
+    conn.execute("INSERT INTO fts_text_standard_latest (rowid, c0) VALUES (1000000, 'stray')")
+    problems = store.check_integrity()
+    assert "search index: 1 latest versions missing or unlike in fts_text_en_latest" in problems
+    assert "search index: 1 latest versions missing or unlike in fts_text_standard_latest" in (
+        problems
+    )
+    assert "search index: 1 rows unlike their document's in fts_text_standard_latest" in problems
+    assert "search index: 1 rows in no slot in fts_text_standard_latest" in problems
+    (old,) = conn.execute("SELECT id FROM fts_docs WHERE key = 'iris-svc::2'").fetchone()
+    conn.execute("INSERT INTO fts_latest_slots (doc, slot) VALUES (?, 2000000)", (old,))
+    problems = store.check_integrity()
+    assert "search index: 1 slots of documents that are not latest in fts_latest_slots" in problems
+    conn.execute("DELETE FROM fts_latest_slots WHERE slot = ?", (slot("resnet-mini::1"),))
+    problems = store.check_integrity()
+    assert "search index: 1 latest versions without a slot in fts_latest_slots" in problems
+
+
+def _fts_segments(conn, table: str) -> list:
+    """The FTS5 index of a table as stored: any write to it changes these rows."""
+    return conn.execute(f"SELECT id, block FROM {table}_data ORDER BY id").fetchall()
+
+
+def test_a_new_version_with_its_models_text_takes_the_slot_without_writing_it(tmp_path):
+    """A model republished with the same names and descriptions (online learning) leaves the
+    latest tables as they are: the new version takes the old one's slot."""
+    store = open_store(f"embedded://{tmp_path}/c.sqlite3")
+    conn = store._conn()
+    store.upsert(KS, "m::1", model_doc("m", 1, description="churn model"))
+    store.upsert(KS, "n::1", model_doc("n", 1, description="other model"))
+    before = {t: _fts_segments(conn, t) for t in ("fts_text_en_latest", "fts_text_standard_latest")}
+    store.upsert(KS, "m::2", model_doc("m", 2, description="churn model"))
+    assert {t: _fts_segments(conn, t) for t in before} == before
+    slots = dict(
+        conn.execute("SELECT d.key, m.slot FROM fts_latest_slots m JOIN fts_docs d ON d.id = m.doc")
+    )
+    assert set(slots) == {"m::2", "n::1"} and slots["m::2"] != slots["n::1"]
+    assert {h.id for h in search_models(store, "churn").hits} == {"m::2"}
+    store.upsert(KS, "m::3", model_doc("m", 3, description="retrained churn model"))
+    assert _fts_segments(conn, "fts_text_en_latest") != before["fts_text_en_latest"]
+    assert {h.id for h in search_models(store, "retrained").hits} == {"m::3"}
+    assert store.check_integrity() == []
+    store.close()
+
+
+def test_latest_tables_follow_random_writes_removals_and_renames(tmp_path, monkeypatch):
+    """Random writes (older, newer, tied and rewritten versions, two texts, renames) and
+    removals: after each, the latest tables hold the latest versions' text exactly, and a
+    search of the latest versions, made to read them, finds what the flags say (seeded)."""
+    import random
+
+    from catalog.search import engine
+
+    monkeypatch.setattr(engine, "_FEW_DOCS_RATIO", 0)  # the latest tables, however few versions
+    rng = random.Random(20261201)
+    store = open_store(f"embedded://{tmp_path}/c.sqlite3")
+    conn = store._conn()
+    keys: set[str] = set()
+    for step in range(120):
+        action = rng.random()
+        if action < 0.2 and keys:
+            key = rng.choice(sorted(keys))
+            store.remove(KS, key)
+            keys.discard(key)
+        else:
+            name = rng.choice(["a", "b", "c"])
+            version = rng.randint(1, 6)
+            key = rng.choice([f"{name}::{version}", f"{name}::{version}x", f"x{rng.randint(1, 4)}"])
+            words = rng.choice(["gradient boosted trees", "boosted forest", ""])
+            store.upsert(KS, key, model_doc(name, version, description=words))
+            keys.add(key)
+        assert store.check_integrity() == [], step
+        flagged = {k for (k,) in conn.execute("SELECT key FROM fts_docs WHERE latest = 1")}
+        found = {h.id for h in search_models(store, "boosted", limit=100).hits}
+        described = {
+            k for k in flagged if "boosted" in store.get(KS, k)[0]["metadata"]["description"]
+        }
+        assert found == described, step
     store.close()
