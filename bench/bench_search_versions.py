@@ -32,6 +32,8 @@ PATHS = [
     "/api/search?q=summary.paramCount:%3E1000",
     "/api/search?q=classification",
     "/api/search?q=model",
+    "/search?q=model",
+    "/api/search?q=%22model%200001%22",
     "/search?q=classification&all_versions=on",
     "/api/search?q=tags:finance&all_versions=1",
     "/?all_versions=1",
