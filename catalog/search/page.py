@@ -126,8 +126,8 @@ def _keyset_counts(
         return out
     sets = conn.execute(
         "SELECT k.terms, c.n FROM (SELECT keyset, COUNT(*) AS n FROM fts_docs"
-        f" INDEXED BY {KEYSET_INDEX} WHERE id IN (SELECT value FROM json_each(?)) AND keyset IS NOT NULL GROUP BY keyset) c"
-        " JOIN fts_keysets k ON k.id = c.keyset",
+        f" INDEXED BY {KEYSET_INDEX} WHERE id IN (SELECT value FROM json_each(?))"
+        " AND keyset IS NOT NULL GROUP BY keyset) c JOIN fts_keysets k ON k.id = c.keyset",
         (ids_json,),
     ).fetchall()
     counts: dict[str, dict[str, int]] = {field: {} for field in fields}
