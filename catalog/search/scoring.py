@@ -90,8 +90,10 @@ class ScopeDocs:
         return [r[0] for r in self.conn.execute("SELECT id FROM fts_docs")]
 
 
-# Up to this many documents, a field's lengths are read for those documents only.
+# Up to this many documents, or this share of the index, a field's lengths are read for those
+# documents only (at 100,002 versions, 24,896 of them: 59 ms, against 104 ms for every one).
 LENGTHS_BY_DOC = 2000
+LENGTHS_BY_DOC_SHARE = 0.3
 
 
 class TermStats:
@@ -121,18 +123,14 @@ class TermStats:
         every document)."""
         cached = self._lengths.get(field)
         wanted = list(docs) if docs is not None else None
-        if cached is None and wanted is not None and len(wanted) <= LENGTHS_BY_DOC:
-            out: dict[int, int] = {}
-            for start in range(0, len(wanted), 500):
-                part = wanted[start : start + 500]
-                marks = ",".join("?" * len(part))
-                out.update(
-                    self.conn.execute(
-                        f"SELECT doc, length FROM fts_lengths WHERE field = ? AND doc IN ({marks})",
-                        (field, *part),
-                    ).fetchall()
-                )
-            return out
+        few = max(LENGTHS_BY_DOC, self.total * LENGTHS_BY_DOC_SHARE)
+        if cached is None and wanted is not None and len(wanted) <= few:
+            rows = self.conn.execute(
+                "SELECT doc, length FROM fts_lengths WHERE field = ?"
+                " AND doc IN (SELECT value FROM json_each(?))",
+                (field, json.dumps(wanted)),
+            )
+            return dict(rows.fetchall())
         if cached is None:
             rows = self.conn.execute(
                 "SELECT doc, length FROM fts_lengths WHERE field = ?", (field,)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from catalog.search import engine, index_name, ranking
+from catalog.search import engine, index_name, ranking, scoring
 from catalog.search.samples import _DATASETS, _FAMILIES, catalog, model_doc
 from catalog.store import open_store
 
@@ -284,3 +284,23 @@ def test_a_page_ranks_by_score_then_key_reading_only_the_tied_keys(store, monkey
         ranked = sorted(scores, key=lambda doc: (-scores[doc], keys[doc]))
         assert page == ranked[offset : offset + limit], (offset, limit)
         assert {doc: got[doc] for doc in page} == {doc: keys[doc] for doc in page}
+
+
+@pytest.mark.parametrize("all_versions", [False, True])
+def test_lengths_read_by_document_or_for_the_whole_field_score_alike(
+    store, monkeypatch, all_versions
+):
+    """Field lengths (bleve's norms) are read for the matching documents, or for every
+    document of the field when most documents match: the scores are the same either way."""
+    rng = random.Random(SEED + 1)
+    queries = ["tags:churn", "churn classifier", "*", "data set", "tags:iris wine"] + [
+        _query(rng) for _ in range(20)
+    ]
+    options = {"limit": 100, "fields": ["*"], "all_versions": all_versions}
+    by_doc = [store.search(INDEX, q, **options) for q in queries]
+    monkeypatch.setattr(scoring, "LENGTHS_BY_DOC", 0)
+    monkeypatch.setattr(scoring, "LENGTHS_BY_DOC_SHARE", 0.0)
+    whole = [store.search(INDEX, q, **options) for q in queries]
+    for q, a, b in zip(queries, by_doc, whole, strict=True):
+        _same(a, b, q)
+    assert sum(bool(r.hits) for r in by_doc) > len(queries) // 3
