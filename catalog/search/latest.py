@@ -63,10 +63,11 @@ def instances_sql(text_table: str, *, offsets: bool = False) -> str:
 def add_missing(conn: sqlite3.Connection, tables: Mapping[str, tuple[Sequence[str], str]]) -> None:
     """Create the latest tables ({text table: (columns, tokenize option)}) where missing,
     filled with the rows of the documents flagged latest."""
-    if not _exists(conn, SLOTS):
-        for text_table in tables:  # from an unfinished layout: made again whole
+    if not _exists(conn, SLOTS) or not all(_exists(conn, table(t)) for t in tables):
+        for text_table in tables:  # none, or not all of them: made again whole
             conn.execute(f"DROP TABLE IF EXISTS {instance(text_table)}")
             conn.execute(f"DROP TABLE IF EXISTS {table(text_table)}")
+        conn.execute(f"DROP TABLE IF EXISTS {SLOTS}")
         conn.execute(_CREATE_SLOTS)
         conn.execute(
             f"INSERT INTO {SLOTS} (doc, slot) SELECT id, id FROM fts_docs WHERE latest = 1"

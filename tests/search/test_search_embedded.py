@@ -806,7 +806,10 @@ def test_the_latest_flag_follows_versions_written_in_any_order(tmp_path):
     store.close()
 
 
-def test_a_file_without_the_latest_tables_gets_them_on_open_with_the_same_hits(tmp_path):
+@pytest.mark.parametrize("lose_one_table", [False, True])
+def test_a_file_without_the_latest_tables_gets_them_on_open_with_the_same_hits(
+    tmp_path, lose_one_table
+):
     path = tmp_path / "c.sqlite3"
     store = open_store(f"embedded://{path}")
     store.upsert_many(KS, _docs())
@@ -820,6 +823,11 @@ def test_a_file_without_the_latest_tables_gets_them_on_open_with_the_same_hits(t
         conn.execute(f"DROP TABLE {table}_latest")
     conn.execute("DROP TABLE fts_latest_slots")
     store.close()
+    if lose_one_table:  # the slots kept, one latest table lost: all of them are made again
+        store = open_store(f"embedded://{path}")
+        store._conn().execute("DROP TABLE fts_text_en_latest_instance")
+        store._conn().execute("DROP TABLE fts_text_en_latest")
+        store.close()
     store = open_store(f"embedded://{path}")
     conn = store._conn()
     rows = {r for (r,) in conn.execute("SELECT doc FROM fts_latest_slots")}
@@ -918,8 +926,16 @@ def test_latest_tables_follow_random_writes_removals_and_renames(tmp_path, monke
             words = rng.choice(["gradient boosted trees", "boosted forest", ""])
             store.upsert(KS, key, model_doc(name, version, description=words))
             keys.add(key)
+            if step >= 60 and rng.random() < 0.3:  # another scope after 60 (then searches
+                # read every version's tables: two scopes share the index)
+                store.upsert("ml.other.models", key, model_doc(name, version, description=words))
         assert store.check_integrity() == [], step
-        flagged = {k for (k,) in conn.execute("SELECT key FROM fts_docs WHERE latest = 1")}
+        flagged = {
+            k
+            for (k,) in conn.execute(
+                "SELECT key FROM fts_docs WHERE latest = 1 AND scope = 'ml.catalog'"
+            )
+        }
         found = {h.id for h in search_models(store, "boosted", limit=100).hits}
         described = {
             k for k in flagged if "boosted" in store.get(KS, k)[0]["metadata"]["description"]
