@@ -90,7 +90,7 @@ def _layout() -> list[str]:
     ]
     for table, fields in text_tables().items():
         analyzer = fields[0].analyzer
-        cols = ", ".join(f"c{i}" for i in range(len(fields)))
+        cols = ", ".join(_text_columns(table))
         tokenizer = TOKENIZERS[analyzer].replace("'", "''")
         statements.append(
             f"CREATE VIRTUAL TABLE IF NOT EXISTS {table} USING fts5({cols}, tokenize='{tokenizer}')"
@@ -149,8 +149,10 @@ def _text_columns(table: str) -> tuple[str, ...]:
     return tuple(f"c{i}" for i in range(len(text_tables()[table])))
 
 
-def _latest_tables() -> dict[str, tuple[str, ...]]:
-    return {table: _text_columns(table) for table in text_tables()}
+@functools.cache
+def _latest_tables() -> Mapping[str, tuple[str, ...]]:
+    """Return {text table: its columns}, what ``latest`` keeps a copy of (read-only)."""
+    return MappingProxyType({table: _text_columns(table) for table in text_tables()})
 
 
 def _signature() -> str:
@@ -252,9 +254,7 @@ class SearchHook:
     def install(self, conn: sqlite3.Connection) -> None:
         """Create the tables if missing; rebuild them when the definition has changed."""
         signature = _signature()
-        has_meta = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fts_meta'"
-        ).fetchone()
+        has_meta = kept.has_table(conn, "fts_meta")
         row = (
             conn.execute("SELECT value FROM fts_meta WHERE key = 'signature'").fetchone()
             if has_meta
@@ -278,10 +278,7 @@ class SearchHook:
         for statement in (*tables, *text_tables()):
             conn.execute(f"DELETE FROM {statement}")
         latest.clear(conn, _latest_tables())
-        has_docs = conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'docs'"
-        ).fetchone()
-        if not has_docs:
+        if not kept.has_table(conn, "docs"):
             return
         rows = conn.execute(
             "SELECT keyspace, key, is_binary, value FROM docs"

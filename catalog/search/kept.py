@@ -54,11 +54,16 @@ def add_missing(conn: sqlite3.Connection) -> None:
     conn.execute(f"CREATE INDEX IF NOT EXISTS {KEYSET_INDEX} ON fts_docs (id, keyset)")
 
 
-def _add_table(conn: sqlite3.Connection, name: str, create: str, rows: str) -> None:
-    exists = conn.execute(
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    """Return whether the file holds a table of that name (a file from before it may not)."""
+    row = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
     ).fetchone()
-    if not exists:
+    return row is not None
+
+
+def _add_table(conn: sqlite3.Connection, name: str, create: str, rows: str) -> None:
+    if not has_table(conn, name):
         conn.execute(create)
         conn.execute(f"INSERT INTO {name} {rows}")
 

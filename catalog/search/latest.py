@@ -22,6 +22,8 @@ import json
 import sqlite3
 from collections.abc import Mapping, Sequence
 
+from catalog.search.kept import has_table
+
 SUFFIX = "_latest"
 SLOTS = "fts_latest_slots"
 _CREATE_SLOTS = f"CREATE TABLE {SLOTS} (doc INTEGER PRIMARY KEY, slot INTEGER NOT NULL UNIQUE)"
@@ -63,7 +65,7 @@ def instances_sql(text_table: str, *, offsets: bool = False) -> str:
 def add_missing(conn: sqlite3.Connection, tables: Mapping[str, tuple[Sequence[str], str]]) -> None:
     """Create the latest tables ({text table: (columns, tokenize option)}) where missing,
     filled with the rows of the documents flagged latest."""
-    if not _exists(conn, SLOTS) or not all(_exists(conn, table(t)) for t in tables):
+    if not has_table(conn, SLOTS) or not all(has_table(conn, table(t)) for t in tables):
         for text_table in tables:  # none, or not all of them: made again whole
             conn.execute(f"DROP TABLE IF EXISTS {instance(text_table)}")
             conn.execute(f"DROP TABLE IF EXISTS {table(text_table)}")
@@ -111,14 +113,10 @@ def sync(conn: sqlite3.Connection, tables: Tables, stale: list[int], fresh: list
     for doc in fresh:
         if free:
             slot = free.pop()
-            for text_table, cols in tables.items():
-                _rewrite(conn, text_table, cols, slot, _row(conn, text_table, cols, doc))
-        else:
+        else:  # a new slot, empty
             (slot,) = conn.execute(f"SELECT COALESCE(MAX(slot), 0) + 1 FROM {SLOTS}").fetchone()
-            for text_table, cols in tables.items():
-                row = _row(conn, text_table, cols, doc)
-                if row is not None:
-                    _insert(conn, text_table, cols, slot, row)
+        for text_table, cols in tables.items():
+            _rewrite(conn, text_table, cols, slot, _row(conn, text_table, cols, doc))
         conn.execute(f"INSERT INTO {SLOTS} (doc, slot) VALUES (?, ?)", (doc, slot))
     for slot in free:
         for text_table in tables:
@@ -157,29 +155,12 @@ def check(conn: sqlite3.Connection, tables: Tables) -> list[str]:
     return problems
 
 
-def _exists(conn: sqlite3.Connection, name: str) -> bool:
-    row = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-    ).fetchone()
-    return row is not None
-
-
 def _row(
     conn: sqlite3.Connection, fts_table: str, cols: Sequence[str], rowid: int
 ) -> tuple[str, ...] | None:
     return conn.execute(
         f"SELECT {', '.join(cols)} FROM {fts_table} WHERE rowid = ?", (rowid,)
     ).fetchone()
-
-
-def _insert(
-    conn: sqlite3.Connection, text_table: str, cols: Sequence[str], slot: int, row: Sequence[str]
-) -> None:
-    conn.execute(
-        f"INSERT INTO {table(text_table)} (rowid, {', '.join(cols)})"
-        f" VALUES (?, {', '.join('?' * len(cols))})",
-        (slot, *row),
-    )
 
 
 def _rewrite(
@@ -196,4 +177,8 @@ def _rewrite(
     if had is not None:
         conn.execute(f"DELETE FROM {table(text_table)} WHERE rowid = ?", (slot,))
     if row is not None:
-        _insert(conn, text_table, cols, slot, row)
+        conn.execute(
+            f"INSERT INTO {table(text_table)} (rowid, {', '.join(cols)})"
+            f" VALUES (?, {', '.join('?' * len(cols))})",
+            (slot, *row),
+        )
