@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from catalog.search import definition, kept, latest
+from catalog.search import definition, kept, latest, scoring
 from catalog.search.definition import Field
 from catalog.search.querystring import parse_date
 from catalog.search.terms import ARRAY_GAP, TOKENIZERS, joined, match_terms
@@ -125,6 +125,11 @@ _ADDED_INDEXES = [
 def _add_indexes(conn: sqlite3.Connection) -> None:
     for statement in _ADDED_INDEXES:
         conn.execute(statement)
+    for table in text_tables():  # a view of the index: nothing to fill or keep
+        conn.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {scoring.row_vocab(table)}"
+            f" USING fts5vocab({table}, 'row')"
+        )
     kept.add_missing(conn)
     latest.add_missing(
         conn,

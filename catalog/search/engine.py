@@ -269,6 +269,7 @@ class _Evaluator:
         else:
             groups = [([self.columns[f.name].name], f.name) for f in fields]
         wanted = {t for part in plan for t in part}
+        width = sum(1 for c in self.columns.values() if c.table == table)
         per_field = []
         for cols, length_field in groups:
             postings = self.stats.text_postings(table, cols, wanted, in_latest=self.latest)
@@ -276,7 +277,9 @@ class _Evaluator:
                 t: self.stats.term_scores(
                     p,
                     length_field,
-                    self.stats.text_df(table, cols, t) if self.only is not None else None,
+                    self.stats.text_df(table, cols, t, every_column=len(cols) == width)
+                    if self.only is not None
+                    else None,
                 )
                 for t, p in postings.items()
             }

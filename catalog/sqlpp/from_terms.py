@@ -245,9 +245,10 @@ class FromPlan:
         assert plan is not None and plan.covering is not None
         paths = plan.covering
         order = build_order(paths)
+        read = max(order, default=-1) + 1  # the keys up to the last one the block reads
         for key, entry in self.ctx.source.index_entries(plan.index, spans, plan.descending):
             try:
-                yield key, partial_document(paths, order, decode(entry)), 0
+                yield key, partial_document(paths, order, decode(entry, read)), 0
             except Inexact:  # a number the entry cannot give back exactly: read the document
                 yield from ks.fetch([key])
 

@@ -100,15 +100,16 @@ class Inexact(ValueError):
     """An entry holds a number it cannot give back exactly (an integer past 2^53)."""
 
 
-def decode(data: bytes) -> list[Any]:
-    """Return the values of a composite entry (the inverse of ``encode_tuple``).
+def decode(data: bytes, count: int | None = None) -> list[Any]:
+    """Return the values of a composite entry (the inverse of ``encode_tuple``), or its first
+    ``count`` values.
 
     Integral numbers come back as ints (N1QL does not tell 1 from 1.0); an integer whose
     magnitude reaches 2^53 raises Inexact, since the double kept for it may differ.
     """
     out: list[Any] = []
     i, end = 0, len(data)
-    while i < end:
+    while i < end and (count is None or len(out) < count):
         v, i = _decode_one(data, i)
         out.append(v)
     return out

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from catalog.search import engine, index_name, ranking, scoring
+from catalog.search import engine, index_name, kept, ranking, scoring
 from catalog.search.samples import _DATASETS, _FAMILIES, catalog, model_doc
 from catalog.store import open_store
 
@@ -304,3 +304,45 @@ def test_lengths_read_by_document_or_for_the_whole_field_score_alike(
     for q, a, b in zip(queries, by_doc, whole, strict=True):
         _same(a, b, q)
     assert sum(bool(r.hits) for r in by_doc) > len(queries) // 3
+
+
+def test_the_row_vocabulary_counts_the_documents_of_each_term(store):
+    """A word searched in every column of a text table (``_all``) counts its documents in
+    the table's fts5vocab ``row`` table; each term's count is the one a MATCH or the term's
+    instances give."""
+    conn = store._conn()
+    stats = scoring.TermStats(conn, scoring.ScopeDocs(conn, "ml.catalog"))
+    columns = engine.columns().values()
+    checked = 0
+    for table in sorted({c.table for c in columns}):
+        assert kept.has_table(conn, scoring.row_vocab(table))
+        cols = sorted(c.name for c in columns if c.table == table)
+        words = [r[0] for r in conn.execute(f"SELECT DISTINCT term FROM {table}_vocab")]
+        assert len(words) > 50
+        for word in words:
+            counted = stats.text_df(table, cols, word, every_column=True)
+            assert counted == stats.text_df(table, cols, word), (table, word)
+            assert counted > 0
+            checked += 1
+    assert stats.text_df("fts_text_standard", ["c0"], "no-such-word", every_column=True) == 0
+    assert checked > 200
+
+
+def test_a_file_without_the_row_vocabularies_gets_them_on_open(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    s = open_store(f"embedded://{path}")
+    s.upsert_many(KS, dict(catalog(models=4, versions=2, seed=3)))
+    conn = s._conn()
+    tables = sorted({c.table for c in engine.columns().values()})
+    before = s.search(INDEX, "classifier data", limit=100, fields=["*"])
+    for table in tables:
+        conn.execute(f"DROP TABLE {scoring.row_vocab(table)}")
+    conn.commit()
+    s.close()
+    s = open_store(f"embedded://{path}")
+    try:
+        assert all(kept.has_table(s._conn(), scoring.row_vocab(t)) for t in tables)
+        after = s.search(INDEX, "classifier data", limit=100, fields=["*"])
+        _same(after, before, "classifier data")
+    finally:
+        s.close()
