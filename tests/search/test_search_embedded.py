@@ -734,6 +734,43 @@ def test_document_totals_follow_every_write_and_reach_a_file_without_them(tmp_pa
     assert any("scope ml.catalog holds" in p and "counted" in p for p in problems), problems
 
 
+def _holders(conn) -> tuple[dict, dict]:
+    """Return (documents holding a value of each keyword field, from the postings; the kept
+    counts)."""
+    counted = dict(conn.execute("SELECT field, COUNT(DISTINCT doc) FROM fts_terms GROUP BY field"))
+    kept = dict(conn.execute("SELECT field, n FROM fts_keyword_holders"))
+    return counted, kept
+
+
+def test_holders_of_each_keyword_field_follow_every_write_and_reach_a_file_without_them(
+    tmp_path,
+):
+    path = tmp_path / "c.sqlite3"
+    store = open_store(f"embedded://{path}")
+    store.upsert_many(KS, _docs())
+    doc = dict(_docs()["iris-svc::3"])
+    doc["metadata"] = {**doc["metadata"], "tags": []}  # no tags: no longer a holder of tags
+    store.replace(KS, "iris-svc::3", doc)
+    store.upsert(KS, "iris-svc::4", dict(doc, version=4))
+    store.remove(KS, "resnet-mini::1")
+    store.upsert(KS, "bare::1", {"name": "bare", "version": 1})  # no keyword values
+    counted, kept = _holders(store._conn())
+    assert kept == counted and kept["metadata.tags"] == len(_docs()) - 2
+    # a search matching every version: its facets subtract the others from the counts
+    facets = search_models(store, "*", facets=["tags", "framework"], all_versions=True).facets
+    assert facets["tags"].missing == 3  # iris-svc::3 and ::4, bare::1
+    store._conn().execute("DROP TABLE fts_keyword_holders")  # a file from before the counts
+    store.close()
+    store = open_store(f"embedded://{path}")
+    assert _holders(store._conn()) == (counted, counted)
+    assert search_models(store, "*", facets=["tags", "framework"], all_versions=True).facets == (
+        facets
+    )
+    store._conn().execute("UPDATE fts_keyword_holders SET n = n + 1 WHERE field = 'metadata.tags'")
+    problems = store.check_integrity()
+    assert any("hold a value of metadata.tags, counted" in p for p in problems), problems
+
+
 def _search_index_steps(store, key: str, doc: dict) -> int:
     """Return the SQLite VM steps (in thousands) of writing one version, search index included."""
     return thousand_steps(store._conn(), lambda: store.upsert(KS, key, doc))

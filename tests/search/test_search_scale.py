@@ -277,7 +277,10 @@ def test_a_page_ranks_by_score_then_key_reading_only_the_tied_keys(store, monkey
     rng = random.Random(SEED)
     for _ in range(200):
         docs = rng.sample(sorted(keys), rng.randint(0, len(keys)))
-        values = [rng.choice([0.5, 1.0, 2.0, 3.25]) for _ in range(rng.randint(1, 4))]
+        if rng.random() < 0.5:  # a few scores, many ties
+            values = [rng.choice([0.5, 1.0, 2.0, 3.25]) for _ in range(rng.randint(1, 4))]
+        else:  # many scores: groups above, on and below the page
+            values = [rng.random() for _ in range(rng.randint(5, 80))]
         scores = {doc: rng.choice(values) for doc in docs}
         offset, limit = rng.randint(0, len(keys) + 2), rng.randint(0, 40)
         page, got = ranking.page_of(conn, "ml.catalog", scores, offset, limit, scope_count)
