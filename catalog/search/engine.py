@@ -144,15 +144,23 @@ class _Evaluator:
             out: Scores = {doc: 1.0 for doc, _ in rows}
         else:
             postings: dict[str, dict[int, int]] = {}
-            for doc, term in rows:
-                if doc in self.stats.docs:
-                    postings.setdefault(term, {})[doc] = 1
+            if len(df) == 1 and self.scope_docs.ids is None:  # one term, every doc in scope
+                postings[next(iter(df))] = dict.fromkeys((doc for doc, _ in rows), 1)
+            else:
+                for doc, term in rows:
+                    if doc in self.stats.docs:
+                        postings.setdefault(term, {})[doc] = 1
             # rows of the ``only`` documents: ``counts`` has the documents of each term
             term_scores = {
                 t: self.stats.term_scores(p, f.name, counts.get(t)) for t, p in postings.items()
             }
             scored = scoring.plan_scores([list(wanted)], term_scores)
-            out = {doc: scored.get(doc, 0.0) for doc, _ in rows}
+            # a score for each row's document (0 outside the scope: the universe drops it)
+            out = (
+                scored
+                if len(scored) == len(rows)
+                else {doc: scored.get(doc, 0.0) for doc, _ in rows}
+            )
         if self.collect and rows:
             if isinstance(q, Wildcard) and set(q.pattern) == {"*"}:
                 self.keyword_highlights[f.name] = None

@@ -232,6 +232,10 @@ class TermStats:
             return {}
         weight = self.idf(len(postings) if df is None else df) ** 2
         lengths = self.lengths(field, postings)
+        if all(tf == 1 for tf in postings.values()):  # keyword values: one score per length
+            per_length = {n: _norm(n or 1) * weight for n in set(lengths.values())}
+            default = _norm(1) * weight  # no length row: as a length of 1
+            return {doc: per_length.get(lengths.get(doc), default) for doc in postings}
         return {
             doc: math.sqrt(tf) * _norm(lengths.get(doc) or 1) * weight
             for doc, tf in postings.items()

@@ -9,7 +9,9 @@ want the very same hits, scores, fragments, totals and facets.
 
 from __future__ import annotations
 
+import math
 import random
+import struct
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -349,3 +351,25 @@ def test_a_file_without_the_row_vocabularies_gets_them_on_open(tmp_path):
         _same(after, before, "classifier data")
     finally:
         s.close()
+
+
+@pytest.mark.parametrize("field", ["metadata.tags", "summary.opTypes", "_all", "name"])
+def test_a_term_scores_sqrt_tf_times_the_float32_norm_of_its_field_length_times_idf_squared(
+    store, field
+):
+    """bleve's term score, computed here from the rows; a document without a length row
+    counts as a length of 1. Keyword values (every tf 1) take a shortcut: one score per length."""
+    conn = store._conn()
+    stats = scoring.TermStats(conn, scoring.ScopeDocs(conn, "ml.catalog"))
+    lengths = dict(conn.execute("SELECT doc, length FROM fts_lengths WHERE field = ?", (field,)))
+    by_length = sorted(lengths, key=lambda doc: (lengths[doc], doc))
+    docs = by_length[:30] + by_length[-30:]  # the shortest and the longest
+    assert len(docs) == 60 and len({lengths[doc] for doc in docs}) > 1  # lengths that differ
+    nowhere = max(lengths) + 1000  # no length row
+    for tfs in ([1] * 61, [1 + i % 3 for i in range(61)]):
+        postings = dict(zip([*docs, nowhere], tfs, strict=True))
+        got = stats.term_scores(postings, field, df=7)
+        idf = 1.0 + math.log(stats.total / 8)
+        for doc, tf in postings.items():
+            norm = struct.unpack("f", struct.pack("f", 1 / math.sqrt(lengths.get(doc) or 1)))[0]
+            assert got[doc] == pytest.approx(math.sqrt(tf) * norm * idf * idf, rel=1e-12), doc
