@@ -58,6 +58,44 @@ def covering_paths(s: A.SubSelect, alias: str, d: Any, order: list[A.OrderTerm],
     return [p if p in used else None for p in paths]
 
 
+def read_paths(s: A.SubSelect, alias: str, order: list[A.OrderTerm],
+               bound: set[str]) -> list[tuple[str, ...]] | None:  # fmt: skip
+    """Return the document paths a block reads of its first FROM term's documents (none the
+    prefix of another), or None when it may read more than field paths (the document
+    itself, ``m.*``, a subquery, GROUP AS, a JOIN or NEST, a window, a name SQLite's JSON
+    paths cannot spell). The store then reads just those fields (``partial_document``)."""
+    if s.windows or s.group_as is not None or any(j.kind != "unnest" for j in s.joins):
+        return None
+    nodes: list[Any] = []
+    for t in s.terms:
+        if t.expr is None or t.star and isinstance(t.expr, A.Ident):
+            return None
+        nodes.append(t.expr)
+    nodes += s.exclude + [e for _, e in s.let] + [s.where, s.having, *(j.expr for j in s.joins)]
+    nodes += [e for e, _ in s.group_by or []] + [e for _, e in s.letting] + [o.expr for o in order]
+    variables = _variables(nodes)
+    if alias in variables:
+        return None
+    names = (bound - {alias}) | variables | {j.alias for j in s.joins if j.alias}
+    used: set[tuple[str, ...]] = set()
+    for n in nodes:
+        if n is not None and not _covered(n, alias, None, names, used):
+            return None
+    if not all(_plain(name) for path in used for name in path):
+        return None
+    kept: list[tuple[str, ...]] = []
+    for path in sorted(used, key=len):  # a field read whole holds the paths below it
+        if not any(path[: len(k)] == k for k in kept):
+            kept.append(path)
+    return kept
+
+
+def _plain(name: str) -> bool:
+    """Return whether a field name reads the same in a SQLite JSON path ("$.\"name\""): no
+    quote, backslash or control character, which JSON text would escape."""
+    return bool(name) and '"' not in name and "\\" not in name and min(name) >= " "
+
+
 def _variables(nodes: list[Any]) -> set[str]:
     out: set[str] = set()
     stack = list(nodes)
@@ -72,10 +110,14 @@ def _variables(nodes: list[Any]) -> set[str]:
 
 
 def _covered(
-    node: Any, alias: str, keys: list[tuple[str, ...]], names: set[str], used: set[tuple[str, ...]]
+    node: Any,
+    alias: str,
+    keys: list[tuple[str, ...]] | None,
+    names: set[str],
+    used: set[tuple[str, ...]],
 ) -> bool:
     """Return whether the index's keys hold every field of the document ``node`` reads; add
-    to ``used`` the keys it reads."""
+    to ``used`` the keys it reads (``keys`` None: any field path, added to ``used``)."""
     stack = [node]
     while stack:
         x = stack.pop()
@@ -86,7 +128,7 @@ def _covered(
                 continue
             path = _doc_path(x, alias, names)
             if path is not None:
-                holding = [k for k in keys if path[: len(k)] == k]
+                holding = [path] if keys is None else [k for k in keys if path[: len(k)] == k]
                 if not holding:
                     return False
                 used.update(holding)
@@ -99,7 +141,7 @@ def _covered(
             if x.name == alias or x.ci:
                 return False
             if x.name not in names:
-                if (x.name,) not in keys:
+                if keys is not None and (x.name,) not in keys:
                     return False  # a bare field of the document the index does not hold
                 used.add((x.name,))
             continue

@@ -10,7 +10,7 @@ from typing import Any
 from catalog.sqlpp import ast as A
 from catalog.sqlpp.budget import tick
 from catalog.sqlpp.compiler import Compiler
-from catalog.sqlpp.covering import build_order, key_path, partial_document
+from catalog.sqlpp.covering import build_order, key_path, partial_document, read_paths
 from catalog.sqlpp.errors import SqlppError, SqlppTimeout
 from catalog.sqlpp.index_keys import Inexact, decode
 from catalog.sqlpp.planner import IndexPlan, choose
@@ -59,10 +59,15 @@ class _Keyspace:
             raise SqlppError(f"Keyspace not found: {name}")
         self.name, self.ctx = name, ctx
 
-    def scan(self) -> Iterator[tuple[str, Any, int]]:
+    def scan(self, paths: list[tuple[str, ...]] | None = None) -> Iterator[tuple[str, Any, int]]:
+        """Yield (key, value, cas) of every document (``paths``: the value holds those fields
+        alone; the source reads them when it can)."""
         cache = getattr(self.ctx, "scans", {})
         if self.name in cache:
             yield from cache[self.name]
+            return
+        if paths is not None:
+            yield from self.ctx.source.scan(self.name, paths=paths)
             return
         yield from self.ctx.source.scan(self.name)
 
@@ -74,13 +79,19 @@ class _Keyspace:
             cache[self.name] = list(self.ctx.source.scan(self.name))
         return cache[self.name]
 
-    def fetch(self, keys: Any) -> list[tuple[str, Any, int]]:
+    def fetch(
+        self, keys: Any, paths: list[tuple[str, ...]] | None = None
+    ) -> list[tuple[str, Any, int]]:
         if isinstance(keys, str):
             keys = [keys]
         if type(keys) is not list:
             return []
         keys = [k for k in keys if isinstance(k, str)]
-        return list(self.ctx.source.fetch(self.name, keys)) if keys else []
+        if not keys:
+            return []
+        if paths is not None:
+            return list(self.ctx.source.fetch(self.name, keys, paths=paths))
+        return list(self.ctx.source.fetch(self.name, keys))
 
 
 # The planner's choices, by everything a choice depends on: the statement's syntax tree (a
@@ -112,6 +123,24 @@ def _chosen(s: A.SubSelect, alias: str, keyspace: str, candidates: list[Any],
     return plan
 
 
+_READ: dict[tuple[Any, ...], tuple[Any, list[tuple[str, ...]] | None]] = {}
+
+
+def _read_paths(s: A.SubSelect, alias: str, order: list[A.OrderTerm],
+                names: frozenset[str]) -> list[tuple[str, ...]] | None:  # fmt: skip
+    """Return ``read_paths`` of a block, remembered as the planner's choices are (working
+    them out takes ~0.2 ms, as long as a selective statement's run)."""
+    key = (id(s), alias, tuple(id(o) for o in order), names)
+    seen = _READ.get(key)
+    if seen is not None and seen[0][0] is s:
+        return seen[1]
+    paths = read_paths(s, alias, order, set(names))
+    if len(_READ) >= MAX_CHOSEN:
+        _READ.clear()
+    _READ[key] = ((s, list(order)), paths)  # holds the objects whose ids make the key
+    return paths
+
+
 class FromPlan:
     """The FROM clause of one SELECT block, producing row environments."""
 
@@ -140,6 +169,13 @@ class FromPlan:
             bound.add(alias)  # type: ignore[arg-type]
         if "ks" in self.first and self.first["keys"] is None:
             self.plan = self._index_plan(s, order or [], bound)
+        # the fields the block reads of the first term's documents, when the source can read
+        # just those (None: whole documents)
+        self.paths: list[tuple[str, ...]] | None = None
+        uncovered = self.plan is None or self.plan.covering is None
+        if "ks" in self.first and uncovered and getattr(ctx.source, "reads_paths", False):
+            names = frozenset(bound | {n for n, _ in s.let} | ctx.with_names)
+            self.paths = _read_paths(s, self.first["alias"], order or [], names)
 
     def _index_plan(self, s: A.SubSelect, order: list[A.OrderTerm],
                     bound: set[str]) -> IndexPlan | None:  # fmt: skip
@@ -199,12 +235,15 @@ class FromPlan:
         if "ks" in t:
             ks: _Keyspace = t["ks"]
             docs: Iterable[tuple[str, Any, int]]
+            paths = {} if self.paths is None else {"paths": self.paths}
             if t["keys"] is not None:
-                docs = ks.fetch(t["keys"](outer))
+                docs = ks.fetch(t["keys"](outer), self.paths)
             elif isinstance(self.plan, KeyRangePlan):
                 ranges = self.plan.key_ranges(outer)
                 keys_only = self.plan.covering is not None
-                docs = self.ctx.source.key_scan(ks.name, ranges, self.plan.descending, keys_only)
+                docs = self.ctx.source.key_scan(
+                    ks.name, ranges, self.plan.descending, keys_only, **paths
+                )
             elif (
                 self.plan is not None
                 and (spans := chosen if chosen is not None else self.plan.spans(outer)) is not None
@@ -212,9 +251,11 @@ class FromPlan:
                 if self.plan.covering is not None:
                     docs = self._covered(ks, spans)
                 else:
-                    docs = self.ctx.source.index_scan(self.plan.index, spans, self.plan.descending)
+                    docs = self.ctx.source.index_scan(
+                        self.plan.index, spans, self.plan.descending, **paths
+                    )
             else:
-                docs = ks.scan()
+                docs = ks.scan(self.paths)
             deadline = self.ctx.deadline
             for i, (key, value, cas) in enumerate(docs, 1):
                 if deadline is not None and i & 255 == 0 and time.monotonic() > deadline:

@@ -243,18 +243,21 @@ class IndexMaintainer:
         spans: list[tuple[bytes, bytes]],
         descending: bool,
         now: float,
-    ) -> Iterator[tuple[str, int, int, Any]]:
+        value: tuple[str, tuple[Any, ...]] = ("d.value", ()),
+    ) -> Iterator[tuple[Any, ...]]:
         """Yield (key, cas, is_binary, value) of the documents with an entry in the spans,
-        in entry order (each document once)."""
+        in entry order (each document once). ``value``: what to read for the value (SQL
+        over ``d`` and its arguments), if not the whole of it."""
         order = "e.k DESC, e.key" if descending else "e.k, e.key"
         seen: set[str] = set()
+        columns, args = value
         for low, high in sorted(spans, reverse=descending):
             cursor = conn.execute(
-                "SELECT d.key, d.cas, d.is_binary, d.value FROM index_entries e"
+                f"SELECT d.key, d.cas, d.is_binary, {columns} FROM index_entries e"
                 " JOIN docs d ON d.keyspace = ? AND d.key = e.key"
                 " WHERE e.ix = ? AND e.k >= ? AND e.k < ?"
                 f" AND (d.expiry IS NULL OR d.expiry > ?) ORDER BY {order}",
-                (ix.keyspace, ix.id, low, high, now),
+                (*args, ix.keyspace, ix.id, low, high, now),
             )
             for row in cursor:
                 if row[0] not in seen:

@@ -8,14 +8,17 @@ when its planner picks one, scans of the file's secondary indexes
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from catalog import sqlpp
+from catalog.sqlpp.covering import build_order, partial_document
 from catalog.sqlpp.from_terms import resolve_keyspace
 from catalog.sqlpp.index_defs import IndexDef, KeyEvaluator, parse_create_index
+from catalog.sqlpp.values import MISSING
 from catalog.store import embedded_index
 from catalog.store.base import InvalidArgument, NotFound, QueryError, QueryLimitExceeded
 from catalog.store.decode import loads
@@ -159,8 +162,38 @@ def _definition(statement: str, query_context: str | None) -> tuple[IndexDef, st
     return d, ks
 
 
+Paths = list[tuple[str, ...]]
+
+
+def _fields_sql(paths: Paths, table: str = "") -> tuple[str, tuple[str, ...]]:
+    """Return the SQL columns reading some fields of a document row's JSON (SQLite parses the
+    text once for all of them, in C) and their arguments: NULL where a field is missing."""
+    if not paths:  # no field read: a placeholder column
+        return "NULL", ()
+    prefix = f"{table}." if table else ""
+    column = f"CASE WHEN {prefix}is_binary THEN NULL ELSE {prefix}value -> ? END"
+    spelled = tuple("$" + "".join(f'."{name}"' for name in path) for path in paths)
+    return ", ".join([column] * len(paths)), spelled
+
+
+def _partial(paths: Paths, order: list[int], binary: int, texts: tuple[Any, ...]) -> Any:
+    """Return the value a statement sees of a document of which it reads ``paths``: the
+    fields read (a missing one left out), or b"" for a binary document (never read)."""
+    if binary:
+        return b""
+    return partial_document(
+        paths, order, [MISSING if text is None else loads(text) for text in texts]
+    )
+
+
 class QuerySource:
-    """What the SQL++ engine reads from the store within one statement's snapshot."""
+    """What the SQL++ engine reads from the store within one statement's snapshot.
+
+    Where the engine names the fields a statement reads (``paths``), only those are read:
+    SQLite extracts them from the stored JSON, and a document of 5.9 KB costs 23 µs to read
+    instead of 86 for the whole of it (decoding, mostly building Python objects)."""
+
+    reads_paths = True
 
     def __init__(self, store: Any, conn: sqlite3.Connection, use_indexes: bool):
         self.store, self.conn, self.use_indexes = store, conn, use_indexes
@@ -168,11 +201,36 @@ class QuerySource:
     def keyspace_exists(self, keyspace: str) -> bool:
         return self.store.keyspace_exists(keyspace)
 
-    def scan(self, keyspace: str) -> Iterator[tuple[str, Any, int]]:
-        return self.store.scan(keyspace)
+    def scan(self, keyspace: str, paths: Paths | None = None) -> Iterator[tuple[str, Any, int]]:
+        if paths is None:
+            return self.store.scan(keyspace)
+        columns, args = _fields_sql(paths)
+        rows = self.conn.execute(
+            f"SELECT key, cas, is_binary, {columns} FROM docs WHERE keyspace = ?"
+            " AND (expiry IS NULL OR expiry > ?) ORDER BY key",
+            (*args, self.store._ks(keyspace), self.store.now()),
+        )
+        return self._partials(rows, paths)
 
-    def fetch(self, keyspace: str, keys: list[str]) -> list[tuple[str, Any, int]]:
-        return self.store.fetch(keyspace, keys)
+    def fetch(
+        self, keyspace: str, keys: list[str], paths: Paths | None = None
+    ) -> list[tuple[str, Any, int]]:
+        if paths is None:
+            return self.store.fetch(keyspace, keys)
+        columns, args = _fields_sql(paths)
+        rows = self.conn.execute(
+            f"SELECT key, cas, is_binary, {columns} FROM docs WHERE keyspace = ?"
+            " AND key IN (SELECT value FROM json_each(?)) AND (expiry IS NULL OR expiry > ?)",
+            (*args, self.store._ks(keyspace), json.dumps(keys), self.store.now()),
+        )
+        found = {key: (value, cas) for key, value, cas in self._partials(rows, paths)}
+        return [(k, *found[k]) for k in keys if k in found]  # in the order asked, repeats too
+
+    @staticmethod
+    def _partials(rows: Iterable[tuple[Any, ...]], paths: Paths) -> Iterator[tuple[str, Any, int]]:
+        order = build_order(list(paths))
+        for key, cas, binary, *texts in rows:
+            yield key, _partial(paths, order, binary, texts), cas
 
     def indexes(self, keyspace: str) -> list[StoredIndex]:
         """Return the indexes the planner may use on a keyspace (none with use_indexes off)."""
@@ -181,10 +239,20 @@ class QuerySource:
         return self.store._indexes.indexes(self.conn, keyspace)
 
     def index_scan(
-        self, index: StoredIndex, spans: list[tuple[bytes, bytes]], descending: bool
+        self,
+        index: StoredIndex,
+        spans: list[tuple[bytes, bytes]],
+        descending: bool,
+        paths: Paths | None = None,
     ) -> Iterator[tuple[str, Any, int]]:
         """Yield (key, value, cas) of the documents with an entry in the spans, in order."""
-        rows = self.store._indexes.scan(self.conn, index, spans, descending, self.store.now())
+        now = self.store.now()
+        if paths is not None:
+            value = _fields_sql(paths, "d")
+            rows = self.store._indexes.scan(self.conn, index, spans, descending, now, value)
+            yield from self._partials(rows, paths)
+            return
+        rows = self.store._indexes.scan(self.conn, index, spans, descending, now)
         for key, cas, binary, data in rows:
             yield key, bytes(data) if binary else loads(data), cas
 
@@ -199,7 +267,12 @@ class QuerySource:
         return embedded_index.count(self.conn, index, spans, self.store.now())
 
     def key_scan(
-        self, keyspace: str, ranges: list[Any] | None, descending: bool, keys_only: bool
+        self,
+        keyspace: str,
+        ranges: list[Any] | None,
+        descending: bool,
+        keys_only: bool,
+        paths: Paths | None = None,
     ) -> Iterator[tuple[str, Any, int]]:
         """Yield (key, value, cas) of the documents whose keys are in the ranges, in key order
         (``keys_only``: an empty object for the value, which is never read)."""
@@ -215,6 +288,17 @@ class QuerySource:
                 )
                 for (key,) in rows:
                     yield key, {}, 0
+                continue
+            if paths is not None:
+                columns, spelled = _fields_sql(paths)
+                yield from self._partials(
+                    self.conn.execute(
+                        f"SELECT key, cas, is_binary, {columns} FROM docs WHERE keyspace = ?"
+                        f"{where} AND (expiry IS NULL OR expiry > ?) ORDER BY key {order}",
+                        (*spelled, keyspace, *args, self.store.now()),
+                    ),
+                    paths,
+                )
                 continue
             rows = self.conn.execute(
                 f"SELECT key, cas, is_binary, value FROM docs WHERE keyspace = ?{where}"
