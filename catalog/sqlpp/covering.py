@@ -38,13 +38,9 @@ def covering_paths(s: A.SubSelect, alias: str, d: Any, order: list[A.OrderTerm],
     usable = [p for p in paths if p is not None]
     if not usable and not d.primary:  # a primary index covers only META().id
         return None
-    nodes: list[Any] = []
-    for t in s.terms:
-        if t.expr is None or t.star and isinstance(t.expr, A.Ident):
-            return None
-        nodes.append(t.expr)
-    nodes += s.exclude + [e for _, e in s.let] + [s.where, s.having]
-    nodes += [e for e, _ in s.group_by or []] + [e for _, e in s.letting] + [o.expr for o in order]
+    nodes = _block_nodes(s, order)
+    if nodes is None:
+        return None
     variables = _variables(nodes)
     if alias in variables:
         return None
@@ -66,13 +62,10 @@ def read_paths(s: A.SubSelect, alias: str, order: list[A.OrderTerm],
     paths cannot spell). The store then reads just those fields (``partial_document``)."""
     if s.windows or s.group_as is not None or any(j.kind != "unnest" for j in s.joins):
         return None
-    nodes: list[Any] = []
-    for t in s.terms:
-        if t.expr is None or t.star and isinstance(t.expr, A.Ident):
-            return None
-        nodes.append(t.expr)
-    nodes += s.exclude + [e for _, e in s.let] + [s.where, s.having, *(j.expr for j in s.joins)]
-    nodes += [e for e, _ in s.group_by or []] + [e for _, e in s.letting] + [o.expr for o in order]
+    nodes = _block_nodes(s, order)
+    if nodes is None:
+        return None
+    nodes += [j.expr for j in s.joins]  # UNNEST expressions
     variables = _variables(nodes)
     if alias in variables:
         return None
@@ -88,6 +81,19 @@ def read_paths(s: A.SubSelect, alias: str, order: list[A.OrderTerm],
         if not any(path[: len(k)] == k for k in kept):
             kept.append(path)
     return kept
+
+
+def _block_nodes(s: A.SubSelect, order: list[A.OrderTerm]) -> list[Any] | None:
+    """Return the expressions of a block that may read its documents (None for an entry:
+    a clause the block lacks), or None when it selects a whole term (``*``, ``m.*``)."""
+    nodes: list[Any] = []
+    for t in s.terms:
+        if t.expr is None or t.star and isinstance(t.expr, A.Ident):
+            return None
+        nodes.append(t.expr)
+    nodes += s.exclude + [e for _, e in s.let] + [s.where, s.having]
+    nodes += [e for e, _ in s.group_by or []] + [e for _, e in s.letting] + [o.expr for o in order]
+    return nodes
 
 
 def _plain(name: str) -> bool:
