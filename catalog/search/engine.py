@@ -18,7 +18,7 @@ from typing import Any
 from catalog.search import definition, latest, ranking, scoring, terms
 from catalog.search import page as page_parts
 from catalog.search.definition import Field
-from catalog.search.embedded import columns
+from catalog.search.embedded import columns, text_tables
 from catalog.search.querystring import Boolean, Leaf, Match, Phrase, Range, Regexp, Wildcard, parse
 from catalog.search.resolution import effective, facet_specs, leaf_fields
 from catalog.search.results import SearchError, SearchHit, SearchResult
@@ -284,7 +284,7 @@ class _Evaluator:
         else:
             groups = [([self.columns[f.name].name], f.name) for f in fields]
         wanted = {t for part in plan for t in part}
-        width = sum(1 for c in self.columns.values() if c.table == table)
+        width = len(text_tables()[table])
         per_field = []
         for cols, length_field in groups:
             postings = self.stats.text_postings(table, cols, wanted, in_latest=self.latest)
