@@ -67,6 +67,24 @@ def columns() -> Mapping[str, Column]:
     return MappingProxyType(out)
 
 
+def fts_rows(conn: sqlite3.Connection, table: str) -> int | None:
+    """Return the rows of an FTS5 table as FTS5 keeps them with every write: the first
+    varint of its averages record (``{table}_data`` row 1). None: no such record."""
+    row = conn.execute(f"SELECT block FROM {table}_data WHERE id = 1").fetchone()
+    if row is None or not isinstance(row[0], bytes):
+        return None
+    if not row[0]:
+        return 0  # written before any row
+    count = 0
+    for i, byte in enumerate(row[0][:9]):  # SQLite's varint: 7 bits a byte, the ninth 8
+        if i == 8:
+            return (count << 8) | byte
+        count = (count << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return count
+    return None
+
+
 def _layout() -> list[str]:
     statements = [
         "CREATE TABLE IF NOT EXISTS fts_meta (key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID",

@@ -73,12 +73,13 @@ def filter_docs(conn: sqlite3.Connection, filters: Mapping[str, Any]) -> set[int
 def facets(
     conn: sqlite3.Connection,
     specs: dict[str, tuple[str, int]],
-    ids: Sequence[int],
+    ids: Sequence[int] | None,
     everything: ScopeDocs | None = None,
     *,
     keysets: bool = True,
 ) -> dict[str, FacetResult]:
-    """Count the values of keyword fields over the documents ``ids``.
+    """Count the values of keyword fields over the documents ``ids`` (None: every document
+    of ``everything``, which must then be given, with ``keysets``).
 
     ``keysets``: count the documents of each keyset (``kept``) and expand the keysets;
     otherwise count each field's values (the earlier way, which tests compare with).
@@ -88,31 +89,53 @@ def facets(
     matching nearly everything costs what its few non-matches do.
     """
     complement: list[int] | None = None
-    if everything is not None and keysets and len(ids) >= len(everything):
-        complement = []  # every document matched (``ids`` are documents of the index)
+    if ids is None:
+        if everything is None or not keysets:
+            raise ValueError("facets of every document need the index's own counts")
+        complement, count = [], len(everything)
+    elif everything is not None and keysets and len(ids) >= len(everything):
+        complement, count = [], len(ids)  # every document matched (they are the index's)
     elif everything is not None and keysets and len(ids) * 2 > len(everything):
-        matched = set(ids)
-        complement = [doc for doc in everything.every() if doc not in matched]
-    ids_json = json.dumps(list(ids) if complement is None else complement)
+        found = set(ids)
+        complement, count = [doc for doc in everything.every() if doc not in found], len(ids)
+    else:
+        count = len(ids)
+    ids_json = json.dumps(complement if complement is not None else list(ids or ()))
     fields = {field for field, _ in specs.values()}
     if keysets:
         counted = _keyset_counts(conn, fields, ids_json)
     else:
         counted = {field: _counted(conn, field, ids_json) for field in fields}
+    if complement is not None:
+        counted = {field: _less(conn, field, *counted[field]) for field in fields}
+    return _results(specs, counted, count)
+
+
+def facets_of_keysets(
+    specs: dict[str, tuple[str, int]], sets: Iterable[tuple[str, int]], count: int
+) -> dict[str, FacetResult]:
+    """Return the facets of ``count`` documents, given as (keyset text, documents of it)
+    pairs (the documents without a keyset hold no keyword value and are left out)."""
+    return _results(specs, _expand(sets, {field for field, _ in specs.values()}), count)
+
+
+def _results(
+    specs: dict[str, tuple[str, int]],
+    counted: dict[str, tuple[dict[str, int], int]],
+    count: int,
+) -> dict[str, FacetResult]:
     out: dict[str, FacetResult] = {}
     for name, (field, size) in specs.items():
         counts, with_field = counted[field]
-        if complement is not None:
-            counts, with_field = _less(conn, field, counts, with_field)
         rows = sorted(counts.items(), key=lambda r: (-r[1], r[0]))
         top = rows[:size]
-        total = sum(count for _, count in rows)
+        total = sum(n for _, n in rows)
         out[name] = FacetResult(
             name=name,
             field=field,
             total=total,
-            missing=len(ids) - with_field,
-            other=total - sum(count for _, count in top),
+            missing=count - with_field,
+            other=total - sum(n for _, n in top),
             terms=top,
         )
     return out
@@ -123,15 +146,22 @@ def _keyset_counts(
 ) -> dict[str, tuple[dict[str, int], int]]:
     """Return {field: ({value: documents holding it}, documents holding any)} over the
     documents of ``ids_json`` (a JSON list), from their keysets."""
-    out: dict[str, tuple[dict[str, int], int]] = {field: ({}, 0) for field in fields}
     if ids_json == "[]":
-        return out
+        return _expand([], fields)
     sets = conn.execute(
         "SELECT k.terms, c.n FROM (SELECT keyset, COUNT(*) AS n FROM fts_docs"
         f" INDEXED BY {KEYSET_INDEX} WHERE id IN (SELECT value FROM json_each(?))"
         " AND keyset IS NOT NULL GROUP BY keyset) c JOIN fts_keysets k ON k.id = c.keyset",
         (ids_json,),
     ).fetchall()
+    return _expand(sets, fields)
+
+
+def _expand(
+    sets: Iterable[tuple[str, int]], fields: set[str]
+) -> dict[str, tuple[dict[str, int], int]]:
+    """Return {field: ({value: documents holding it}, documents holding any)} of keysets,
+    given as (keyset text, documents of it)."""
     counts: dict[str, dict[str, int]] = {field: {} for field in fields}
     holding = dict.fromkeys(fields, 0)
     for text, n in sets:

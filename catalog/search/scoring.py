@@ -234,13 +234,19 @@ class TermStats:
         weight = self.idf(len(postings) if df is None else df) ** 2
         lengths = self.lengths(field, postings)
         if all(tf == 1 for tf in postings.values()):  # keyword values: one score per length
-            per_length = {n: _norm(n or 1) * weight for n in set(lengths.values())}
-            default = _norm(1) * weight  # no length row: as a length of 1
+            per_length = {n: keyword_score(n, weight) for n in set(lengths.values())}
+            default = keyword_score(1, weight)  # no length row: as a length of 1
             return {doc: per_length.get(lengths.get(doc), default) for doc in postings}
         return {
             doc: math.sqrt(tf) * _norm(lengths.get(doc) or 1) * weight
             for doc, tf in postings.items()
         }
+
+
+def keyword_score(length: int, weight: float) -> float:
+    """Return the score of a keyword value (term frequency 1) in a field of ``length``
+    values, ``weight`` being the value's idf squared (a length of 0: as 1)."""
+    return _norm(length or 1) * weight
 
 
 def row_vocab(table: str) -> str:

@@ -373,3 +373,194 @@ def test_a_term_scores_sqrt_tf_times_the_float32_norm_of_its_field_length_times_
         for doc, tf in postings.items():
             norm = struct.unpack("f", struct.pack("f", 1 / math.sqrt(lengths.get(doc) or 1)))[0]
             assert got[doc] == pytest.approx(math.sqrt(tf) * norm * idf * idf, rel=1e-12), doc
+
+
+@pytest.fixture
+def everything_taken(monkeypatch):
+    """Record, for each search, the score the match-everything shortcut gave (None: not)."""
+    taken: list[float | None] = []
+    decide = engine._everything_score
+
+    def recording(*args, **kwargs):
+        taken.append(decide(*args, **kwargs))
+        return taken[-1]
+
+    monkeypatch.setattr(engine, "_everything_score", recording)
+    return taken
+
+
+def _without_everything(store, monkeypatch, query: str, **options):
+    """Return a search's result with the match-everything shortcut, then without it."""
+    options = {"fields": ["*"], "all_versions": True} | options
+    fast = store.search(INDEX, query, **options)
+    monkeypatch.setattr(engine, "_everything_shortcut", False)
+    try:
+        slow = store.search(INDEX, query, **options)
+    finally:
+        monkeypatch.setattr(engine, "_everything_shortcut", True)
+    return fast, slow
+
+
+@pytest.mark.parametrize("query,score", [("*", 1.0), ("**", 1.0), ("+*", 1.0), ("*^3", 3.0)])
+@pytest.mark.parametrize("offset,limit", [(0, 10), (0, 0), (290, 40), (340, 100), (10**6, 5)])
+def test_a_match_of_every_version_reads_only_its_page(
+    store, monkeypatch, everything_taken, query, score, offset, limit
+):
+    fast, slow = _without_everything(store, monkeypatch, query, offset=offset, limit=limit)
+    _same(fast, slow, query)
+    assert everything_taken == [score, None]
+    assert fast.total == BIG_VERSIONS + 16 * 3
+
+
+@pytest.mark.parametrize(
+    "query,options",
+    [
+        ("*", {"all_versions": False}),  # the latest versions: a few of the index's
+        ("*", {"filters": {"framework": "pytorch"}}),
+        ("* -tags:iris", {}),
+        ("* tags:iris", {}),
+        ("name:*", {}),  # one column of the text table: a row may lack it
+        ("description:*", {}),  # the stemmed table's column
+        ("tags:*", {}),
+    ],
+)
+def test_other_searches_of_everything_take_the_usual_path(
+    store, monkeypatch, everything_taken, query, options
+):
+    fast, slow = _without_everything(store, monkeypatch, query, **options)
+    _same(fast, slow, query)
+    assert everything_taken[0] is None
+
+
+def test_a_document_without_text_turns_the_shortcut_off(tmp_path, monkeypatch, everything_taken):
+    s = open_store(f"embedded://{tmp_path}/c.sqlite3")
+    try:
+        s.upsert_many(KS, dict(catalog(models=4, versions=2, seed=9)))
+        fast, slow = _without_everything(s, monkeypatch, "*")
+        assert everything_taken == [1.0, None]
+        _same(fast, slow, "*")
+        # Every indexed version has a name (its key's when the document has none), so each
+        # has a row of the text table; without one, ``*`` does not match it.
+        conn = s._conn()
+        (doc,) = conn.execute(
+            "SELECT id FROM fts_docs WHERE key = ?", ("titanic-logistic-001::2",)
+        ).fetchone()
+        with conn:
+            conn.execute("DELETE FROM fts_text_standard WHERE rowid = ?", (doc,))
+        fast, slow = _without_everything(s, monkeypatch, "*")
+        assert everything_taken[2:] == [None, None]
+        _same(fast, slow, "*")
+        assert fast.total == 7
+        assert "titanic-logistic-001::2" not in {h.id for h in fast.hits}
+    finally:
+        s.close()
+
+
+@pytest.fixture
+def one_value_taken(monkeypatch):
+    """Record, for each search, the keyword value the one-value shortcut took (None: not)."""
+    taken: list[object] = []
+    decide = engine._one_value
+
+    def recording(*args, **kwargs):
+        taken.append(decide(*args, **kwargs))
+        return taken[-1]
+
+    monkeypatch.setattr(engine, "_one_value", recording)
+    return taken
+
+
+def _without_one_value(store, monkeypatch, query: str, **options):
+    """Return a search's result with the one-value shortcut, then without it."""
+    options = {"fields": ["*"], "all_versions": True} | options
+    fast = store.search(INDEX, query, **options)
+    monkeypatch.setattr(engine, "_one_value_shortcut", False)
+    try:
+        slow = store.search(INDEX, query, **options)
+    finally:
+        monkeypatch.setattr(engine, "_one_value_shortcut", True)
+    return fast, slow
+
+
+_ONE_VALUES = [
+    "tags:churn",  # every version of the big model: lengths 2 to 4, several score groups
+    "tags:iris",
+    "+tags:tabular",
+    "tags:churn^2.5",
+    "framework:pytorch",
+    "task:classification",
+    "opTypes:Conv",
+    "format:binary",
+    "metadata.tags:wine",
+    "tags:absent",
+]
+
+
+@pytest.mark.parametrize("query", _ONE_VALUES)
+@pytest.mark.parametrize("offset,limit", [(0, 10), (0, 0), (3, 40), (120, 100), (10**6, 5)])
+def test_one_keyword_value_over_every_version_is_answered_per_keyset(
+    store, monkeypatch, one_value_taken, query, offset, limit
+):
+    facets = {"tags": {"field": "tags", "size": 3}, "task": "task", "ops": "opTypes"}
+    fast, slow = _without_one_value(
+        store, monkeypatch, query, offset=offset, limit=limit, facets=facets
+    )
+    _same(fast, slow, query)
+    assert one_value_taken[0] is not None and one_value_taken[1] is None
+
+
+def test_one_value_groups_small_and_large_and_ties(store):
+    """The cases above read groups both ways: off the key index and through postings."""
+    from catalog.search import one_value, querystring
+    from catalog.search.scoring import ScopeDocs, TermStats
+
+    conn = store._conn()
+    scope_docs = ScopeDocs(conn, "ml.catalog")
+    seen = set()
+    for query in _ONE_VALUES:
+        one = one_value.clause(querystring.parse(query))
+        groups = one_value.groups(
+            one, one_value.matching_keysets(conn, one), TermStats(conn, scope_docs)
+        )
+        seen |= {g.docs * ranking.KEY_WALK_RATIO >= len(scope_docs) for g in groups}
+        assert [g.score for g in groups] == sorted({g.score for g in groups}, reverse=True)
+    assert seen == {True, False}
+
+
+@pytest.mark.parametrize(
+    "query,options",
+    [
+        ("tags:churn", {"all_versions": False}),
+        ("tags:churn", {"filters": {"framework": "pytorch"}}),
+        ("tags:churn -tags:iris", {}),
+        ("tags:churn tags:iris", {}),
+        ("tags:chrn~1", {}),
+        ("tags:churn*", {}),
+        ('tags:"churn"', {}),
+        ("description:churn", {}),
+        ("churn", {}),
+        ("version:3", {}),
+    ],
+)
+def test_other_keyword_searches_take_the_usual_path(
+    store, monkeypatch, one_value_taken, query, options
+):
+    fast, slow = _without_one_value(store, monkeypatch, query, **options)
+    _same(fast, slow, query)
+    assert one_value_taken[0] is None
+
+
+def test_repeated_values_and_a_replaced_version_keep_one_value_exact(tmp_path, monkeypatch):
+    s = open_store(f"embedded://{tmp_path}/c.sqlite3")
+    try:
+        s.upsert_many(KS, dict(catalog(models=6, versions=3, seed=4)))
+        doc = model_doc("dup", 1, tags=["x", "x", "y"], description="repeated tags")
+        s.upsert(KS, "dup::1", doc)
+        s.upsert(KS, "dup::2", model_doc("dup", 2, tags=["x"], description="one tag"))
+        s.upsert(KS, "dup::2", model_doc("dup", 2, tags=["x", "z", "w"], description="three"))
+        for query in ("tags:x", "tags:y", "tags:z"):
+            fast, slow = _without_one_value(s, monkeypatch, query, limit=50)
+            _same(fast, slow, query)
+            assert fast.total >= 1
+    finally:
+        s.close()
