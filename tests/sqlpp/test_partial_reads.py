@@ -38,8 +38,13 @@ values = st.recursive(
 docs = st.one_of(
     st.dictionaries(names, values, max_size=5),
     st.fixed_dictionaries(
-        {}, optional={"k": values, "n": st.integers(0, 5), "items": st.lists(values, max_size=3),
-                      "a": st.dictionaries(names, values, max_size=3)},  # fmt: skip
+        {},
+        optional={
+            "k": values,
+            "n": st.integers(0, 5),
+            "items": st.lists(values, max_size=3),
+            "a": st.dictionaries(names, values, max_size=3),
+        },
     ),
     st.just(b"\x00binary"),  # a binary document
     st.lists(scalars, max_size=2),  # not an object
