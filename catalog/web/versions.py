@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from catalog.domain import weights
+from catalog.domain.queries import Page as HistoryPage
 from catalog.domain.queries import encode_cursor
 from catalog.domain.registry import LATEST, ModelNotFound, Registry, get_registry
 from catalog.store import Conflict
@@ -81,7 +82,7 @@ def versions(request: HttpRequest, name: str) -> Page:
     }
 
     def html() -> dict[str, Any]:
-        curve, sampled = _curve(reg, name, None if cursor else rows, size)
+        curve, sampled = _curve(reg, name, None if cursor else (rows, page), size)
         metric_names = {r.get("metricName") for r in curve if r.get("metric") is not None}
         older = [r["version"] for r in rows[1:]] + [None]
         return ctx | {
@@ -122,16 +123,20 @@ def _newest_first(items: list[dict[str, Any]], name: str, skipped: Skipped) -> l
 
 
 def _curve(
-    reg: Registry, name: str, first_rows: list[dict[str, Any]] | None, size: int
+    reg: Registry,
+    name: str,
+    first: tuple[list[dict[str, Any]], HistoryPage] | None,
+    size: int,
 ) -> tuple[list[dict[str, Any]], int]:
     """Return the rows the learning curve draws, newest first, and how many of them were
     sampled: every version of a short history; of a longer one, the newest CURVE_RECENT and
     CURVE_SAMPLED older versions evenly spaced from the oldest (a version numbers' gap, where
-    versions were deleted, draws no point)."""
+    versions were deleted, draws no point). ``first``: the first page's rows and the history
+    page they come from (the newest versions, read once for both)."""
     skipped = Skipped(f"learning curve of {name}")
-    if first_rows is not None and len(first_rows) <= min(size, CURVE_RECENT + CURVE_SAMPLED):
-        return first_rows, 0
-    recent = learning_history(reg, name, limit=CURVE_RECENT, newest_first=True)
+    if first is not None and len(first[0]) <= min(size, CURVE_RECENT + CURVE_SAMPLED):
+        return first[0], 0
+    recent = _newest(reg, name, None if first is None else first[1])
     if recent.next is None or not recent.items:
         return _newest_first(recent.items, name, skipped), 0
     below = min(r["version"] for r in recent.items)
@@ -145,6 +150,27 @@ def _curve(
     wanted = sorted({first + round(i * span / (CURVE_SAMPLED - 1)) for i in range(CURVE_SAMPLED)})
     older = history_at(reg, name, wanted)
     return _newest_first(recent.items + older, name, skipped), len(older)
+
+
+def _newest(reg: Registry, name: str, known: HistoryPage | None) -> HistoryPage:
+    """Return the newest CURVE_RECENT rows of the history, newest first, as
+    ``learning_history`` does, taking those of ``known`` (its newest rows) and reading only
+    the rest."""
+    if known is None or not known.items:
+        return learning_history(reg, name, limit=CURVE_RECENT, newest_first=True)
+    items = known.items[:CURVE_RECENT]
+    if len(items) == CURVE_RECENT:
+        return HistoryPage(items, encode_cursor([items[-1]["version"]]))
+    if known.next is None:
+        return HistoryPage(items)
+    more = learning_history(
+        reg,
+        name,
+        cursor=encode_cursor([items[-1]["version"]]),
+        limit=CURVE_RECENT - len(items),
+        newest_first=True,
+    )
+    return HistoryPage(items + more.items, more.next)
 
 
 def _drift_version(request: HttpRequest, reg: Registry, name: str, latest: int) -> int:

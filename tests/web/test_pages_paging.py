@@ -172,6 +172,22 @@ def test_the_learning_curve_draws_a_bounded_window(client, monkeypatch):
     assert [int(v) for v in re.findall(r"<title>v(\d+):", later)] == dots
 
 
+@pytest.mark.parametrize("recent", [30, 50, 51, 52, 100])
+def test_the_first_page_reuses_its_rows_for_the_curve_and_draws_the_same(
+    client, monkeypatch, recent
+):
+    """The first page's newest rows serve the curve's newest (the rest read after them);
+    a later page reads the newest itself: both draw the same dots."""
+    monkeypatch.setattr(versions_view, "CURVE_RECENT", recent)
+    monkeypatch.setattr(versions_view, "CURVE_SAMPLED", 40)
+    first = html(client.get(f"/models/{BIG}/versions"))
+    dots = [int(v) for v in re.findall(r"<title>v(\d+):", first)]
+    assert dots[-recent:] == list(range(VERSIONS - recent + 1, VERSIONS + 1))
+    assert len(dots) == recent + 40
+    later = html(client.get(next_link(first)))
+    assert [int(v) for v in re.findall(r"<title>v(\d+):", later)] == dots
+
+
 def test_a_history_just_over_the_window_draws_every_version(client, monkeypatch):
     monkeypatch.setattr(versions_view, "CURVE_RECENT", 200)
     monkeypatch.setattr(versions_view, "CURVE_SAMPLED", 150)  # the 100 older ones fit
