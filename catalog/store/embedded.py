@@ -42,6 +42,11 @@ from catalog.store.embedded_query import QueryMixin, live_count
 BUSY_TIMEOUT_S = 30.0
 # Page cache of each connection, in KiB.
 CACHE_KIB = 32 * 1024
+# Pages the WAL gathers before a commit copies them into the file (SQLite's default: 1,000).
+# A publish writes about 85 pages (every index and the search index), so with 1,000 a
+# checkpoint, and its fsync of the file, came every 12 publishes; with 4,000 (16 MB, one
+# WAL-index hash table) publishing took 0.91x the wall time for the same CPU time.
+WAL_CHECKPOINT_PAGES = 4000
 # SQLite's own wait before it reports SQLITE_BUSY to us (we retry on top of it).
 SQLITE_BUSY_MS = 2_000
 
@@ -163,6 +168,7 @@ class EmbeddedStore(QueryMixin):
             # Index and search-index pages of a large catalog stay in memory between writes
             # (SQLite's default cache is 2 MB per connection).
             conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
+            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
             conn.execute("PRAGMA data_version").fetchone()  # a read: the WAL index is open
             # The parent process's lease, if any, was dropped at fork (wal_header).
             self._local.wal_header = (

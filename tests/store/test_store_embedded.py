@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -132,6 +133,22 @@ def test_documents_expire(store, monkeypatch):
 def test_the_file_is_in_wal_mode(store):
     mode = sqlite3.connect(store.path).execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
+
+
+def test_the_wal_is_checkpointed_every_few_thousand_pages(store):
+    """A publish writes about 85 pages: SQLite's default of 1,000 checkpointed (and synced
+    the file) every dozen publishes."""
+    from catalog.store.embedded import WAL_CHECKPOINT_PAGES
+
+    conn = store._conn()
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == WAL_CHECKPOINT_PAGES
+    assert WAL_CHECKPOINT_PAGES >= 4000
+    wal = Path(f"{store.path}-wal")
+    for i in range(400):  # each write about 40 KB: with 1,000 pages the WAL stays near 4 MB
+        store.upsert("ml.catalog.models", f"m::{i}", {"name": "m", "version": i, "pad": "x" * 9000})
+        if wal.stat().st_size > 6 * 2**20:
+            break
+    assert 6 * 2**20 < wal.stat().st_size < (WAL_CHECKPOINT_PAGES + 200) * 4096
 
 
 def test_keyspace_parsing():
