@@ -411,15 +411,16 @@ class SearchHook:
 
     def _drop(self, conn: sqlite3.Connection, scope: str, key: str, moves: _Moves) -> str | None:
         row = conn.execute(
-            "SELECT id, name, latest FROM fts_docs WHERE scope = ? AND key = ?", (scope, key)
+            "SELECT id, name, latest, keyset FROM fts_docs WHERE scope = ? AND key = ?",
+            (scope, key),
         ).fetchone()
         if row is None:
             return None
-        doc, name, was_latest = row
+        doc, name, was_latest, keyset = row
         if was_latest:
             moves.stale.append(doc)
         conn.execute("DELETE FROM fts_docs WHERE id = ?", (doc,))
-        kept.on_drop(conn, scope, doc)  # before its postings go: it reads them
+        kept.on_drop(conn, scope, doc, keyset)  # before its postings go: it reads them
         conn.execute("DELETE FROM fts_terms WHERE doc = ?", (doc,))
         conn.execute("DELETE FROM fts_nums WHERE doc = ?", (doc,))
         conn.execute("DELETE FROM fts_lengths WHERE doc = ?", (doc,))

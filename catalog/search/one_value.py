@@ -5,8 +5,9 @@ versions it matches 25,000 of them, and listing each match with its field length
 90-160 ms. A keyword value scores ``norm(field length) * idf**2`` (``scoring.term_scores``,
 term frequency 1), and a document's length of a keyword field is the number of its distinct
 values there, which its keyset (``kept``) lists. So every document of a keyset holding the
-value scores alike: the matches are counted per keyset, the facets expand those keysets, and
-only the documents of the score groups that reach the page are read, in key order.
+value scores alike. ``kept`` keeps the keysets holding each value and the documents of each
+keyset: the total, the score groups and the facets come from those few rows, and only the
+documents of the groups that reach the page are read, in key order.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from catalog.search import ranking, scoring
-from catalog.search.kept import KEYSET_INDEX, keyset_pairs
+from catalog.search.kept import keyset_pairs
 from catalog.search.querystring import Boolean, Match
 from catalog.search.resolution import leaf_fields
 
@@ -56,12 +57,11 @@ def clause(tree: Boolean) -> OneValue | None:
 
 
 def matching_keysets(conn: sqlite3.Connection, one: OneValue) -> list[tuple[int, str, int]]:
-    """Return (keyset id, keyset text, documents) of each keyset holding the value."""
+    """Return (keyset id, keyset text, documents) of each keyset holding the value, from the
+    keysets' own counts (``kept``): a few rows, however many documents hold the value."""
     return conn.execute(
-        "SELECT k.id, k.terms, c.n FROM (SELECT d.keyset, COUNT(*) AS n FROM fts_terms t"
-        f" JOIN fts_docs d INDEXED BY {KEYSET_INDEX} ON d.id = t.doc"
-        " WHERE t.field = ? AND t.term = ? GROUP BY d.keyset) c"
-        " JOIN fts_keysets k ON k.id = c.keyset",
+        "SELECT k.id, k.terms, k.docs FROM fts_keyset_terms t JOIN fts_keysets k"
+        " ON k.id = t.keyset WHERE t.field = ? AND t.term = ? AND k.docs > 0",
         (one.field, one.value),
     ).fetchall()
 

@@ -771,6 +771,53 @@ def test_holders_of_each_keyword_field_follow_every_write_and_reach_a_file_witho
     assert any("hold a value of metadata.tags, counted" in p for p in problems), problems
 
 
+def _keyset_counts(conn) -> tuple[dict, dict, dict, dict]:
+    """Return (documents of each keyset from fts_docs, the kept counts; each keyset's values
+    from its text, the kept listing)."""
+    counted = dict(
+        conn.execute("SELECT keyset, COUNT(*) FROM fts_docs WHERE keyset IS NOT NULL GROUP BY 1")
+    )
+    kept_docs = dict(conn.execute("SELECT id, docs FROM fts_keysets WHERE docs != 0"))
+    values = {
+        keyset: {tuple(pair) for pair in json.loads(text)}
+        for keyset, text in conn.execute("SELECT id, terms FROM fts_keysets")
+    }
+    listed: dict = {}
+    for field, term, keyset in conn.execute("SELECT field, term, keyset FROM fts_keyset_terms"):
+        listed.setdefault(keyset, set()).add((field, term))
+    return counted, kept_docs, values, listed
+
+
+def test_keyset_counts_and_values_follow_every_write_and_reach_a_file_without_them(tmp_path):
+    path = tmp_path / "c.sqlite3"
+    store = open_store(f"embedded://{path}")
+    store.upsert_many(KS, _docs())
+    doc = dict(_docs()["iris-svc::3"])
+    doc["metadata"] = {**doc["metadata"], "tags": ["renamed"]}  # a new keyset
+    store.replace(KS, "iris-svc::3", doc)
+    store.upsert(KS, "iris-svc::4", dict(doc, version=4))
+    store.remove(KS, "resnet-mini::1")
+    store.upsert(KS, "bare::1", {"name": "bare", "version": 1})  # no keyword values
+    counted, kept_docs, values, listed = _keyset_counts(store._conn())
+    assert kept_docs == counted and sum(counted.values()) == len(_docs())  # +1 -1, bare none
+    assert listed == values
+    renamed = search_models(store, "tags:renamed", all_versions=True, limit=10)
+    assert [h.id for h in renamed.hits] == ["iris-svc::3", "iris-svc::4"]
+    conn = store._conn()
+    conn.execute("DROP TABLE fts_keyset_terms")  # a file from before them
+    conn.execute("ALTER TABLE fts_keysets DROP COLUMN docs")
+    store.close()
+    store = open_store(f"embedded://{path}")
+    assert _keyset_counts(store._conn()) == (counted, counted, values, values)
+    assert search_models(store, "tags:renamed", all_versions=True, limit=10).hits == renamed.hits
+    assert store.check_integrity() == []
+    store._conn().execute("UPDATE fts_keysets SET docs = docs + 1 WHERE id = 1")
+    store._conn().execute("DELETE FROM fts_keyset_terms WHERE keyset = 2")
+    problems = store.check_integrity()
+    assert any("keyset 1 is held by" in p and "counted" in p for p in problems), problems
+    assert any("keyset 2's values are listed unlike it" in p for p in problems), problems
+
+
 def _search_index_steps(store, key: str, doc: dict) -> int:
     """Return the SQLite VM steps (in thousands) of writing one version, search index included."""
     return thousand_steps(store._conn(), lambda: store.upsert(KS, key, doc))
