@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from catalog.search import definition, latest, one_value, ranking, scoring, terms
@@ -21,7 +22,7 @@ from catalog.search.definition import Field
 from catalog.search.embedded import columns, fts_rows, text_tables
 from catalog.search.querystring import Boolean, Leaf, Match, Phrase, Range, Regexp, Wildcard, parse
 from catalog.search.resolution import effective, facet_specs, leaf_fields
-from catalog.search.results import SearchError, SearchHit, SearchResult
+from catalog.search.results import FacetResult, SearchError, SearchHit, SearchResult
 
 # Largest page a caller may ask for.
 MAX_LIMIT = 1000
@@ -525,50 +526,20 @@ def _run(
     if allowed is not None:
         universe = allowed if universe is None else universe & allowed
 
-    every = _everything_score(conn, tree, scope_docs, universe)
-    one = _one_value(tree, scope_docs, universe) if every is None else None
-    matched: list[int] | None
-    if one is not None:
-        ev = _Evaluator(conn, scope_docs, budget)
-        keysets = one_value.matching_keysets(conn, one)
-        score_groups = one_value.groups(one, keysets, ev.stats)
-        page, keys, scores = one_value.page(
-            conn, scope, one, score_groups, offset, limit, len(scope_docs)
-        )
-        total = sum(g.docs for g in score_groups)
-        if total:
-            ev.keyword_highlights[one.field] = {one.value}
-        facets = page_parts.facets_of_keysets(specs, [(t, n) for _, t, n in keysets], total)
-    elif every is not None:
-        ev = _Evaluator(conn, scope_docs, budget)  # nothing to highlight: ``*`` on text
-        # every document matches alike: the page is the first keys, the facets the index's
-        rows = conn.execute(
-            "SELECT id, key FROM fts_docs WHERE scope = ? ORDER BY key LIMIT ? OFFSET ?",
-            (scope, limit, offset),
-        ).fetchall()
-        page, keys, total = [doc for doc, _ in rows], dict(rows), len(scope_docs)
-        scores = dict.fromkeys(page, every)
-        matched = None
-    else:
-        # A few documents of a big index (the latest versions): leaves score only those.
-        few = universe is not None and len(universe) * _FEW_DOCS_RATIO <= len(scope_docs)
-        only = universe if few and scope_docs.ids is None and not _full_postings else None
-        latest_only = not options.get("all_versions")
-        ev = _Evaluator(conn, scope_docs, budget, only, latest_only=latest_only)
-        scores = ev.boolean(tree, universe)
-        matched = list(scores)
-        total = len(matched)
-        page, keys = ranking.page_of(
-            conn, scope, scores, offset, limit, len(scope_docs), walk=not _full_postings
-        )
-    if one is None:
+    ranked = (
+        _rank_everything(conn, scope, tree, scope_docs, universe, budget, offset, limit)
+        or _rank_one_value(conn, scope, tree, scope_docs, universe, budget, offset, limit, specs)
+        or _rank(conn, scope, tree, scope_docs, universe, budget, offset, limit, options)
+    )
+    ev, page, keys, scores = ranked.evaluator, ranked.page, ranked.keys, ranked.scores
+    if ranked.facets is not None:
+        facets = ranked.facets
+    elif specs:
         # the index's own counts serve a match of most of it when it is this scope alone
         whole = scope_docs if scope_docs.ids is None else None
-        facets = (
-            page_parts.facets(conn, specs, matched, whole, keysets=not _full_postings)
-            if specs
-            else {}
-        )
+        facets = page_parts.facets(conn, specs, ranked.matched, whole, keysets=not _full_postings)
+    else:
+        facets = {}
     fragments = page_parts.highlights(conn, ev, page) if options.get("highlight", True) else {}
     marks = ",".join("?" * len(page))
     stored = dict(conn.execute(f"SELECT id, stored FROM fts_docs WHERE id IN ({marks})", page))
@@ -583,7 +554,95 @@ def _run(
         for doc in page
     ]
     took = (time.perf_counter() - started) * 1000
-    return SearchResult(hits=hits, total=total, facets=facets, took_ms=round(took, 3))
+    return SearchResult(hits=hits, total=ranked.total, facets=facets, took_ms=round(took, 3))
+
+
+@dataclass
+class _Ranked:
+    """A search's page of matches and what else it knows of them."""
+
+    evaluator: _Evaluator  # what it highlights
+    page: list[int]
+    keys: dict[int, str]  # of the page's documents
+    scores: Mapping[int, float]  # of the page's documents, at least
+    total: int
+    matched: list[int] | None = None  # every match (None: not listed)
+    facets: dict[str, FacetResult] | None = None  # when known without listing the matches
+
+
+def _rank(
+    conn: sqlite3.Connection,
+    scope: str,
+    tree: Boolean,
+    scope_docs: scoring.ScopeDocs,
+    universe: set[int] | None,
+    budget: terms.Budget,
+    offset: int,
+    limit: int,
+    options: Mapping[str, Any],
+) -> _Ranked:
+    """Score every match of the query, then rank the page."""
+    # A few documents of a big index (the latest versions): leaves score only those.
+    few = universe is not None and len(universe) * _FEW_DOCS_RATIO <= len(scope_docs)
+    only = universe if few and scope_docs.ids is None and not _full_postings else None
+    latest_only = not options.get("all_versions")
+    ev = _Evaluator(conn, scope_docs, budget, only, latest_only=latest_only)
+    scores = ev.boolean(tree, universe)
+    page, keys = ranking.page_of(
+        conn, scope, scores, offset, limit, len(scope_docs), walk=not _full_postings
+    )
+    return _Ranked(ev, page, keys, scores, len(scores), matched=list(scores))
+
+
+def _rank_everything(
+    conn: sqlite3.Connection,
+    scope: str,
+    tree: Boolean,
+    scope_docs: scoring.ScopeDocs,
+    universe: set[int] | None,
+    budget: terms.Budget,
+    offset: int,
+    limit: int,
+) -> _Ranked | None:
+    """Rank a query matching every document alike (``_everything_score``), if it is one:
+    the page is the scope's first keys, the facets the index's own counts."""
+    every = _everything_score(conn, tree, scope_docs, universe)
+    if every is None:
+        return None
+    rows = conn.execute(
+        "SELECT id, key FROM fts_docs WHERE scope = ? ORDER BY key LIMIT ? OFFSET ?",
+        (scope, limit, offset),
+    ).fetchall()
+    page = [doc for doc, _ in rows]
+    ev = _Evaluator(conn, scope_docs, budget)  # nothing to highlight: ``*`` on text
+    return _Ranked(ev, page, dict(rows), dict.fromkeys(page, every), len(scope_docs))
+
+
+def _rank_one_value(
+    conn: sqlite3.Connection,
+    scope: str,
+    tree: Boolean,
+    scope_docs: scoring.ScopeDocs,
+    universe: set[int] | None,
+    budget: terms.Budget,
+    offset: int,
+    limit: int,
+    specs: dict[str, tuple[str, int]],
+) -> _Ranked | None:
+    """Rank a search of one keyword value over every version (of an index holding this scope
+    alone, unfiltered) per keyset (``one_value``), if it is one."""
+    one = _one_value(tree, scope_docs, universe)
+    if one is None:
+        return None
+    ev = _Evaluator(conn, scope_docs, budget)
+    keysets = one_value.matching_keysets(conn, one)
+    groups = one_value.groups(one, keysets, ev.stats)
+    page, keys, scores = one_value.page(conn, scope, one, groups, offset, limit, len(scope_docs))
+    total = sum(g.docs for g in groups)
+    if total:
+        ev.keyword_highlights[one.field] = {one.value}
+    facets = page_parts.facets_of_keysets(specs, [(t, n) for _, t, n in keysets], total)
+    return _Ranked(ev, page, keys, scores, total, facets=facets)
 
 
 def _one_value(
@@ -593,9 +652,7 @@ def _one_value(
     alone, unfiltered) searches, if it is a search of one such value (``one_value``)."""
     if not _one_value_shortcut or _full_postings or universe is not None:
         return None
-    if scope_docs.ids is not None:
-        return None
-    return one_value.clause(tree)
+    return one_value.clause(tree) if scope_docs.ids is None else None
 
 
 def _everything_score(
