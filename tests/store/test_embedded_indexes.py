@@ -267,3 +267,23 @@ def test_an_index_count_leaves_out_the_entries_of_expired_documents(store, clock
     assert store.query(by_name, {"n": "a"}, QC) == [1]
     assert store.query(by_op, {"op": "Add"}, QC) == [1]
     assert store.query(by_op, {"op": "Mul"}, QC) == [1]
+
+
+def test_a_covering_read_of_several_spans_leaves_out_expired_documents(store, clock):
+    """An IN list reads one span a value, the expired documents' keys read once for all."""
+    store.upsert(KS, "a::1", doc("a", 1, "Add"), expiry=10)
+    store.upsert(KS, "a::2", doc("a", 2, "Add"))
+    store.upsert(KS, "b::1", doc("b", 1, "Mul"), expiry=10)
+    store.upsert(KS, "c::1", doc("c", 1, "Mul"))
+    store.upsert(KS, "d::1", doc("d", 1, "Mul"), expiry=10)
+    q = "SELECT m.name, m.version FROM models m WHERE m.name IN $names ORDER BY m.name, m.version"
+    plan = str(store.query("EXPLAIN " + q, {"names": ["a"]}, QC))
+    assert "ix_name" in plan and "Fetch" not in plan  # covered: the entries alone
+    every = [["a", 1], ["a", 2], ["b", 1], ["c", 1]]
+    rows = store.query(q, {"names": ["c", "a", "b", "zz"]}, QC)
+    assert [[r["name"], r["version"]] for r in rows] == every
+    clock.offset = 11
+    rows = store.query(q, {"names": ["c", "a", "b", "zz"]}, QC)
+    assert [[r["name"], r["version"]] for r in rows] == [["a", 2], ["c", 1]]
+    one = store.query(q, {"names": ["b"]}, QC)  # one span: the expired keys in its statement
+    assert one == []
