@@ -526,11 +526,8 @@ def _run(
     if allowed is not None:
         universe = allowed if universe is None else universe & allowed
 
-    ranked = (
-        _rank_everything(conn, scope, tree, scope_docs, universe, budget, offset, limit)
-        or _rank_one_value(conn, scope, tree, scope_docs, universe, budget, offset, limit, specs)
-        or _rank(conn, scope, tree, scope_docs, universe, budget, offset, limit, options)
-    )
+    asked = _Asked(conn, scope, tree, scope_docs, universe, budget, offset, limit, specs, options)
+    ranked = _rank_everything(asked) or _rank_one_value(asked) or _rank(asked)
     ev, page, keys, scores = ranked.evaluator, ranked.page, ranked.keys, ranked.scores
     if ranked.facets is not None:
         facets = ranked.facets
@@ -570,78 +567,67 @@ class _Ranked:
     facets: dict[str, FacetResult] | None = None  # when known without listing the matches
 
 
-def _rank(
-    conn: sqlite3.Connection,
-    scope: str,
-    tree: Boolean,
-    scope_docs: scoring.ScopeDocs,
-    universe: set[int] | None,
-    budget: terms.Budget,
-    offset: int,
-    limit: int,
-    options: Mapping[str, Any],
-) -> _Ranked:
+@dataclass(frozen=True)
+class _Asked:
+    """What a search asks for, as ``_run`` read it."""
+
+    conn: sqlite3.Connection
+    scope: str
+    tree: Boolean
+    scope_docs: scoring.ScopeDocs
+    universe: set[int] | None  # None: every document of the index (this scope alone)
+    budget: terms.Budget
+    offset: int
+    limit: int
+    specs: dict[str, tuple[str, int]]  # facets
+    options: Mapping[str, Any]
+
+
+def _rank(a: _Asked) -> _Ranked:
     """Score every match of the query, then rank the page."""
     # A few documents of a big index (the latest versions): leaves score only those.
-    few = universe is not None and len(universe) * _FEW_DOCS_RATIO <= len(scope_docs)
-    only = universe if few and scope_docs.ids is None and not _full_postings else None
-    latest_only = not options.get("all_versions")
-    ev = _Evaluator(conn, scope_docs, budget, only, latest_only=latest_only)
-    scores = ev.boolean(tree, universe)
+    few = a.universe is not None and len(a.universe) * _FEW_DOCS_RATIO <= len(a.scope_docs)
+    only = a.universe if few and a.scope_docs.ids is None and not _full_postings else None
+    latest_only = not a.options.get("all_versions")
+    ev = _Evaluator(a.conn, a.scope_docs, a.budget, only, latest_only=latest_only)
+    scores = ev.boolean(a.tree, a.universe)
     page, keys = ranking.page_of(
-        conn, scope, scores, offset, limit, len(scope_docs), walk=not _full_postings
+        a.conn, a.scope, scores, a.offset, a.limit, len(a.scope_docs), walk=not _full_postings
     )
     return _Ranked(ev, page, keys, scores, len(scores), matched=list(scores))
 
 
-def _rank_everything(
-    conn: sqlite3.Connection,
-    scope: str,
-    tree: Boolean,
-    scope_docs: scoring.ScopeDocs,
-    universe: set[int] | None,
-    budget: terms.Budget,
-    offset: int,
-    limit: int,
-) -> _Ranked | None:
+def _rank_everything(a: _Asked) -> _Ranked | None:
     """Rank a query matching every document alike (``_everything_score``), if it is one:
     the page is the scope's first keys, the facets the index's own counts."""
-    every = _everything_score(conn, tree, scope_docs, universe)
+    every = _everything_score(a.conn, a.tree, a.scope_docs, a.universe)
     if every is None:
         return None
-    rows = conn.execute(
+    rows = a.conn.execute(
         "SELECT id, key FROM fts_docs WHERE scope = ? ORDER BY key LIMIT ? OFFSET ?",
-        (scope, limit, offset),
+        (a.scope, a.limit, a.offset),
     ).fetchall()
     page = [doc for doc, _ in rows]
-    ev = _Evaluator(conn, scope_docs, budget)  # nothing to highlight: ``*`` on text
-    return _Ranked(ev, page, dict(rows), dict.fromkeys(page, every), len(scope_docs))
+    ev = _Evaluator(a.conn, a.scope_docs, a.budget)  # nothing to highlight: ``*`` on text
+    return _Ranked(ev, page, dict(rows), dict.fromkeys(page, every), len(a.scope_docs))
 
 
-def _rank_one_value(
-    conn: sqlite3.Connection,
-    scope: str,
-    tree: Boolean,
-    scope_docs: scoring.ScopeDocs,
-    universe: set[int] | None,
-    budget: terms.Budget,
-    offset: int,
-    limit: int,
-    specs: dict[str, tuple[str, int]],
-) -> _Ranked | None:
+def _rank_one_value(a: _Asked) -> _Ranked | None:
     """Rank a search of one keyword value over every version (of an index holding this scope
     alone, unfiltered) per keyset (``one_value``), if it is one."""
-    one = _one_value(tree, scope_docs, universe)
+    one = _one_value(a.tree, a.scope_docs, a.universe)
     if one is None:
         return None
-    ev = _Evaluator(conn, scope_docs, budget)
-    keysets = one_value.matching_keysets(conn, one)
+    ev = _Evaluator(a.conn, a.scope_docs, a.budget)
+    keysets = one_value.matching_keysets(a.conn, one)
     groups = one_value.groups(one, keysets, ev.stats)
-    page, keys, scores = one_value.page(conn, scope, one, groups, offset, limit, len(scope_docs))
+    page, keys, scores = one_value.page(
+        a.conn, a.scope, one, groups, a.offset, a.limit, len(a.scope_docs)
+    )
     total = sum(g.docs for g in groups)
     if total:
         ev.keyword_highlights[one.field] = {one.value}
-    facets = page_parts.facets_of_keysets(specs, [(t, n) for _, t, n in keysets], total)
+    facets = page_parts.facets_of_keysets(a.specs, [(t, n) for _, t, n in keysets], total)
     return _Ranked(ev, page, keys, scores, total, facets=facets)
 
 

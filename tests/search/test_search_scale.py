@@ -375,30 +375,39 @@ def test_a_term_scores_sqrt_tf_times_the_float32_norm_of_its_field_length_times_
             assert got[doc] == pytest.approx(math.sqrt(tf) * norm * idf * idf, rel=1e-12), doc
 
 
-@pytest.fixture
-def everything_taken(monkeypatch):
-    """Record, for each search, the score the match-everything shortcut gave (None: not)."""
-    taken: list[float | None] = []
-    decide = engine._everything_score
+def _recorded(monkeypatch, name: str) -> list:
+    """Record what the engine's decision ``name`` returns, search by search."""
+    taken: list = []
+    decide = getattr(engine, name)
 
     def recording(*args, **kwargs):
         taken.append(decide(*args, **kwargs))
         return taken[-1]
 
-    monkeypatch.setattr(engine, "_everything_score", recording)
+    monkeypatch.setattr(engine, name, recording)
     return taken
 
 
-def _without_everything(store, monkeypatch, query: str, **options):
-    """Return a search's result with the match-everything shortcut, then without it."""
+def _with_and_without(store, monkeypatch, switch: str, query: str, **options):
+    """Return a search's result over every version with the engine's ``switch`` on, then off."""
     options = {"fields": ["*"], "all_versions": True} | options
     fast = store.search(INDEX, query, **options)
-    monkeypatch.setattr(engine, "_everything_shortcut", False)
+    monkeypatch.setattr(engine, switch, False)
     try:
         slow = store.search(INDEX, query, **options)
     finally:
-        monkeypatch.setattr(engine, "_everything_shortcut", True)
+        monkeypatch.setattr(engine, switch, True)
     return fast, slow
+
+
+@pytest.fixture
+def everything_taken(monkeypatch):
+    """The score the match-everything shortcut gave each search (None: not taken)."""
+    return _recorded(monkeypatch, "_everything_score")
+
+
+def _without_everything(store, monkeypatch, query: str, **options):
+    return _with_and_without(store, monkeypatch, "_everything_shortcut", query, **options)
 
 
 @pytest.mark.parametrize("query,score", [("*", 1.0), ("**", 1.0), ("+*", 1.0), ("*^3", 3.0)])
@@ -410,26 +419,6 @@ def test_a_match_of_every_version_reads_only_its_page(
     _same(fast, slow, query)
     assert everything_taken == [score, None]
     assert fast.total == BIG_VERSIONS + 16 * 3
-
-
-@pytest.mark.parametrize(
-    "query,options",
-    [
-        ("*", {"all_versions": False}),  # the latest versions: a few of the index's
-        ("*", {"filters": {"framework": "pytorch"}}),
-        ("* -tags:iris", {}),
-        ("* tags:iris", {}),
-        ("name:*", {}),  # one column of the text table: a row may lack it
-        ("description:*", {}),  # the stemmed table's column
-        ("tags:*", {}),
-    ],
-)
-def test_other_searches_of_everything_take_the_usual_path(
-    store, monkeypatch, everything_taken, query, options
-):
-    fast, slow = _without_everything(store, monkeypatch, query, **options)
-    _same(fast, slow, query)
-    assert everything_taken[0] is None
 
 
 def test_a_document_without_text_turns_the_shortcut_off(tmp_path, monkeypatch, everything_taken):
@@ -458,28 +447,12 @@ def test_a_document_without_text_turns_the_shortcut_off(tmp_path, monkeypatch, e
 
 @pytest.fixture
 def one_value_taken(monkeypatch):
-    """Record, for each search, the keyword value the one-value shortcut took (None: not)."""
-    taken: list[object] = []
-    decide = engine._one_value
-
-    def recording(*args, **kwargs):
-        taken.append(decide(*args, **kwargs))
-        return taken[-1]
-
-    monkeypatch.setattr(engine, "_one_value", recording)
-    return taken
+    """The keyword value the one-value shortcut took for each search (None: not taken)."""
+    return _recorded(monkeypatch, "_one_value")
 
 
 def _without_one_value(store, monkeypatch, query: str, **options):
-    """Return a search's result with the one-value shortcut, then without it."""
-    options = {"fields": ["*"], "all_versions": True} | options
-    fast = store.search(INDEX, query, **options)
-    monkeypatch.setattr(engine, "_one_value_shortcut", False)
-    try:
-        slow = store.search(INDEX, query, **options)
-    finally:
-        monkeypatch.setattr(engine, "_one_value_shortcut", True)
-    return fast, slow
+    return _with_and_without(store, monkeypatch, "_one_value_shortcut", query, **options)
 
 
 _ONE_VALUES = [
@@ -527,27 +500,38 @@ def test_one_value_groups_small_and_large_and_ties(store):
     assert seen == {True, False}
 
 
+_EVERYTHING = ("_everything_score", "_everything_shortcut")
+_ONE_VALUE = ("_one_value", "_one_value_shortcut")
+
+
 @pytest.mark.parametrize(
-    "query,options",
+    "shortcut,query,options",
     [
-        ("tags:churn", {"all_versions": False}),
-        ("tags:churn", {"filters": {"framework": "pytorch"}}),
-        ("tags:churn -tags:iris", {}),
-        ("tags:churn tags:iris", {}),
-        ("tags:chrn~1", {}),
-        ("tags:churn*", {}),
-        ('tags:"churn"', {}),
-        ("description:churn", {}),
-        ("churn", {}),
-        ("version:3", {}),
+        (_EVERYTHING, "*", {"all_versions": False}),  # the latest versions: a few of the index's
+        (_EVERYTHING, "*", {"filters": {"framework": "pytorch"}}),
+        (_EVERYTHING, "* -tags:iris", {}),
+        (_EVERYTHING, "* tags:iris", {}),
+        (_EVERYTHING, "name:*", {}),  # one column of the text table: a row may lack it
+        (_EVERYTHING, "description:*", {}),  # the stemmed table's column
+        (_EVERYTHING, "tags:*", {}),
+        (_ONE_VALUE, "tags:churn", {"all_versions": False}),
+        (_ONE_VALUE, "tags:churn", {"filters": {"framework": "pytorch"}}),
+        (_ONE_VALUE, "tags:churn -tags:iris", {}),
+        (_ONE_VALUE, "tags:churn tags:iris", {}),
+        (_ONE_VALUE, "tags:chrn~1", {}),
+        (_ONE_VALUE, "tags:churn*", {}),
+        (_ONE_VALUE, 'tags:"churn"', {}),
+        (_ONE_VALUE, "description:churn", {}),
+        (_ONE_VALUE, "churn", {}),
+        (_ONE_VALUE, "version:3", {}),
     ],
 )
-def test_other_keyword_searches_take_the_usual_path(
-    store, monkeypatch, one_value_taken, query, options
-):
-    fast, slow = _without_one_value(store, monkeypatch, query, **options)
+def test_other_searches_take_the_usual_path(store, monkeypatch, shortcut, query, options):
+    decision, switch = shortcut
+    taken = _recorded(monkeypatch, decision)
+    fast, slow = _with_and_without(store, monkeypatch, switch, query, **options)
     _same(fast, slow, query)
-    assert one_value_taken[0] is None
+    assert taken[0] is None
 
 
 def test_repeated_values_and_a_replaced_version_keep_one_value_exact(tmp_path, monkeypatch):
