@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-import operator
 import re
 from typing import Any
 
@@ -204,12 +203,9 @@ class Compiler(CollectionsMixin):
             return ne
         test = {"<": lambda c: c < 0, "<=": lambda c: c <= 0, ">": lambda c: c > 0,
                 ">=": lambda c: c >= 0}[op]  # fmt: skip
-        direct = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}[op]
 
         def cmp(env: Env) -> Any:
             a, b = left(env), right(env)
-            if _plain_scalars(a, b):  # collation is Python's order: compared directly
-                return direct(a, b)
             c = compare(a, b)
             return c if c is MISSING or c is None else test(c)
 
@@ -273,9 +269,6 @@ class Compiler(CollectionsMixin):
 
         def f(env: Env) -> Any:
             v, a, b = x(env), lo(env), hi(env)
-            if _plain_scalars(v, a, b):  # collation is Python's order: compared directly
-                r = a <= v <= b
-                return not r if negate else r
             if v is MISSING or a is MISSING or b is MISSING:
                 return MISSING
             if v is None or a is None or b is None:
@@ -489,14 +482,3 @@ def _keyed(items: list[Any]) -> tuple[frozenset[Any], Any]:
         elif (key := _scalar_key(item)) is not None:
             keys.add(key)
     return frozenset(keys), unknown
-
-
-def _plain_scalars(*values: Any) -> bool:
-    """Return whether the values are all strings, or all numbers other than NaN (not
-    booleans): N1QL collates those as Python compares them (code points; exact numbers)."""
-    first = type(values[0])
-    if first is str:
-        return all(type(v) is str for v in values)
-    if first is int or first is float:
-        return all((type(v) is int or type(v) is float) and v == v for v in values)
-    return False
