@@ -72,26 +72,20 @@ def groups(
     """Return the score groups of the matches, highest score first."""
     total = sum(n for _, _, n in keysets)
     weight = stats.idf(total) ** 2
-    by_length: dict[int, tuple[list[int], int]] = {}
+    # by score, not by length: two lengths may share a float32 norm, hence a score
+    by_score: dict[float, tuple[list[int], int]] = {}
     for keyset, text, n in keysets:
         length = sum(1 for field, _ in keyset_pairs(text) if field == one.field)
-        ids, docs = by_length.get(length, ([], 0))
-        ids.append(keyset)
-        by_length[length] = (ids, docs + n)
-    out = []
-    for length, (ids, docs) in by_length.items():
         score = scoring.keyword_score(length, weight)
         if one.boost != 1.0:
             score *= one.boost
-        out.append(Group(score, tuple(sorted(ids)), docs))
-    # two lengths may share a float32 norm, hence a score: such groups are one
-    merged: dict[float, Group] = {}
-    for g in out:
-        seen = merged.get(g.score)
-        merged[g.score] = (
-            g if seen is None else Group(g.score, seen.keysets + g.keysets, seen.docs + g.docs)
-        )
-    return sorted(merged.values(), key=lambda g: -g.score)
+        ids, docs = by_score.get(score, ([], 0))
+        ids.append(keyset)
+        by_score[score] = (ids, docs + n)
+    return [
+        Group(score, tuple(sorted(ids)), docs)
+        for score, (ids, docs) in sorted(by_score.items(), reverse=True)
+    ]
 
 
 def page(

@@ -289,28 +289,23 @@ def entries(
     """Yield (document key, entry) in the spans, in entry order, without reading documents.
 
     With several spans (an ``IN`` list: one span a value), the keys of the expired documents
-    are read once, not by each span's statement (150 spans: 5.6 -> 2.9 ms)."""
+    are read once, not by each span's statement (the versions page's 150 sampled versions:
+    0.85x the CPU time)."""
     order = "e.k DESC, e.key" if descending else "e.k, e.key"
-    if len(spans) == 1:
+    expired: set[str] = set()
+    if len(spans) == 1:  # the expired documents left out in the span's statement
         live, args = _live(ix)
-        ((low, high),) = spans
-        yield from conn.execute(
-            f"SELECT e.key, e.k FROM index_entries e WHERE e.ix = ? AND e.k >= ? AND e.k < ?"
-            f" AND {live} ORDER BY {order}",
-            (ix.id, low, high, now, *args),
-        )
-        return
-    expired = {key for (key,) in conn.execute(EXPIRED_KEYS, (now, ix.keyspace))}
+        live, args = f" AND {live}", (now, *args)
+    else:
+        expired = {key for (key,) in conn.execute(EXPIRED_KEYS, (now, ix.keyspace))}
+        live, args = "", ()
     for low, high in sorted(spans, reverse=descending):
         rows = conn.execute(
             "SELECT e.key, e.k FROM index_entries e WHERE e.ix = ? AND e.k >= ? AND e.k < ?"
-            f" ORDER BY {order}",
-            (ix.id, low, high),
+            f"{live} ORDER BY {order}",
+            (ix.id, low, high, *args),
         )
-        if expired:
-            yield from (row for row in rows if row[0] not in expired)
-        else:
-            yield from rows
+        yield from (row for row in rows if row[0] not in expired) if expired else rows
 
 
 def count(
