@@ -274,6 +274,13 @@ class SubSelectPlan:
             self.order = []  # the index scan yields rows in ORDER BY's order already
         elif plan is not None:
             plan.ordered = False
+        # A covering scan whose spans answer WHERE exactly yields WHERE's rows as they are.
+        self.exact_plan = (
+            plan
+            if plan is not None and plan.countable and not isinstance(plan, KeyRangePlan)
+            and s.where is not None and plan.unfiltered is not None
+            else None
+        )  # fmt: skip
         # SELECT COUNT(*) answered by counting index entries (Couchbase's IndexCountScan).
         self.count_plan = plan if plan is not None and _counts_entries(s, aggs, plan) else None
         # GROUP BY the leading key with COUNT(*), one group per value of its = or IN: each
@@ -333,8 +340,16 @@ class SubSelectPlan:
 
     def rows(self, env: Env) -> Iterator[Env]:
         """Yield row environments after FROM, LET and WHERE."""
-        src: Iterable[Env] = self.from_plan.envs(env) if self.from_plan else [dict(env)]
         let, where = self.let, self.where
+        src: Iterable[Env] | None = None
+        plan = self.exact_plan
+        if plan is not None and exact_values(plan, env):
+            spans = plan.spans(env)
+            if spans is not None:  # the entries read are WHERE's rows: it is not evaluated
+                assert self.from_plan is not None
+                src, where = self.from_plan.envs(env, spans, unfiltered=True), None
+        if src is None:
+            src = self.from_plan.envs(env) if self.from_plan else [dict(env)]
         ctx, i = self.ctx, 0
         for e in src:
             i += 1

@@ -221,14 +221,18 @@ class FromPlan:
         assert isinstance(t, A.ExprTerm)
         return {"expr": c.compile(t.expr), "keys": keys, "alias": t.alias}
 
-    def envs(self, outer: Env, spans: list[tuple[bytes, bytes]] | None = None) -> Iterator[Env]:
-        """Yield the row environments (``spans``: read these spans of the chosen index)."""
-        out: Iterable[Env] = self._first(outer, spans)
+    def envs(self, outer: Env, spans: list[tuple[bytes, bytes]] | None = None,
+             unfiltered: bool = False) -> Iterator[Env]:  # fmt: skip
+        """Yield the row environments (``spans``: read these spans of the chosen index;
+        ``unfiltered``: the rows will not meet WHERE, so a covering scan leaves out the keys
+        only WHERE reads)."""
+        out: Iterable[Env] = self._first(outer, spans, unfiltered)
         for st in self.stages:
             out = st(out)
         return iter(out)
 
-    def _first(self, outer: Env, chosen: list[tuple[bytes, bytes]] | None) -> Iterator[Env]:
+    def _first(self, outer: Env, chosen: list[tuple[bytes, bytes]] | None,
+               unfiltered: bool = False) -> Iterator[Env]:  # fmt: skip
         t = self.first
         alias = t["alias"]
         mk = meta_key(alias)
@@ -249,7 +253,7 @@ class FromPlan:
                 and (spans := chosen if chosen is not None else self.plan.spans(outer)) is not None
             ):
                 if self.plan.covering is not None:
-                    docs = self._covered(ks, spans)
+                    docs = self._covered(ks, spans, unfiltered)
                 else:
                     docs = self.ctx.source.index_scan(
                         self.plan.index, spans, self.plan.descending, **paths
@@ -280,13 +284,18 @@ class FromPlan:
             e.pop(META_DEFAULT, None)
             yield e
 
-    def _covered(self, ks: _Keyspace, spans: list[tuple[bytes, bytes]]) -> Iterator[Any]:
+    def _covered(self, ks: _Keyspace, spans: list[tuple[bytes, bytes]],
+                 unfiltered: bool = False) -> Iterator[Any]:  # fmt: skip
         """Yield (key, fields from the index entry, 0) for a covering scan."""
         plan = self.plan
         assert plan is not None and plan.covering is not None
-        paths = plan.covering
+        paths = plan.unfiltered if unfiltered and plan.unfiltered is not None else plan.covering
         order = build_order(paths)
         read = max(order, default=-1) + 1  # the keys up to the last one the block reads
+        if not read:  # the rows need the document keys only
+            for key, _ in self.ctx.source.index_entries(plan.index, spans, plan.descending):
+                yield key, {}, 0
+            return
         for key, entry in self.ctx.source.index_entries(plan.index, spans, plan.descending):
             try:
                 yield key, partial_document(paths, order, decode(entry, read)), 0

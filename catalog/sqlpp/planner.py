@@ -18,7 +18,7 @@ MISSING`` holds every document, so it also serves ORDER BY ... LIMIT with no pre
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from catalog.sqlpp import ast as A
@@ -63,8 +63,11 @@ class IndexPlan:
     fns: list[list[Fn]] = field(default_factory=list)  # compiled, set by ``compile``
     # Paths of the index keys when the index holds every field the block uses (no fetch).
     covering: list[tuple[str, ...] | None] | None = None
-    # COUNT(*) is the number of entries in the spans (every conjunct answered exactly).
+    # The entries in the spans are exactly WHERE's rows, one each, when ``exact_values``
+    # holds: COUNT(*) is their number and WHERE need not be evaluated again.
     countable: bool = False
+    # ``covering`` without the keys only WHERE reads (set when countable).
+    unfiltered: list[tuple[str, ...] | None] | None = None
     score: tuple[Any, ...] = ()  # how selective: the planner keeps the highest
 
     def compile(self, compile_fn: Callable[[A.Node], Fn]) -> None:
@@ -350,6 +353,10 @@ def choose(
     plan.countable = plan.covering is not None and _answers_exactly(
         plan.index.definition, plan.sargs, preds, alias, bare
     )
+    if plan.countable:
+        plan.unfiltered = covering_paths(
+            replace(s, where=None), alias, plan.index.definition, order, bound
+        )
     return plan
 
 
@@ -433,27 +440,46 @@ def _answers_exactly(d: Any, sargs: list[Sarg], preds: list[A.Node], alias: str,
                      bare: bool) -> bool:  # fmt: skip
     """Return whether the entries in the spans are exactly the rows WHERE keeps (one each).
 
-    True when every conjunct is an equality, IN, IS NULL, IS NOT NULL, IS VALUED or IS NOT
-    MISSING the index answers, on keys that hold one entry per document; the values' types
-    are checked when the statement runs (``exact_values``).
+    True when every conjunct is an equality, IN, IS NULL, IS NOT NULL, IS VALUED, IS NOT
+    MISSING or an inclusive range (``>=``, ``<=``, BETWEEN) the index answers, on keys that
+    hold one entry per document; the values' types are checked when the statement runs
+    (``exact_values``: a range's bounds must be strings, whose entries compare exactly as
+    N1QL compares them; a strict ``<`` or ``>`` is read with its bound included).
     """
     if any(k.array and not k.distinct for k in d.keys) or any(
-        x.kind not in ("eq", "in", "isnull", "notnull", "notmissing") for x in sargs
+        x.kind not in ("eq", "in", "isnull", "notnull", "notmissing", "range") for x in sargs
     ):
         return False
+    for x in sargs:
+        if x.kind == "range" and (
+            any(d.keys[i].array for i in range(len(sargs)))
+            or not x.sources
+            or not all(_inclusive(p) for p in x.sources)
+        ):
+            return False
     used = {id(p) for x in sargs for p in x.sources}
     implied = canon(d.where, None, {}, True) if d.where is not None else None
     return all(id(p) in used or (implied is not None and canon(p, alias, {}, bare) == implied)
                for p in preds)  # fmt: skip
 
 
+def _inclusive(p: A.Node) -> bool:
+    """Return whether a range predicate keeps its bounds (``>=``, ``<=``, BETWEEN)."""
+    if isinstance(p, A.Between):
+        return not p.negate
+    return isinstance(p, A.Binary) and p.op in ("<=", ">=")
+
+
 def exact_values(plan: IndexPlan, env: dict) -> bool:
-    """Return whether the point values of a countable plan compare exactly as entries do
-    (each value of an IN list too)."""
+    """Return whether the values of a countable plan compare exactly as entries do (each
+    value of an IN list too; a range's bounds are strings)."""
     for sarg, fns in zip(plan.sargs, plan.fns, strict=True):
         for f in fns:
             v = f(env)
-            if sarg.kind == "in" and type(v) is list:
+            if sarg.kind == "range":
+                if type(v) is not str:
+                    return False
+            elif sarg.kind == "in" and type(v) is list:
                 if not all(_exact(x) for x in v):
                     return False
             elif not _exact(v):
