@@ -36,12 +36,18 @@ from __future__ import annotations
 
 import mmap
 import os
+import sys
 import threading
 import weakref
 from pathlib import Path
 
 HEADER_BYTES = 48
 _IS_INIT = 12  # byte offset of isInit: 1 once the header is written
+_MX_FRAME = 16  # byte offset of mxFrame, the last valid frame of the WAL
+# The checkpoint information follows the header's two copies; nBackfill, the number of
+# frames copied into the database file, is its first word.
+_N_BACKFILL = 2 * HEADER_BYTES
+MAPPED_BYTES = _N_BACKFILL + 40
 
 
 class WalHeader:
@@ -51,7 +57,7 @@ class WalHeader:
     def __init__(self, key: tuple[int, int], fd: int):
         self.key = key
         self._fds = [fd]  # closed only when the last user is gone (see the module's notes)
-        self._map = mmap.mmap(fd, HEADER_BYTES, mmap.MAP_SHARED, mmap.PROT_READ)
+        self._map = mmap.mmap(fd, MAPPED_BYTES, mmap.MAP_SHARED, mmap.PROT_READ)
         self.users = 0
 
     def read(self) -> bytes | None:
@@ -63,6 +69,22 @@ class WalHeader:
         if header[_IS_INIT] != 1:
             return None
         return header
+
+    def frames(self) -> tuple[int, int] | None:
+        """Return (frames in the WAL, frames already copied into the database file), or None
+        if there is no initialised header. Read outside SQLite's locks: a hint, which a
+        commit or checkpoint under way may make stale at once."""
+        try:
+            data = self._map[:MAPPED_BYTES]
+        except ValueError:  # unmapped
+            return None
+        if data[_IS_INIT] != 1:
+            return None
+        order = sys.byteorder  # SQLite writes the WAL index in the machine's byte order
+        return (
+            int.from_bytes(data[_MX_FRAME : _MX_FRAME + 4], order),
+            int.from_bytes(data[_N_BACKFILL : _N_BACKFILL + 4], order),
+        )
 
     def _close(self) -> None:
         self._map.close()
@@ -93,7 +115,7 @@ def acquire(database: Path) -> WalHeader | None:
             return None
         header = _headers.get((st.st_dev, st.st_ino))
         if header is None:
-            if st.st_size < HEADER_BYTES:
+            if st.st_size < MAPPED_BYTES:
                 return None
             try:
                 fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))

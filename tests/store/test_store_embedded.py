@@ -135,20 +135,35 @@ def test_the_file_is_in_wal_mode(store):
     assert mode == "wal"
 
 
-def test_the_wal_is_checkpointed_every_few_thousand_pages(store):
-    """A publish writes about 85 pages: SQLite's default of 1,000 checkpointed (and synced
-    the file) every dozen publishes."""
-    from catalog.store.embedded import WAL_CHECKPOINT_PAGES
+def test_the_wal_is_checkpointed_by_a_thread_and_starts_again_at_its_bound(store):
+    """A publish writes about 85 pages: the writers leave the copying to the checkpoint thread
+    once WAL_CHECKPOINT_PAGES wait, and SQLite's own checkpoint (on the writer) bounds the
+    WAL at WAL_RESTART_PAGES, where the WAL starts again from its beginning (a few commits
+    later when the thread held the checkpoint lock at the bound)."""
+    from catalog.store import checkpointer
+    from catalog.store.embedded import WAL_CHECKPOINT_PAGES, WAL_RESTART_PAGES
 
     conn = store._conn()
-    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == WAL_CHECKPOINT_PAGES
-    assert WAL_CHECKPOINT_PAGES >= 4000
-    wal = Path(f"{store.path}-wal")
-    for i in range(400):  # each write about 40 KB: with 1,000 pages the WAL stays near 4 MB
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == WAL_RESTART_PAGES
+    header = store._local.wal_header.header
+    thread = checkpointer.of(store.path)
+    runs = thread.runs
+    most, copied_early, restarted = 0, False, False
+    for i in range(2_000):  # each write about 3 pages (9 KB)
         store.upsert("ml.catalog.models", f"m::{i}", {"name": "m", "version": i, "pad": "x" * 9000})
-        if wal.stat().st_size > 6 * 2**20:
+        frames, copied = header.frames()
+        if frames < most:
+            restarted = True
             break
-    assert 6 * 2**20 < wal.stat().st_size < (WAL_CHECKPOINT_PAGES + 200) * 4096
+        most = max(most, frames)
+        copied_early = copied_early or (copied > 0 and frames < WAL_RESTART_PAGES)
+        assert frames - copied < WAL_CHECKPOINT_PAGES + 3_000  # the thread keeps up
+    assert copied_early and thread.runs > runs  # copied by the thread before the bound
+    assert restarted and WAL_RESTART_PAGES <= most < WAL_RESTART_PAGES + 1_000
+    assert Path(f"{store.path}-wal").stat().st_size < (WAL_RESTART_PAGES + 1_000) * 4200
+    assert [k for k, _, _ in store.scan("ml.catalog.models")] == sorted(
+        f"m::{j}" for j in range(i + 1)
+    )
 
 
 def test_keyspace_parsing():
