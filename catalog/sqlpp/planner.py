@@ -8,8 +8,9 @@ the scan while the keys before them are fixed by equality (or IN). The other sid
 predicate must be constant for the statement (literals, parameters, functions of them).
 
 The index only narrows what is read: WHERE is evaluated again on every fetched document, so
-a span may be wider than its predicate (an integer past 2^53, a type it cannot match) and
-the rows stay exactly those of a full scan. ORDER BY is taken from the index (and LIMIT
+a span may be wider than its predicate (an integer past 2^53, a type it cannot match, a
+strict bound) and the rows stay exactly those of a full scan. Only a covering scan whose
+spans hold exactly WHERE's rows (``countable`` with ``exact_values``) skips it. ORDER BY is taken from the index (and LIMIT
 stops the scan early) when its terms are index keys in index order, all ASC or all DESC,
 after the keys fixed by single-value equality. An index whose leading key is ``INCLUDE
 MISSING`` holds every document, so it also serves ORDER BY ... LIMIT with no predicate.

@@ -12,7 +12,9 @@ SQLite starts the WAL again from its beginning only when every frame has been co
 write begins, which a busy writer rarely leaves time for. So SQLite's own autocheckpoint stays
 on at a higher mark (``WAL_RESTART_PAGES`` in embedded.py): there the committing writer copies
 what the thread has not copied yet (a few hundred pages), and the next write starts the WAL
-again. The WAL stays below that mark (plus a commit) whether or not this thread keeps up.
+again. The WAL stays near that mark whether or not this thread keeps up: past it, every commit
+tries again (one made while the thread holds the checkpoint lock cannot copy), and the
+first that copies everything lets the next write start the WAL again.
 
 The thread opens a connection for each checkpoint and closes it after, and ``EmbeddedStore.close``
 waits for a checkpoint under way (``paused``): the store's last connection to close still folds
