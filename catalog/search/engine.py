@@ -70,7 +70,7 @@ class _Evaluator:
 
     def __init__(self, conn: sqlite3.Connection, scope_docs: scoring.ScopeDocs,
                  budget: terms.Budget, only: set[int] | None = None,
-                 *, latest_only: bool = False):  # fmt: skip
+                 *, latest_only: bool = False, state: Any = None):  # fmt: skip
         """``only``: the documents the query may return, when the index holds no other scope.
         Leaves then score just those (idf still counts every document); otherwise leaves
         score every document of the scope and the boolean step keeps the universe's.
@@ -79,7 +79,7 @@ class _Evaluator:
         self.conn = conn
         self.scope_docs = scope_docs
         self.budget = budget
-        self.stats = scoring.TermStats(conn, scope_docs, only)
+        self.stats = scoring.TermStats(conn, scope_docs, only, state=state)
         self.only = only
         self.latest = latest_only and only is not None
         self.columns = columns()
@@ -454,8 +454,13 @@ def _int_option(value: Any, name: str, low: int, high: int) -> int:
     return value
 
 
-def run(conn: sqlite3.Connection, index: str, query: str | Boolean, **options: Any) -> SearchResult:
+def run(conn: sqlite3.Connection, index: str, query: str | Boolean, *, state: Any = None,
+        **options: Any) -> SearchResult:  # fmt: skip
     """Return one page of matches of ``query`` on the index named ``index``, with facets.
+
+    ``state``: a value that differs whenever the index may have changed (the store's change
+    token, read before the search), under which counts that depend only on the index's
+    contents are remembered from search to search; None: nothing is remembered.
 
     Options: limit (10), offset (0), facets (names, or {name: field or {"field", "size"}};
     default tags, framework, task, opTypes), facet_size (10), highlight (True),
@@ -481,7 +486,7 @@ def run(conn: sqlite3.Connection, index: str, query: str | Boolean, **options: A
     # SQLite calls this every few thousand steps: a long statement stops at the deadline.
     conn.set_progress_handler(budget.expired, _PROGRESS_STEPS)
     try:
-        return _run(conn, index, query, budget, started, options)
+        return _run(conn, index, query, budget, started, options, state)
     except sqlite3.OperationalError:
         budget.check()
         raise
@@ -496,6 +501,7 @@ def _run(
     budget: terms.Budget,
     started: float,
     options: Mapping[str, Any],
+    state: Any = None,
 ) -> SearchResult:
     scope = definition.parse_index_name(index)
     limit = _int_option(options.get("limit", 10), "limit", 0, MAX_LIMIT)
@@ -526,7 +532,9 @@ def _run(
     if allowed is not None:
         universe = allowed if universe is None else universe & allowed
 
-    asked = _Asked(conn, scope, tree, scope_docs, universe, budget, offset, limit, specs, options)
+    asked = _Asked(
+        conn, scope, tree, scope_docs, universe, budget, offset, limit, specs, options, state
+    )
     ranked = _rank_everything(asked) or _rank_one_value(asked) or _rank(asked)
     ev, page, keys, scores = ranked.evaluator, ranked.page, ranked.keys, ranked.scores
     if ranked.facets is not None:
@@ -581,6 +589,7 @@ class _Asked:
     limit: int
     specs: dict[str, tuple[str, int]]  # facets
     options: Mapping[str, Any]
+    state: Any = None  # see ``run``
 
 
 def _rank(a: _Asked) -> _Ranked:
@@ -589,7 +598,7 @@ def _rank(a: _Asked) -> _Ranked:
     few = a.universe is not None and len(a.universe) * _FEW_DOCS_RATIO <= len(a.scope_docs)
     only = a.universe if few and a.scope_docs.ids is None and not _full_postings else None
     latest_only = not a.options.get("all_versions")
-    ev = _Evaluator(a.conn, a.scope_docs, a.budget, only, latest_only=latest_only)
+    ev = _Evaluator(a.conn, a.scope_docs, a.budget, only, latest_only=latest_only, state=a.state)
     scores = ev.boolean(a.tree, a.universe)
     page, keys = ranking.page_of(
         a.conn, a.scope, scores, a.offset, a.limit, len(a.scope_docs), walk=not _full_postings

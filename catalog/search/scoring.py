@@ -13,12 +13,14 @@ left out, so scores compare within one query only.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import json
 import math
 import sqlite3
 import struct
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from catalog.search import latest
 from catalog.search.terms import quote, tokens
@@ -96,6 +98,11 @@ LENGTHS_BY_DOC = 2000
 LENGTHS_BY_DOC_SHARE = 0.3
 
 
+# Text document frequencies remembered by (change token, table, columns, term, all columns).
+DF_REMEMBERED = 4096
+_DF: dict[tuple[Any, ...], int] = {}
+
+
 class TermStats:
     """Term frequencies, document frequencies and field lengths of one scope's documents."""
 
@@ -104,10 +111,15 @@ class TermStats:
         conn: sqlite3.Connection,
         scope_docs: ScopeDocs | set[int],
         only: set[int] | None = None,
+        *,
+        state: Any = None,
     ):
         """``only``: score just these documents (all in the scope, which must be the whole
-        index); document frequencies and the total still count every document."""
+        index); document frequencies and the total still count every document. ``state``:
+        the index's change token (``engine.run``), under which text document frequencies
+        are remembered."""
         self.conn = conn
+        self.state = state
         self.docs = scope_docs
         self.total = max(len(self.docs), 1)
         self._lengths: dict[str, dict[int, int]] = {}
@@ -164,7 +176,22 @@ class TermStats:
         self, table: str, cols: Sequence[str], term: str, *, every_column: bool = False
     ) -> int:
         """Return how many documents hold a term in some columns of an FTS5 table
-        (``every_column``: the columns are all the table's)."""
+        (``every_column``: the columns are all the table's), remembered under the index's
+        change token: a word most versions hold takes 4-5 ms to count at 100,002 versions."""
+        if self.state is None:
+            return self._text_df(table, cols, term, every_column)
+        key = (self.state, table, tuple(cols), term, every_column)
+        found = _DF.get(key)
+        if found is None:
+            found = self._text_df(table, cols, term, every_column)
+            if len(_DF) >= DF_REMEMBERED:
+                # the oldest: older change tokens go first (another thread may race)
+                with contextlib.suppress(RuntimeError, StopIteration):
+                    _DF.pop(next(iter(_DF)), None)
+            _DF[key] = found
+        return found
+
+    def _text_df(self, table: str, cols: Sequence[str], term: str, every_column: bool) -> int:
         if every_column:
             # the row vocabulary (created on open) counts them off the term's entries alone:
             # at 100,002 versions, 4.1 ms for "model" in 80,000 of them, against 6.5 ms for a

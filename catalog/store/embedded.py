@@ -541,7 +541,11 @@ class EmbeddedStore(QueryMixin):
     def search(self, index: str, query: Any, **options: Any) -> SearchResult:
         """Run a full-text search (see catalog.search)."""
         conn = self._conn()
-        return self._retry(lambda: search_engine.run(conn, index, query, **options))
+        return self._retry(
+            lambda: search_engine.run(
+                conn, index, query, state=(str(self.path), *self.change_token()), **options
+            )
+        )
 
     def check_integrity(self) -> list[str]:
         """Return a list of problems found in the file (empty when it is sound)."""

@@ -548,3 +548,36 @@ def test_repeated_values_and_a_replaced_version_keep_one_value_exact(tmp_path, m
             assert fast.total >= 1
     finally:
         s.close()
+
+
+def test_text_document_frequencies_are_remembered_until_the_next_write(tmp_path, monkeypatch):
+    """A word's document frequency over every version is counted once per change token: the
+    same search again reads none, and a write that changes the count is seen by the next
+    search (the same hits and scores as with nothing remembered)."""
+    s = open_store(f"embedded://{tmp_path}/df.sqlite3")
+    s.upsert_many(KS, _big_model() | dict(catalog(models=16, versions=3, seed=5)))
+    counted: list[str] = []
+    text_df = scoring.TermStats._text_df
+
+    def counting(self, table, cols, term, every_column):
+        counted.append(term)
+        return text_df(self, table, cols, term, every_column)
+
+    monkeypatch.setattr(scoring.TermStats, "_text_df", counting)
+
+    def search() -> list[tuple[str, float]]:
+        return [(h.id, h.score) for h in s.search(INDEX, "churn data", limit=50).hits]
+
+    def uncached() -> list[tuple[str, float]]:
+        conn = s._conn()
+        return [(h.id, h.score) for h in engine.run(conn, INDEX, "churn data", limit=50).hits]
+
+    first = search()
+    assert first and sorted(counted) == ["churn", "data"]
+    assert search() == first and len(counted) == 2  # remembered
+    assert uncached() == first and len(counted) == 4  # no token: counted again, same scores
+    # a new model holding both words: one more version counts each
+    s.upsert(KS, "another::1", model_doc("another", 1, description="churn data"))
+    after = search()
+    assert len(counted) == 6 and after == uncached() and after != first
+    s.close()
