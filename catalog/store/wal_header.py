@@ -62,29 +62,29 @@ class WalHeader:
 
     def read(self) -> bytes | None:
         """Return the header's bytes, or None if there is no initialised header to read."""
-        try:
-            header = self._map[:HEADER_BYTES]
-        except ValueError:  # unmapped
-            return None
-        if header[_IS_INIT] != 1:
-            return None
-        return header
+        return self._initialised(HEADER_BYTES)
 
     def frames(self) -> tuple[int, int] | None:
         """Return (frames in the WAL, frames already copied into the database file), or None
         if there is no initialised header. Read outside SQLite's locks: a hint, which a
         commit or checkpoint under way may make stale at once."""
-        try:
-            data = self._map[:MAPPED_BYTES]
-        except ValueError:  # unmapped
-            return None
-        if data[_IS_INIT] != 1:
+        data = self._initialised(MAPPED_BYTES)
+        if data is None:
             return None
         order = sys.byteorder  # SQLite writes the WAL index in the machine's byte order
         return (
             int.from_bytes(data[_MX_FRAME : _MX_FRAME + 4], order),
             int.from_bytes(data[_N_BACKFILL : _N_BACKFILL + 4], order),
         )
+
+    def _initialised(self, size: int) -> bytes | None:
+        """Return the first ``size`` bytes of the map, or None when it is unmapped or the
+        header is not initialised."""
+        try:
+            data = self._map[:size]
+        except ValueError:  # unmapped
+            return None
+        return data if data[_IS_INIT] == 1 else None
 
     def _close(self) -> None:
         self._map.close()
