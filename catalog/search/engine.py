@@ -366,7 +366,7 @@ class _Evaluator:
             expression = " OR ".join(terms.quote(t) for t in dict.fromkeys(words))
             return expression, [analysed(w)[:1] for w in words]
         # bleve's index has no stop words: expansions never reach them
-        vocab = terms.indexed(_vocab.terms(self.conn, table, cols))
+        vocab = terms.indexed(_vocab.terms(self.conn, table, cols, self.stats.state))
         plan: scoring.Plan = []
         if isinstance(q, Match):
             for word in terms.match_terms(q.text, join):

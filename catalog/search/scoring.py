@@ -13,7 +13,6 @@ left out, so scores compare within one query only.
 from __future__ import annotations
 
 import bisect
-import contextlib
 import functools
 import json
 import math
@@ -23,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from catalog.search import latest
-from catalog.search.terms import quote, tokens
+from catalog.search.terms import Remembered, quote, tokens
 
 Scores = dict[int, float]
 # What a clause searches: the terms of each of its parts (a part: a disjunction of terms).
@@ -100,7 +99,7 @@ LENGTHS_BY_DOC_SHARE = 0.3
 
 # Text document frequencies remembered by (change token, table, columns, term, all columns).
 DF_REMEMBERED = 4096
-_DF: dict[tuple[Any, ...], int] = {}
+_DF = Remembered(DF_REMEMBERED)
 
 
 class TermStats:
@@ -180,16 +179,10 @@ class TermStats:
         change token: a word most versions hold takes 4-5 ms to count at 100,002 versions."""
         if self.state is None:
             return self._text_df(table, cols, term, every_column)
-        key = (self.state, table, tuple(cols), term, every_column)
-        found = _DF.get(key)
-        if found is None:
-            found = self._text_df(table, cols, term, every_column)
-            if len(_DF) >= DF_REMEMBERED:
-                # the oldest: older change tokens go first (another thread may race)
-                with contextlib.suppress(RuntimeError, StopIteration):
-                    _DF.pop(next(iter(_DF)), None)
-            _DF[key] = found
-        return found
+        return _DF.get(
+            (self.state, table, tuple(cols), term, every_column),
+            lambda: self._text_df(table, cols, term, every_column),
+        )
 
     def _text_df(self, table: str, cols: Sequence[str], term: str, every_column: bool) -> int:
         if every_column:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar
 
 import re2
 
@@ -39,6 +40,8 @@ SEARCH_TIMEOUT_S = 5.0
 _CHECK_EVERY = 256
 # How many vocabularies stay cached (one per connection state).
 VOCAB_CACHE_SIZE = 8
+
+T = TypeVar("T")
 
 _WORD = re.compile(r"[\w\ue000-\ue00f]+")
 
@@ -234,34 +237,65 @@ def expand(
     return out
 
 
+class Remembered:
+    """Values worked out from the index alone, kept under a state that changes with every
+    write (``VocabCache.state``), at most ``size`` of them: the oldest go first."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._entries: dict[Hashable, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], T]) -> T:
+        """Return the value remembered under ``key``, or ``make()``'s, remembered."""
+        found = self._entries.get(key)
+        if found is None:
+            found = make()
+            with self._lock:
+                if len(self._entries) >= self.size:
+                    self._entries.pop(next(iter(self._entries)))
+                self._entries[key] = found
+        return found
+
+
 class VocabCache:
     """Per-column vocabularies of the FTS5 tables, valid until the next write."""
 
     def __init__(self) -> None:
-        self._entries: dict[tuple, dict[str, list[str]]] = {}
+        self._entries = Remembered(VOCAB_CACHE_SIZE)
 
     @staticmethod
-    def _state(conn: sqlite3.Connection) -> tuple:
+    def state(conn: sqlite3.Connection, given: Hashable | None = None) -> Hashable:
+        """Return ``given`` (the store's change token, which no other connection or write
+        shares), else the connection's own view of the file's changes."""
+        if given is not None:
+            return given
         data_version = conn.execute("PRAGMA data_version").fetchone()[0]
         files = tuple(r[2] for r in conn.execute("PRAGMA database_list"))
         return (id(conn), files, data_version, conn.total_changes)
 
-    def columns(self, conn: sqlite3.Connection, table: str) -> dict[str, list[str]]:
+    def columns(
+        self, conn: sqlite3.Connection, table: str, state: Hashable | None = None
+    ) -> dict[str, list[str]]:
         """Return {column: terms} of an FTS5 table's vocabulary."""
-        key = (*self._state(conn), table)
-        cached = self._entries.get(key)
-        if cached is None:
-            cached = {}
-            for term, column in conn.execute(f"SELECT term, col FROM {table}_vocab"):
-                cached.setdefault(column, []).append(term)
-            if len(self._entries) >= VOCAB_CACHE_SIZE:
-                self._entries.pop(next(iter(self._entries)))
-            self._entries[key] = cached
-        return cached
 
-    def terms(self, conn: sqlite3.Connection, table: str, columns: Iterable[str]) -> set[str]:
+        def read() -> dict[str, list[str]]:
+            out: dict[str, list[str]] = {}
+            for term, column in conn.execute(f"SELECT term, col FROM {table}_vocab"):
+                out.setdefault(column, []).append(term)
+            return out
+
+        return self._entries.get((self.state(conn, state), table), read)
+
+    def terms(
+        self,
+        conn: sqlite3.Connection,
+        table: str,
+        columns: Iterable[str],
+        state: Hashable | None = None,
+    ) -> set[str]:
         """Return the distinct terms of some columns of an FTS5 table."""
-        vocab = self.columns(conn, table)
+        vocab = self.columns(conn, table, state)
         out: set[str] = set()
         for column in columns:
             out.update(vocab.get(column, ()))

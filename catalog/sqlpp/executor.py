@@ -275,12 +275,8 @@ class SubSelectPlan:
         elif plan is not None:
             plan.ordered = False
         # A covering scan whose spans answer WHERE exactly yields WHERE's rows as they are.
-        self.exact_plan = (
-            plan
-            if plan is not None and plan.countable and not isinstance(plan, KeyRangePlan)
-            and s.where is not None and plan.unfiltered is not None
-            else None
-        )  # fmt: skip
+        exact = plan is not None and plan.unfiltered is not None and s.where is not None
+        self.exact_plan = plan if exact else None
         # SELECT COUNT(*) answered by counting index entries (Couchbase's IndexCountScan).
         self.count_plan = plan if plan is not None and _counts_entries(s, aggs, plan) else None
         # GROUP BY the leading key with COUNT(*), one group per value of its = or IN: each

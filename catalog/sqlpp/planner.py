@@ -10,10 +10,11 @@ predicate must be constant for the statement (literals, parameters, functions of
 The index only narrows what is read: WHERE is evaluated again on every fetched document, so
 a span may be wider than its predicate (an integer past 2^53, a type it cannot match, a
 strict bound) and the rows stay exactly those of a full scan. Only a covering scan whose
-spans hold exactly WHERE's rows (``countable`` with ``exact_values``) skips it. ORDER BY is taken from the index (and LIMIT
-stops the scan early) when its terms are index keys in index order, all ASC or all DESC,
-after the keys fixed by single-value equality. An index whose leading key is ``INCLUDE
-MISSING`` holds every document, so it also serves ORDER BY ... LIMIT with no predicate.
+spans hold exactly WHERE's rows (``countable`` with ``exact_values``) skips it. ORDER BY is
+taken from the index (and LIMIT stops the scan early) when its terms are index keys in index
+order, all ASC or all DESC, after the keys fixed by single-value equality. An index whose
+leading key is ``INCLUDE MISSING`` holds every document, so it also serves ORDER BY ...
+LIMIT with no predicate.
 """
 
 from __future__ import annotations
@@ -451,13 +452,8 @@ def _answers_exactly(d: Any, sargs: list[Sarg], preds: list[A.Node], alias: str,
         x.kind not in ("eq", "in", "isnull", "notnull", "notmissing", "range") for x in sargs
     ):
         return False
-    for x in sargs:
-        if x.kind == "range" and (
-            any(d.keys[i].array for i in range(len(sargs)))
-            or not x.sources
-            or not all(_inclusive(p) for p in x.sources)
-        ):
-            return False
+    if any(x.kind == "range" and not all(map(_inclusive, x.sources)) for x in sargs):
+        return False
     used = {id(p) for x in sargs for p in x.sources}
     implied = canon(d.where, None, {}, True) if d.where is not None else None
     return all(id(p) in used or (implied is not None and canon(p, alias, {}, bare) == implied)

@@ -542,9 +542,7 @@ class EmbeddedStore(QueryMixin):
         """Run a full-text search (see catalog.search)."""
         conn = self._conn()
         return self._retry(
-            lambda: search_engine.run(
-                conn, index, query, state=(str(self.path), *self.change_token()), **options
-            )
+            lambda: search_engine.run(conn, index, query, state=self.change_token(), **options)
         )
 
     def check_integrity(self) -> list[str]:

@@ -581,3 +581,25 @@ def test_text_document_frequencies_are_remembered_until_the_next_write(tmp_path,
     after = search()
     assert len(counted) == 6 and after == uncached() and after != first
     s.close()
+
+
+def test_remembered_values_keep_the_newest_and_vocabularies_follow_the_store_token(tmp_path):
+    """``terms.Remembered`` drops its oldest entry past its size; a vocabulary read under the
+    store's change token is read again under the next token (a write), and a fuzzy search
+    sees a term written after the first one."""
+    from catalog.search import terms
+
+    made: list[str] = []
+    kept_values = terms.Remembered(2)
+    for key in ["a", "b", "a", "c", "a"]:
+        kept_values.get(key, lambda k=key: made.append(k) or k.upper())
+    assert made == ["a", "b", "c", "a"]  # "a" was the oldest when "c" came
+
+    s = open_store(f"embedded://{tmp_path}/v.sqlite3")
+    s.upsert(KS, "m::1", model_doc("m", 1, description="gradient model"))
+    assert [h.id for h in s.search(INDEX, "quantile~1").hits] == []
+    before = s.change_token()
+    s.upsert(KS, "q::1", model_doc("q", 1, description="quantile model"))
+    assert s.change_token() != before
+    assert [h.id for h in s.search(INDEX, "quantile~1").hits] == ["q::1"]
+    s.close()
