@@ -27,9 +27,8 @@ from catalog.sqlpp.explain import explain
 from catalog.sqlpp.lexer import tokenize
 from catalog.sqlpp.parser import NON_SELECT, statement_keyword
 from catalog.sqlpp.parser import parse as _parse
-from catalog.sqlpp.projection import integral_as_int
 from catalog.sqlpp.scope import Context
-from catalog.sqlpp.values import MISSING, sanitize
+from catalog.sqlpp.values import MISSING, result_value
 
 __all__ = [
     "Source",
@@ -102,7 +101,7 @@ def execute(
         with active(Budget(deadline, memory_mb)) as budget:
             rows = compile_select(q, ctx)({})
             budget.charge_result(rows)
-        return [integral_as_int(sanitize(r)) for r in rows if r is not MISSING]
+        return [result_value(r) for r in rows if r is not MISSING]
     except SqlppError:
         raise
     except MemoryError:

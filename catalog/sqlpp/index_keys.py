@@ -124,41 +124,55 @@ _CONSTANTS = {TAG_MISSING[0]: MISSING, TAG_NULL[0]: None, TAG_FALSE[0]: False, T
 _NUMBER, _STRING, _ARRAY, _OBJECT, _BINARY = (
     TAG_NUMBER[0], TAG_STRING[0], TAG_ARRAY[0], TAG_OBJECT[0], TAG_BINARY[0],
 )  # fmt: skip
+# The 8 bytes of a number -> its value (numbers repeat: versions, counts, small constants).
+# Values are immutable, so sharing them is safe; cleared when full.
+_NUMBERS: dict[bytes, float | int] = {}
+_NUMBERS_MAX = 1 << 16
 
 
 def _decode_one(data: bytes, i: int) -> tuple[Any, int]:
+    """Return the value starting at ``data[i]`` and the index after it (the tags in the
+    order they are most often met: strings, numbers, objects)."""
     tag = data[i]
-    i += 1
-    if tag == _NUMBER:
-        (bits,) = _Q.unpack_from(data, i)
-        return _number(bits), i + 8
-    if tag in (_STRING, _BINARY):
-        j = data.index(0, i)
+    if tag == _STRING:
+        j = data.index(0, i + 1)
         if data[j + 1] == 0xFF:  # an escaped 0x00 inside: the slow way
-            raw, i = _escaped(data, i)
-        else:
-            raw, i = data[i:j], j + 2
-        return (raw.decode("utf-8", "surrogatepass") if tag == _STRING else bytes(raw)), i
-    if tag in _CONSTANTS:
-        return _CONSTANTS[tag], i
-    if tag == _ARRAY:
-        items = []
-        while data[i] != 0:
-            v, i = _decode_one(data, i)
-            items.append(v)
-        return items, i + 1
+            raw, j = _escaped(data, i + 1)
+            return raw.decode("utf-8", "surrogatepass"), j
+        return data[i + 1 : j].decode("utf-8", "surrogatepass"), j + 2
+    if tag == _NUMBER:
+        chunk = data[i + 1 : i + 9]
+        v = _NUMBERS.get(chunk)
+        return (_number(chunk) if v is None else v), i + 9
     if tag == _OBJECT:
-        count = int.from_bytes(data[i : i + 4], "big")
-        i += 4
+        count = int.from_bytes(data[i + 1 : i + 5], "big")
+        i += 5
         names = []
-        for _ in range(count):
+        for _ in range(count):  # names are strings: read in line when unescaped
+            if data[i] == _STRING:
+                j = data.index(0, i + 1)
+                if data[j + 1] != 0xFF:
+                    names.append(data[i + 1 : j].decode("utf-8", "surrogatepass"))
+                    i = j + 2
+                    continue
             name, i = _decode_one(data, i)
             names.append(name)
         obj = {}
         for name in names:
             obj[name], i = _decode_one(data, i)
         return obj, i
-    raise ValueError(f"not an index entry: tag {bytes([tag])!r} at {i - 1}")
+    if tag in _CONSTANTS:
+        return _CONSTANTS[tag], i + 1
+    if tag == _ARRAY:
+        items = []
+        i += 1
+        while data[i] != 0:
+            v, i = _decode_one(data, i)
+            items.append(v)
+        return items, i + 1
+    if tag == _BINARY:
+        return _escaped(data, i + 1)
+    raise ValueError(f"not an index entry: tag {bytes([tag])!r} at {i}")
 
 
 def _escaped(data: bytes, i: int) -> tuple[bytes, int]:
@@ -173,13 +187,19 @@ def _escaped(data: bytes, i: int) -> tuple[bytes, int]:
             return bytes(out), j + 2
 
 
-def _number(bits: int) -> float | int:
+def _number(chunk: bytes) -> float | int:
+    """Return the number of 8 encoded bytes (and remember it)."""
+    (bits,) = _Q.unpack(chunk)
     if bits == 0:
         return math.nan
     bits = bits ^ _SIGN if bits & _SIGN else bits ^ _ALL
     (f,) = _D.unpack(_Q.pack(bits))
+    v: float | int = f
     if f.is_integer():
         if abs(f) >= 2**53:
             raise Inexact(f"{f!r} may stand for another integer")
-        return int(f)
-    return f
+        v = int(f)
+    if len(_NUMBERS) >= _NUMBERS_MAX:
+        _NUMBERS.clear()
+    _NUMBERS[chunk] = v
+    return v

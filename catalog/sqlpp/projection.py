@@ -74,27 +74,3 @@ def apply_exclude(row: Any, nodes: list[A.Node], fns: list[Any], env: dict) -> A
             if isinstance(name, str) and name.strip() and v is not MISSING:
                 _remove_anywhere(row, [p for p in name.strip().split(".")])
     return row
-
-
-def integral_as_int(v: Any) -> Any:
-    """Return v with integral floats as ints, as Couchbase writes them (1, not 1.0).
-
-    Go's JSON encoder writes a float64 without a fraction below 1e21 in plain digits, so a
-    result's 2.0 reaches the client as 2; larger ones keep their exponent form (1e+21).
-    """
-    t = type(v)
-    if t is float:
-        return int(v) if v.is_integer() and -1e21 < v < 1e21 else v
-    if t is dict:
-        for k, x in v.items():
-            y = integral_as_int(x)
-            if y is not x:
-                return {k: integral_as_int(x) for k, x in v.items()}
-        return v
-    if t is list:
-        for x in v:
-            y = integral_as_int(x)
-            if y is not x:
-                return [integral_as_int(x) for x in v]
-        return v
-    return v

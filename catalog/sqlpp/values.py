@@ -201,37 +201,43 @@ def hkey(v: Any) -> Any:
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
-def sanitize(v: Any) -> Any:
-    """Return v with non-finite floats spelled as N1QL prints them ("NaN", "+Infinity").
+def result_value(v: Any) -> Any:
+    """Return v as a result row holds it (one walk over the value):
 
-    Integers past int64 become floats (as Couchbase holds them), +-Infinity past float64:
-    every result row can then be written as JSON.
+    - non-finite floats spelled as N1QL prints them ("NaN", "+Infinity", "-Infinity");
+    - integers past int64 as floats (as Couchbase holds them), past float64 as +-Infinity;
+    - integral floats as ints (1, not 1.0): Go's JSON encoder writes a float64 without a
+      fraction below 1e21 in plain digits; larger ones keep their exponent form (1e+21);
+    - MISSING members of objects left out, MISSING elements of arrays as null.
+
+    Every result row can then be written as JSON, as Couchbase writes it.
     """
     t = type(v)
+    if t is str or t is bool or v is None:
+        return v
     if t is int:
         if INT64_MIN <= v <= INT64_MAX:
             return v
         try:
-            return float(v)
+            v = float(v)
         except OverflowError:
             return "+Infinity" if v > 0 else "-Infinity"
+        t = float
     if t is float:
         if v != v:
             return "NaN"
         if v in (math.inf, -math.inf):
             return "+Infinity" if v > 0 else "-Infinity"
-        return v
+        return int(v) if v.is_integer() and -1e21 < v < 1e21 else v
     if t is dict:
-        for k, x in v.items():
-            y = sanitize(x)
-            if y is not x or y is MISSING:
-                return {k: sanitize(x) for k, x in v.items() if x is not MISSING}
+        for x in v.values():
+            if x is MISSING or result_value(x) is not x:
+                return {k: result_value(x) for k, x in v.items() if x is not MISSING}
         return v
     if t is list:
         for x in v:
-            y = sanitize(x)
-            if y is not x or x is MISSING:
-                return [None if x is MISSING else sanitize(x) for x in v]
+            if x is MISSING or result_value(x) is not x:
+                return [None if x is MISSING else result_value(x) for x in v]
         return v
     return v
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
@@ -18,6 +19,7 @@ from catalog.store import Conflict
 from catalog.web import charts, history, modeldiff
 from catalog.web.browse import version_context
 from catalog.web.forms import DiffForm, PromoteForm, RollbackForm
+from catalog.web.history_table import RowLinks, history_rows
 from catalog.web.listing import Skipped, next_url, page_request
 from catalog.web.permissions import can_write, read_access, write_access
 from catalog.web.responses import error_response, json_response, wants_json
@@ -85,10 +87,22 @@ def versions(request: HttpRequest, name: str) -> Page:
         curve, sampled = _curve(reg, name, None if cursor else (rows, page), size)
         metric_names = {r.get("metricName") for r in curve if r.get("metric") is not None}
         older = [r["version"] for r in rows[1:]] + [None]
+        current_rows = [r | {"older": o} for r, o in zip(shown, older, strict=False)]
+        writer = can_write(request.user)
+        links = RowLinks(
+            model_url=reverse("model-detail", args=[name]),
+            diff_url=reverse("model-diff", args=[name]),
+            promote_url=reverse("model-promote", args=[name]),
+            serving_alias=SERVING_ALIAS,
+            serving=current,
+            can_write=writer,
+            csrf_token=get_token(request) if writer else "",
+        )
         return ctx | {
             "tab": "versions",
             "total": total,
-            "rows": [r | {"older": o} for r, o in zip(shown, older, strict=False)],
+            "rows": current_rows,
+            "history_rows": history_rows(current_rows, links),
             "next_url": data["nextUrl"],
             "first_url": request.path if cursor else None,
             "metric_name": ", ".join(sorted(n for n in metric_names if n)) or "metric",
@@ -106,12 +120,8 @@ def versions(request: HttpRequest, name: str) -> Page:
             "serving": current,
             "rollback_to": target,
             "movable_aliases": sorted({SERVING_ALIAS, *ctx["aliases"]} - {LATEST}),
-            "can_write": can_write(request.user),
+            "can_write": writer,
             "skipped": skipped.count,
-            # The rows' links, reversed once (model names are URL-safe: NAME_PATTERN).
-            "model_url": reverse("model-detail", args=[name]),
-            "diff_url": reverse("model-diff", args=[name]),
-            "promote_url": reverse("model-promote", args=[name]),
         }
 
     return Page("catalog/versions.html", data, html)

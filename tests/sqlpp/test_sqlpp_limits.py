@@ -18,7 +18,7 @@ from catalog.sqlpp import SqlppError, SqlppLimitExceeded, SqlppTimeout, execute
 from catalog.sqlpp.budget import MAX_VALUE_BYTES, Budget, active, json_size
 from catalog.sqlpp.regex import _CACHE, CACHE_ENTRIES, compile_go
 from catalog.sqlpp.slots import StatementsBusy, StatementSlots
-from catalog.sqlpp.values import sanitize
+from catalog.sqlpp.values import MISSING, result_value
 from catalog.store import QueryError, QueryLimitExceeded
 from catalog.store.embedded import EmbeddedStore
 from catalog.store.fenced import FenceLimits, run_fenced
@@ -294,11 +294,19 @@ def test_every_result_can_be_written_as_json(statement: str) -> None:
 
 
 def test_integers_past_int64_become_floats_as_in_couchbase() -> None:
-    assert sanitize(2**64) == float(2**64)
-    assert sanitize(-(2**63)) == -(2**63)
-    assert sanitize(10**400) == "+Infinity"
-    assert sanitize([10**400, -(10**400)]) == ["+Infinity", "-Infinity"]
+    assert result_value(2**64) == float(2**64)
+    assert result_value(-(2**63)) == -(2**63)
+    assert result_value(10**400) == "+Infinity"
+    assert result_value([10**400, -(10**400)]) == ["+Infinity", "-Infinity"]
     assert math.isclose(run("SELECT RAW 9223372036854775807 * 2")[0], 1.8446744073709552e19)
+
+
+def test_a_result_value_is_walked_once_and_kept_when_nothing_changes() -> None:
+    nested = {"a": 2.0, "b": MISSING, "c": [MISSING, math.nan, 1e21, -math.inf], "d": "x"}
+    assert result_value(nested) == {"a": 2, "c": [None, "NaN", 1e21, "-Infinity"], "d": "x"}
+    assert type(result_value(nested)["a"]) is int
+    plain = {"a": [1, "b", None, True, 0.5], "c": {"d": -3}}
+    assert result_value(plain) is plain  # no copy of a row that needs no change
 
 
 # -- the store and its error kinds -------------------------------------------------------------
