@@ -15,6 +15,8 @@ import onnx
 import onnxruntime as ort
 import pytest
 from google.protobuf import json_format
+from hypothesis import given
+from hypothesis import strategies as st
 from onnx import TensorProto, helper, numpy_helper
 
 from catalog import onnxdoc
@@ -466,6 +468,31 @@ def test_the_summary_stats_stream_in_blocks(monkeypatch):
         assert stats["std"] == pytest.approx(as64.std(), rel=1e-12)
         assert stats["l2"] == pytest.approx(np.linalg.norm(as64), rel=1e-12)
         assert stats["zeroFraction"] == pytest.approx(np.mean(as64 == 0))
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(width=32, allow_nan=True, allow_infinity=True),
+            st.sampled_from([0.0, -0.0, 1e-30, 3e38, -3e38]),
+        ),
+        max_size=40,
+    ),
+    st.integers(0, 5),
+)
+def test_few_values_summed_in_python_give_the_numpy_stats(values, implicit_zeros):
+    """Tensors up to STATS_IN_PYTHON elements skip numpy: the same stats either way."""
+    tensor = numpy_helper.from_array(np.array(values, np.float32))
+    few = onnxdoc.tensor_stats(tensor, implicit_zeros=implicit_zeros)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(summary_module, "STATS_IN_PYTHON", -1)
+        blocks = onnxdoc.tensor_stats(tensor, implicit_zeros=implicit_zeros)
+    assert few.keys() == blocks.keys()
+    for key, expected in blocks.items():
+        if isinstance(expected, float):
+            assert few[key] == pytest.approx(expected, rel=1e-9, abs=1e-300), key
+        else:
+            assert few[key] == expected, key
 
 
 def test_the_summary_stats_are_null_without_finite_values():
