@@ -22,8 +22,12 @@ def _metric_name(metric_sets: list[dict[str, Any]]) -> str | None:
 
 
 def with_metric(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Give each row one number to plot: its learner's primary metric, else a common one."""
+    """Return the rows, each with one number to plot (``metric``) and its name
+    (``metricName``): its learner's primary metric, else a common one. The rows given are
+    left as they are, so the same rows can be given again (the versions page gives its
+    newest rows to the history table and to the curve)."""
     fallback = _metric_name([r["metrics"] for r in rows if isinstance(r.get("metrics"), dict)])
+    out = []
     for r in rows:
         primary = r.get("metric")
         metrics = r.get("metrics") if isinstance(r.get("metrics"), dict) else {}
@@ -33,9 +37,10 @@ def with_metric(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             name, value = next(iter(primary.items()))
         elif isinstance(primary, (int, float)):
             value = primary
-        r["metricName"] = name
-        r["metric"] = value if isinstance(value, (int, float)) else None
-    return rows
+        out.append(
+            r | {"metricName": name, "metric": value if isinstance(value, (int, float)) else None}
+        )
+    return out
 
 
 def listable_rows(

@@ -54,9 +54,12 @@ def versions(request: HttpRequest, name: str) -> Page:
     ctx = version_context(reg, name, LATEST)
     skipped = Skipped(f"versions of {name}")
     cursor, size = page_request(request, VERSIONS_PAGE, html_max=VERSIONS_PAGE)
-    # One row more than the page: the version before the last row, for its diff link.
-    page = learning_history(reg, name, cursor=cursor, limit=size + 1, newest_first=True)
-    rows = _newest_first(page.items, name, skipped)
+    # One row more than the page: the version before the last row, for its diff link. The
+    # HTML first page reads the learning curve's newest versions with it, in one statement.
+    curve_too = cursor is None and not wants_json(request)
+    limit = max(size + 1, CURVE_RECENT) if curve_too else size + 1
+    page = learning_history(reg, name, cursor=cursor, limit=limit, newest_first=True)
+    rows = _newest_first(page.items[: size + 1], name, skipped)
     shown = rows[:size]
     next_cursor = encode_cursor([shown[-1]["version"]]) if len(rows) > size else None
     total = reg.version_count(name)
@@ -84,7 +87,7 @@ def versions(request: HttpRequest, name: str) -> Page:
     }
 
     def html() -> dict[str, Any]:
-        curve, sampled = _curve(reg, name, None if cursor else (rows, page), size)
+        curve, sampled = _curve(reg, name, page if curve_too else None)
         metric_names = {r.get("metricName") for r in curve if r.get("metric") is not None}
         older = [r["version"] for r in rows[1:]] + [None]
         current_rows = [r | {"older": o} for r, o in zip(shown, older, strict=False)]
@@ -132,32 +135,26 @@ def _newest_first(items: list[dict[str, Any]], name: str, skipped: Skipped) -> l
     return rows[::-1]
 
 
-def _curve(
-    reg: Registry,
-    name: str,
-    first: tuple[list[dict[str, Any]], HistoryPage] | None,
-    size: int,
-) -> tuple[list[dict[str, Any]], int]:
+def _curve(reg: Registry, name: str, first: HistoryPage | None) -> tuple[list[dict[str, Any]], int]:
     """Return the rows the learning curve draws, newest first, and how many of them were
     sampled: every version of a short history; of a longer one, the newest CURVE_RECENT and
     CURVE_SAMPLED older versions evenly spaced from the oldest (a version numbers' gap, where
-    versions were deleted, draws no point). ``first``: the first page's rows and the history
-    page they come from (the newest versions, read once for both)."""
+    versions were deleted, draws no point). ``first``: the newest versions, already read."""
     skipped = Skipped(f"learning curve of {name}")
-    if first is not None and len(first[0]) <= min(size, CURVE_RECENT + CURVE_SAMPLED):
-        return first[0], 0
-    recent = _newest(reg, name, None if first is None else first[1])
+    recent = _newest(reg, name, first)
     if recent.next is None or not recent.items:
         return _newest_first(recent.items, name, skipped), 0
     below = min(r["version"] for r in recent.items)
     oldest = learning_history(reg, name, limit=1).items
-    first = oldest[0]["version"] if oldest else below
-    if below - first <= CURVE_SAMPLED:  # the older versions fit: every one of them
+    first_version = oldest[0]["version"] if oldest else below
+    if below - first_version <= CURVE_SAMPLED:  # the older versions fit: every one of them
         older = learning_history(reg, name, cursor=encode_cursor([below]), limit=CURVE_SAMPLED,
                                  newest_first=True).items  # fmt: skip
         return _newest_first(recent.items + older, name, skipped), 0
-    span = below - 1 - first
-    wanted = sorted({first + round(i * span / (CURVE_SAMPLED - 1)) for i in range(CURVE_SAMPLED)})
+    span = below - 1 - first_version
+    wanted = sorted(
+        {first_version + round(i * span / (CURVE_SAMPLED - 1)) for i in range(CURVE_SAMPLED)}
+    )
     older = history_at(reg, name, wanted)
     return _newest_first(recent.items + older, name, skipped), len(older)
 

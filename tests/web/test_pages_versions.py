@@ -10,6 +10,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from catalog.domain.registry import get_registry
 from catalog.web import charts
+from catalog.web import versions as versions_view
 from tests.models import matmul_model
 
 
@@ -204,3 +205,23 @@ def test_the_curve_plots_the_metric_online_learning_records(client, catalog_stor
     rows = client.get("/models/online/versions?format=json").json()["history"]
     assert [(r["metricName"], r["metric"]) for r in rows] == [("f1", 0.6), ("f1", 0.5)]
     assert "F1" in client.get("/models/online/versions").content.decode()
+
+
+def test_the_curve_names_the_primary_metric_of_a_history_longer_than_a_page(
+    client, catalog_store, monkeypatch
+):
+    """The first page's rows go to the history table and, with the older ones, to the curve:
+    each must still name the learner's primary metric (f1), not the fallback (accuracy)."""
+    monkeypatch.setattr(versions_view, "VERSIONS_PAGE", 2)
+    reg = get_registry()
+    for i in range(1, 6):
+        reg.publish(
+            "online",
+            matmul_model(4, 2, seed=i),
+            metadata={"metrics": {"accuracy": 0.9}},
+            lineage={"metric": {"f1": i / 10}, "generation": i},
+        )
+    page = client.get("/models/online/versions").content.decode()
+    assert page.count('data-version="') == 2  # a page of 2 rows, a curve of all 5
+    assert '<th scope="col" class="num">F1</th>' in page
+    assert "f1: v1 0.1, v2 0.2, v3 0.3, v4 0.4, v5 0.5" in page
