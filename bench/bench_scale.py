@@ -12,7 +12,8 @@ full-text index in the same transaction). Then, in-process through the Django te
 it times every page and API a user reaches, the README's SQL++, selective statements of each
 index shape, a whole-catalog aggregate, and a publish through the registry, against two
 baselines measured in the same run: ``store.get`` of one document and a raw scan of all of
-them.
+them. The process's startup heap is frozen from the garbage collector first, as a served
+worker's is (``catalog.shell.heap``).
 
     .venv/bin/python bench/bench_scale.py                      # 1,000 and 100,000 versions
     .venv/bin/python bench/bench_scale.py --models 100 --versions 40 --big 4000   # quicker
@@ -54,6 +55,7 @@ from sklearn.svm import SVC  # noqa: E402
 from catalog.domain.model_input import to_model_proto  # noqa: E402
 from catalog.domain.registry import Registry, version_key  # noqa: E402
 from catalog.domain.setup import init_catalog  # noqa: E402
+from catalog.shell.heap import freeze_startup_heap  # noqa: E402
 from catalog.store import open_store  # noqa: E402
 
 BIG_MODEL = "online-big"
@@ -318,6 +320,7 @@ def main() -> None:
     parser.add_argument("--publish-only", action="store_true", help="measure publishing only")
     args = parser.parse_args()
     setup_test_environment()
+    freeze_startup_heap()  # as a served worker does once loaded (catalog/shell/wsgi.py)
     with tempfile.TemporaryDirectory() as scratch:
         tmp = args.dir or Path(scratch)
         tmp.mkdir(parents=True, exist_ok=True)
