@@ -279,6 +279,13 @@ def _live(ix: StoredIndex) -> tuple[str, tuple[Any, ...]]:
     return f"e.key NOT IN ({EXPIRED_KEYS})", (ix.keyspace,)
 
 
+# Spans read by one statement at most (an IN list: one span a value), each a row of a VALUES
+# table the entries are joined with: 150 spans took 0.8 ms in one statement, 2.1 ms in one
+# statement a span. The statements take 1, 2, 4, ... spans: each sorts its rows before the
+# first comes out, so a LIMIT met early has not made a statement read many spans.
+SPANS_A_STATEMENT = 256
+
+
 def entries(
     conn: sqlite3.Connection,
     ix: StoredIndex,
@@ -290,20 +297,29 @@ def entries(
 
     With several spans (an ``IN`` list: one span a value), the keys of the expired documents
     are read once, not by each span's statement (the versions page's 150 sampled versions:
-    0.85x the CPU time)."""
+    0.85x the CPU time), and the spans are read 1, 2, 4, ... up to SPANS_A_STATEMENT at a
+    time."""
     order = "e.k DESC, e.key" if descending else "e.k, e.key"
-    expired: set[str] = set()
     if len(spans) == 1:  # the expired documents left out in the span's statement
         live, args = _live(ix)
-        live, args = f" AND {live}", (now, *args)
-    else:
-        expired = {key for (key,) in conn.execute(EXPIRED_KEYS, (now, ix.keyspace))}
-        live, args = "", ()
-    for low, high in sorted(spans, reverse=descending):
-        rows = conn.execute(
+        ((low, high),) = spans
+        yield from conn.execute(
             "SELECT e.key, e.k FROM index_entries e WHERE e.ix = ? AND e.k >= ? AND e.k < ?"
-            f"{live} ORDER BY {order}",
-            (ix.id, low, high, *args),
+            f" AND {live} ORDER BY {order}",
+            (ix.id, low, high, now, *args),
+        )
+        return
+    expired = {key for (key,) in conn.execute(EXPIRED_KEYS, (now, ix.keyspace))}
+    ordered = sorted(spans, reverse=descending)
+    start, size = 0, 1
+    while start < len(ordered):
+        part = ordered[start : start + size]
+        start, size = start + size, min(size * 2, SPANS_A_STATEMENT)
+        rows = conn.execute(
+            f"WITH s(n, low, high) AS (VALUES {', '.join(['(?, ?, ?)'] * len(part))})"
+            " SELECT e.key, e.k FROM s CROSS JOIN index_entries e"
+            f" WHERE e.ix = ? AND e.k >= s.low AND e.k < s.high ORDER BY s.n, {order}",
+            (*(x for n, (low, high) in enumerate(part) for x in (n, low, high)), ix.id),
         )
         yield from (row for row in rows if row[0] not in expired) if expired else rows
 

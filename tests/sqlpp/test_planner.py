@@ -184,6 +184,33 @@ def test_ranges_the_spans_do_not_answer_exactly_are_evaluated_again(store):
         assert store.query(count, None, QC) == [len(want)], where
 
 
+def test_a_long_in_list_gives_the_rows_of_a_scan_in_index_order_both_ways(store):
+    """40 values: their spans are read 1, 2, 4, 8, 16 and then 9 at a time, each statement
+    joining the entries with a table of its spans; rows, order, LIMIT and OFFSET as a scan's."""
+    batch = [{"k": i % 45, "n": i} for i in range(120)] + [
+        {"k": f"s{i}", "n": -i} for i in range(5)
+    ]
+    _load(store, batch)
+    params = {"vs": [*range(0, 76, 2), "s1", "s3"]}  # 40 values, some held by no document
+    for q, index in (
+        ("SELECT RAW META(d).id FROM docs d WHERE d.k IN $vs", "ix_k"),
+        ("SELECT d.k, d.n FROM docs d WHERE d.k IN $vs ORDER BY d.k, d.n", "ix_k_n"),
+        ("SELECT d.k, d.n FROM docs d WHERE d.k IN $vs ORDER BY d.k DESC, d.n DESC"
+         " LIMIT 30 OFFSET 5", "ix_k_n"),
+        ("SELECT RAW d.n FROM docs d WHERE d.k IN $vs ORDER BY d.k DESC, d.n DESC LIMIT 1",
+         "ix_k_n"),
+    ):  # fmt: skip
+        steps = store.query("EXPLAIN " + q, params, QC)[0]["plan"]["~children"]
+        assert steps[0].get("index") == index
+        with_index = store.query(q, params, QC)
+        scanned = store.query(q, params, QC, use_indexes=False)
+        assert with_index, q
+        if "ORDER BY" in q:
+            assert with_index == scanned, q
+        else:
+            assert sorted(with_index) == sorted(scanned), q
+
+
 @pytest.mark.parametrize(
     "statement",
     [
