@@ -287,3 +287,31 @@ def test_a_covering_read_of_several_spans_leaves_out_expired_documents(store, cl
     assert [[r["name"], r["version"]] for r in rows] == [["a", 2], ["c", 1]]
     one = store.query(q, {"names": ["b"]}, QC)  # one span: the expired keys in its statement
     assert one == []
+
+
+def test_an_in_list_streams_its_entries_so_that_a_limit_met_early_reads_no_more(store):
+    """The spans of an IN list are read by one statement without ORDER BY (no sort before
+    the first row): LIMIT 1 over two names of 300 versions each runs a small part of the
+    SQLite steps of reading them all (counted with a progress handler: no clock)."""
+    store.upsert_many(KS, {f"{n}::{v}": doc(n, v) for n in ("a", "b") for v in range(300)})
+    steps = [0]
+
+    def count() -> int:
+        steps[0] += 1
+        return 0
+
+    conn = store._conn()
+    conn.set_progress_handler(count, 10)
+    try:
+        q = "SELECT m.name, m.version FROM models m WHERE m.name IN ['a', 'b'] ORDER BY m.name, m.version"
+        steps[0] = 0
+        every = store.query(q, None, QC)
+        read_all = steps[0]
+        steps[0] = 0
+        first = store.query(q + " LIMIT 1", None, QC)
+        read_first = steps[0]
+    finally:
+        conn.set_progress_handler(None, 0)
+    assert len(every) == 600 and first == [{"name": "a", "version": 0}]
+    assert every == sorted(every, key=lambda r: (r["name"], r["version"]))
+    assert read_first * 10 < read_all
