@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -156,6 +157,17 @@ def tensor_stats(tensor: onnx.TensorProto, implicit_zeros: int = 0) -> dict[str,
     return moments.result()
 
 
+def _part(peak: float, squares: float, scaled: Callable[[], float]) -> float:
+    """Return a block's sum of squares divided by its peak squared (0 for a block of zeros);
+    ``scaled()`` sums the squares of the values divided by the peak, for when the plain sum
+    overflows or underflows."""
+    if peak == 0:
+        return 0.0
+    if _SAFE_LOW < squares < math.inf:
+        return squares / (peak * peak)
+    return scaled()
+
+
 class _Moments:
     """Streaming statistics (Chan et al. for the variance, scaled sum of squares for l2)."""
 
@@ -187,14 +199,9 @@ class _Moments:
             centered = block - mean
             low, high = float(block.min()), float(block.max())
             peak = max(abs(low), abs(high))
-            part = 0.0
-            if peak > 0:
-                squares = float(np.dot(block, block))
-                if _SAFE_LOW < squares < math.inf:
-                    part = squares / (peak * peak)
-                else:  # the squares overflow or underflow: scale them first
-                    scaled = block / peak
-                    part = float(np.dot(scaled, scaled))
+            part = _part(
+                peak, float(np.dot(block, block)), lambda: float(np.sum((block / peak) ** 2))
+            )
             self._merge(block.size, mean, float(np.dot(centered, centered)), low, high, part)
 
     def add_few(self, values: list[float]) -> None:
@@ -211,13 +218,9 @@ class _Moments:
             mean = sum(finite) / n
             low, high = min(finite), max(finite)
             peak = max(abs(low), abs(high))
-            part = 0.0
-            if peak > 0:
-                squares = sum(x * x for x in finite)
-                if _SAFE_LOW < squares < math.inf:
-                    part = squares / (peak * peak)
-                else:  # the squares overflow or underflow: scale them first
-                    part = sum((x / peak) * (x / peak) for x in finite)
+            part = _part(
+                peak, sum(x * x for x in finite), lambda: sum((x / peak) ** 2 for x in finite)
+            )
             m2 = sum((x - mean) * (x - mean) for x in finite)
             self._merge(n, mean, m2, low, high, part)
 

@@ -15,10 +15,9 @@ import gc
 from django.urls import get_resolver
 
 
-def freeze_startup_heap() -> int:
+def freeze_startup_heap() -> None:
     """Load the URL configuration (every view: now, not on the first request), collect the
-    garbage of loading, then freeze what is left; return how many objects are frozen."""
+    garbage of loading, then freeze what is left."""
     get_resolver().url_patterns  # noqa: B018
     gc.collect()
     gc.freeze()
-    return gc.get_freeze_count()

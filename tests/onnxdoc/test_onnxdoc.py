@@ -495,6 +495,15 @@ def test_few_values_summed_in_python_give_the_numpy_stats(values, implicit_zeros
             assert few[key] == expected, key
 
 
+@pytest.mark.parametrize("in_python", [256, -1])
+def test_squares_past_float64_are_scaled_by_the_peak_in_both_paths(in_python, monkeypatch):
+    monkeypatch.setattr(summary_module, "STATS_IN_PYTHON", in_python)
+    huge = onnxdoc.tensor_stats(numpy_helper.from_array(np.array([1e308, -1e308, 0.0])))
+    assert huge["l2"] == pytest.approx(math.sqrt(2) * 1e308)
+    tiny = onnxdoc.tensor_stats(numpy_helper.from_array(np.array([3e-200, 4e-200])))
+    assert tiny["l2"] == pytest.approx(5e-200)  # the squares underflow below 1e-280
+
+
 def test_the_summary_stats_are_null_without_finite_values():
     assert onnxdoc.tensor_stats(numpy_helper.from_array(np.zeros(0, np.float32)))["mean"] is None
     nan_only = onnxdoc.tensor_stats(numpy_helper.from_array(np.full(3, np.nan, np.float32)))
