@@ -13,6 +13,7 @@ from catalog.domain.registry import Registry, get_registry, listing_problem, ver
 from catalog.onnxdoc import DocumentError
 from catalog.web import jsontree
 from catalog.web.listing import Skipped, next_url, page_request
+from catalog.web.model_cards import model_cards
 from catalog.web.permissions import can_write, read_access
 from catalog.web.twins import Page, twin
 
@@ -69,14 +70,18 @@ def model_list(request: HttpRequest) -> Page:
         "nextUrl": next_url(request, page.next),
         "skipped": skipped.count,
     }
-    ctx = data | {
-        "next_url": data["nextUrl"],
-        "first_url": request.path if cursor else None,
+
+    def html() -> dict[str, Any]:
         # A listed model's page is this plus its name and "/" (listed names are URL-safe:
         # validation.NAME_PATTERN); one reverse() instead of one per model.
-        "models_url": reverse("model-list"),
-    }
-    return Page("catalog/model_list.html", data, ctx)
+        models_url = reverse("model-list")
+        return data | {
+            "next_url": data["nextUrl"],
+            "first_url": request.path if cursor else None,
+            "model_cards": model_cards(page.items, models_url),
+        }
+
+    return Page("catalog/model_list.html", data, html)
 
 
 @require_safe
