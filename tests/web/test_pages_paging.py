@@ -258,7 +258,10 @@ def test_the_default_diff_compares_the_newest_two_and_offers_a_bounded_menu(clie
     menu = re.search(r'<select id="id_a" name="a">(.*?)</select>', page, re.S).group(1)
     offered = [int(v) for v in re.findall(r'value="(\d+)"', menu)]
     assert offered == list(range(VERSIONS, VERSIONS - versions_view.DIFF_CHOICES, -1))
-    assert 'value="299" selected' in menu
+    assert 'value="299" selected' in menu and menu.count("selected") == 1
+    menu_b = re.search(r'<select id="id_b" name="b">(.*?)</select>', page, re.S).group(1)
+    assert f'<option value="{VERSIONS}" selected>v{VERSIONS}</option>' in menu_b
+    assert menu_b.count("selected") == 1
     old = html(client.get(f"/models/{BIG}/diff", {"a": 1, "b": 2}))
     menu = re.search(r'<select id="id_a" name="a">(.*?)</select>', old, re.S).group(1)
     assert 'value="1" selected' in menu and 'value="2"' in menu
