@@ -60,6 +60,8 @@ from catalog.store import open_store  # noqa: E402
 
 BIG_MODEL = "online-big"
 PUBLISH_WARMUP = 20
+# The model publish_rates publishes; its versions are removed again afterwards (``purge``).
+RATE_MODEL = "publish-rate"
 TAGS = ["iris", "svm", "vision", "nlp", "tabular", "medical", "finance", "demo"]
 TASKS = ["classification", "regression", "clustering"]
 SQL = {
@@ -247,7 +249,7 @@ def publish_rates(urls: list[str], n: int, rounds: int = 10) -> list[float]:
     model = to_model_proto(SGDClassifier(random_state=0).fit(X, y), X[:1])[0]
     for reg in regs:
         for _ in range(PUBLISH_WARMUP):  # the page cache fills (a serving process's state)
-            reg.publish("publish-rate", model)
+            reg.publish(RATE_MODEL, model)
     spent = [0.0] * len(regs)
     per_round = max(1, n // rounds)
     for r in range(rounds):
@@ -256,9 +258,10 @@ def publish_rates(urls: list[str], n: int, rounds: int = 10) -> list[float]:
         for i in order:
             started = time.perf_counter()
             for _ in range(per_round):
-                regs[i].publish("publish-rate", model)
+                regs[i].publish(RATE_MODEL, model)
             spent[i] += time.perf_counter() - started
     for reg in regs:
+        purge(reg)
         reg.store.close()
     return [per_round * rounds / t for t in spent]
 
@@ -280,6 +283,33 @@ def index_share(path: Path, tmp: Path) -> tuple[int, int]:
     return sizes
 
 
+def purge(reg: Registry) -> int:
+    """Remove the versions ``publish_rates`` published (and the model's alias document), so
+    that a catalog kept by ``--dir`` stays as it was built; return how many there were.
+
+    Runs 6-22 did not: each run left its versions in the kept catalogs, and by run 22 the
+    large one held 29,878 of them beside its 100,002 (the deep one 12,160 beside 1,002)."""
+    keys = reg.store.query(
+        "SELECT RAW META(m).id FROM models m WHERE m.name = $name",
+        {"name": RATE_MODEL},
+        query_context=reg.ks.query_context,
+    )
+    for start in range(0, len(keys), 1000):  # the index and search entries go with them
+        reg.store.remove_many(reg.ks.models, keys[start : start + 1000])
+    reg.store.remove_many(reg.ks.aliases, [RATE_MODEL])
+    return len(keys)
+
+
+def count_versions(url: str) -> int:
+    """Return the number of version documents of a catalog."""
+    store = open_store(url)
+    try:
+        (count,) = store.query("SELECT RAW COUNT(*) FROM models", query_context="ml.catalog")
+        return int(count)
+    finally:
+        store.close()
+
+
 def build(path: Path, models: int, versions: int, big: int) -> tuple[str, int, float]:
     url = f"embedded://{path}"
     reg = Registry(open_store(url))
@@ -297,7 +327,16 @@ def kept_or_built(path: Path, models: int, versions: int, big: int) -> tuple[str
     sizes = f"{models} {versions} {big}"
     if path.exists() and marker.exists() and marker.read_text().split("\n")[0] == sizes:
         _, total, seconds = marker.read_text().split("\n")
-        return f"embedded://{path}", int(total), float(seconds)
+        url = f"embedded://{path}"
+        reg = Registry(open_store(url))
+        left = purge(reg)  # what an interrupted run (or a run before purge) left
+        reg.store.close()
+        if left:
+            print(f"removed {left:,} versions an earlier run published into {path.name}")
+        found = count_versions(url)
+        if found != int(total):
+            raise SystemExit(f"{path} holds {found:,} versions, built with {int(total):,}")
+        return url, int(total), float(seconds)
     for stale in (path, marker):
         stale.unlink(missing_ok=True)
     url, total, seconds = build(path, models, versions, big)
