@@ -413,10 +413,9 @@ class SubSelectPlan:
         """Yield one environment per key value with entries: its first row's, with the
         number of entries as COUNT(*) (the rows ``grouped`` would make of the full scan)."""
         assert self.from_plan is not None
-        source = self.ctx.source
-        for span in plan.point_spans(env):
+        spans = plan.point_spans(env)
+        for span, n in zip(spans, self.ctx.source.index_counts(plan.index, spans), strict=True):
             tick()
-            n = source.index_count(plan.index, [span])
             if not n:
                 continue
             first = next(self.from_plan.envs(env, [span]), None)

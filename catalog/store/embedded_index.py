@@ -373,6 +373,27 @@ def count(
     return total
 
 
+def counts(
+    conn: sqlite3.Connection, ix: StoredIndex, spans: list[tuple[bytes, bytes]], now: float
+) -> list[int]:
+    """Return the number of entries in each span (of documents that have not expired), as
+    ``count`` does for one span, in one statement for up to SPANS_A_STATEMENT spans (the model
+    list's 50 counts: 100 statements a span at a time)."""
+    if conn.execute(EXPIRED_KEYS + " LIMIT 1", (now, ix.keyspace)).fetchone() is not None:
+        return [count(conn, ix, [span], now) for span in spans]  # subtract what has expired
+    out: list[int] = []
+    for start in range(0, len(spans), SPANS_A_STATEMENT):
+        part = spans[start : start + SPANS_A_STATEMENT]
+        rows = conn.execute(
+            f"WITH s(n, low, high) AS (VALUES {', '.join(['(?, ?, ?)'] * len(part))})"
+            " SELECT (SELECT COUNT(*) FROM index_entries e"
+            " WHERE e.ix = ? AND e.k >= s.low AND e.k < s.high) FROM s ORDER BY s.n",
+            (*(x for n, (low, high) in enumerate(part) for x in (n, low, high)), ix.id),
+        )
+        out += [n for (n,) in rows]
+    return out
+
+
 def _plain(value: Any) -> Any:
     """Return a JSON value as the engine sees it after a read (lists, not tuples)."""
     if value is None:

@@ -266,6 +266,10 @@ class QuerySource:
         """Return the number of entries in the spans."""
         return embedded_index.count(self.conn, index, spans, self.store.now())
 
+    def index_counts(self, index: StoredIndex, spans: list[tuple[bytes, bytes]]) -> list[int]:
+        """Return the number of entries in each span."""
+        return embedded_index.counts(self.conn, index, spans, self.store.now())
+
     def key_scan(
         self,
         keyspace: str,

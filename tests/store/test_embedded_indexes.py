@@ -269,6 +269,42 @@ def test_an_index_count_leaves_out_the_entries_of_expired_documents(store, clock
     assert store.query(by_op, {"op": "Mul"}, QC) == [1]
 
 
+def test_the_groups_of_an_in_list_are_counted_by_one_statement_and_leave_out_the_expired(
+    store, clock
+):
+    """GROUP BY the leading key over an IN list (index_group_aggs): every group's count comes
+    from one statement (SPANS_A_STATEMENT spans at a time), the same as the scan's; with
+    expired documents in the keyspace, each group is counted without them."""
+    from catalog.store.embedded_index import SPANS_A_STATEMENT
+
+    wanted = [f"m{i:03d}" for i in range(SPANS_A_STATEMENT + 44)]  # two statements' worth
+    docs = {f"{n}::{v}": doc(n, v) for i, n in enumerate(wanted) for v in range(i % 4)}
+    store.upsert_many(KS, docs)
+    store.upsert(KS, "m001::7", doc("m001", 7), expiry=10)
+    q = "SELECT m.name, COUNT(*) AS c FROM models m WHERE m.name IN $names GROUP BY m.name"
+    params = {"names": [*wanted, "absent"]}
+    assert "index_group_aggs" in str(store.query("EXPLAIN " + q, params, QC))
+    counted: list[str] = []
+    conn = store._conn()
+    conn.set_trace_callback(lambda sql: counted.append(sql) if "COUNT(*)" in sql else None)
+    try:
+        rows = store.query(q, params, QC)
+    finally:
+        conn.set_trace_callback(None)
+    expected = {n: i % 4 for i, n in enumerate(wanted) if i % 4} | {"m001": 2}
+    assert {r["name"]: r["c"] for r in rows} == expected
+    assert sorted(rows, key=lambda r: r["name"]) == sorted(
+        store.query(q, params, QC, use_indexes=False), key=lambda r: r["name"]
+    )
+    assert len(counted) == 2  # 300 spans: 256 and 44, not two statements a span
+    clock.offset = 11  # m001::7 has expired
+    rows = store.query(q, params, QC)
+    assert {r["name"]: r["c"] for r in rows} == expected | {"m001": 1}
+    assert sorted(rows, key=lambda r: r["name"]) == sorted(
+        store.query(q, params, QC, use_indexes=False), key=lambda r: r["name"]
+    )
+
+
 def test_a_covering_read_of_several_spans_leaves_out_expired_documents(store, clock):
     """An IN list reads one span a value, the expired documents' keys read once for all."""
     store.upsert(KS, "a::1", doc("a", 1, "Add"), expiry=10)
