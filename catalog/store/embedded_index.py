@@ -318,16 +318,23 @@ def entries(
             )
             yield from (row for row in rows if row[0] not in expired)
         return
-    ordered = sorted(spans)
-    for start in range(0, len(ordered), SPANS_A_STATEMENT):
-        part = ordered[start : start + SPANS_A_STATEMENT]
+    for spans_table, args in _spans_tables(sorted(spans)):
         rows = conn.execute(
-            f"WITH s(n, low, high) AS (VALUES {', '.join(['(?, ?, ?)'] * len(part))})"
-            " SELECT s.n, e.key, e.k FROM s CROSS JOIN index_entries e"
+            f"{spans_table} SELECT s.n, e.key, e.k FROM s CROSS JOIN index_entries e"
             " WHERE e.ix = ? AND e.k >= s.low AND e.k < s.high",
-            (*(x for n, (low, high) in enumerate(part) for x in (n, low, high)), ix.id),
+            (*args, ix.id),
         )
         yield from _in_order(rows, expired)
+
+
+def _spans_tables(spans: list[tuple[bytes, bytes]]) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """Yield (``WITH s(n, low, high) AS (VALUES ...)``, its arguments) for each
+    SPANS_A_STATEMENT spans, ``n`` numbering them in their order."""
+    for start in range(0, len(spans), SPANS_A_STATEMENT):
+        part = spans[start : start + SPANS_A_STATEMENT]
+        values = ", ".join(["(?, ?, ?)"] * len(part))
+        args = tuple(x for n, (low, high) in enumerate(part) for x in (n, low, high))
+        yield f"WITH s(n, low, high) AS (VALUES {values})", args
 
 
 def _in_order(
@@ -382,13 +389,11 @@ def counts(
     if conn.execute(EXPIRED_KEYS + " LIMIT 1", (now, ix.keyspace)).fetchone() is not None:
         return [count(conn, ix, [span], now) for span in spans]  # subtract what has expired
     out: list[int] = []
-    for start in range(0, len(spans), SPANS_A_STATEMENT):
-        part = spans[start : start + SPANS_A_STATEMENT]
+    for spans_table, args in _spans_tables(spans):
         rows = conn.execute(
-            f"WITH s(n, low, high) AS (VALUES {', '.join(['(?, ?, ?)'] * len(part))})"
-            " SELECT (SELECT COUNT(*) FROM index_entries e"
+            f"{spans_table} SELECT (SELECT COUNT(*) FROM index_entries e"
             " WHERE e.ix = ? AND e.k >= s.low AND e.k < s.high) FROM s ORDER BY s.n",
-            (*(x for n, (low, high) in enumerate(part) for x in (n, low, high)), ix.id),
+            (*args, ix.id),
         )
         out += [n for (n,) in rows]
     return out
