@@ -300,16 +300,6 @@ def purge(reg: Registry) -> int:
     return len(keys)
 
 
-def count_versions(url: str) -> int:
-    """Return the number of version documents of a catalog."""
-    store = open_store(url)
-    try:
-        (count,) = store.query("SELECT RAW COUNT(*) FROM models", query_context="ml.catalog")
-        return int(count)
-    finally:
-        store.close()
-
-
 def build(path: Path, models: int, versions: int, big: int) -> tuple[str, int, float]:
     url = f"embedded://{path}"
     reg = Registry(open_store(url))
@@ -330,10 +320,10 @@ def kept_or_built(path: Path, models: int, versions: int, big: int) -> tuple[str
         url = f"embedded://{path}"
         reg = Registry(open_store(url))
         left = purge(reg)  # what an interrupted run (or a run before purge) left
+        (found,) = reg.store.query("SELECT RAW COUNT(*) FROM models", None, reg.ks.query_context)
         reg.store.close()
         if left:
             print(f"removed {left:,} versions an earlier run published into {path.name}")
-        found = count_versions(url)
         if found != int(total):
             raise SystemExit(f"{path} holds {found:,} versions, built with {int(total):,}")
         return url, int(total), float(seconds)

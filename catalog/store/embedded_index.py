@@ -360,34 +360,19 @@ def _in_order(
 def count(
     conn: sqlite3.Connection, ix: StoredIndex, spans: list[tuple[bytes, bytes]], now: float
 ) -> int:
-    """Return the number of entries in the spans (of documents that have not expired).
-
-    Counted as every entry of the span (the primary key's range alone) less the entries of
-    expired documents, found from those few documents: testing each entry against the
-    expired keys took 2.5x longer (4.5 ms against 1.8 ms for 20,000 entries)."""
-    total = 0
-    for low, high in spans:
-        (n,) = conn.execute(
-            "SELECT COUNT(*) FROM index_entries e WHERE e.ix = ? AND e.k >= ? AND e.k < ?",
-            (ix.id, low, high),
-        ).fetchone()
-        (gone,) = conn.execute(
-            f"SELECT COUNT(*) FROM index_entries e INDEXED BY index_entries_by_doc"
-            f" WHERE e.key IN ({EXPIRED_KEYS}) AND e.ix = ? AND e.k >= ? AND e.k < ?",
-            (now, ix.keyspace, ix.id, low, high),
-        ).fetchone()
-        total += n - gone
-    return total
+    """Return the number of entries in the spans (of documents that have not expired)."""
+    return sum(counts(conn, ix, spans, now))
 
 
 def counts(
     conn: sqlite3.Connection, ix: StoredIndex, spans: list[tuple[bytes, bytes]], now: float
 ) -> list[int]:
-    """Return the number of entries in each span (of documents that have not expired), as
-    ``count`` does for one span, in one statement for up to SPANS_A_STATEMENT spans (the model
-    list's 50 counts: 100 statements a span at a time)."""
+    """Return the number of entries in each span (of documents that have not expired), in
+    one statement for up to SPANS_A_STATEMENT spans (the model list's 50 counts: 100
+    statements a span at a time); with expired documents in the keyspace, a span at a time
+    (``_live_count``)."""
     if conn.execute(EXPIRED_KEYS + " LIMIT 1", (now, ix.keyspace)).fetchone() is not None:
-        return [count(conn, ix, [span], now) for span in spans]  # subtract what has expired
+        return [_live_count(conn, ix, span, now) for span in spans]
     out: list[int] = []
     for spans_table, args in _spans_tables(spans):
         rows = conn.execute(
@@ -397,6 +382,25 @@ def counts(
         )
         out += [n for (n,) in rows]
     return out
+
+
+def _live_count(
+    conn: sqlite3.Connection, ix: StoredIndex, span: tuple[bytes, bytes], now: float
+) -> int:
+    """Return the entries of a span less those of expired documents, found from those few
+    documents: testing each entry against the expired keys took 2.5x longer (4.5 ms against
+    1.8 ms for 20,000 entries)."""
+    low, high = span
+    (n,) = conn.execute(
+        "SELECT COUNT(*) FROM index_entries e WHERE e.ix = ? AND e.k >= ? AND e.k < ?",
+        (ix.id, low, high),
+    ).fetchone()
+    (gone,) = conn.execute(
+        f"SELECT COUNT(*) FROM index_entries e INDEXED BY index_entries_by_doc"
+        f" WHERE e.key IN ({EXPIRED_KEYS}) AND e.ix = ? AND e.k >= ? AND e.k < ?",
+        (now, ix.keyspace, ix.id, low, high),
+    ).fetchone()
+    return int(n - gone)
 
 
 def _plain(value: Any) -> Any:
