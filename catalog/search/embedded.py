@@ -11,7 +11,9 @@ Derived from the one index definition (``definition.fields()``):
   latest version of its name in its scope, the stored fields as JSON, and its ``keyset``
   (``kept``: what the index keeps besides its postings: counts and keysets).
 
-The store calls the hook inside each write transaction, so search reads its own writes.
+The store calls the hook inside each write transaction; the hook queues the document
+(``queue``), and the queue is indexed in batches: by a commit that finds ``queue.BATCH``
+writes waiting, and before every search, so a search reads every write committed before it.
 """
 
 from __future__ import annotations
@@ -21,12 +23,12 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from catalog.search import definition, kept, latest, scoring
+from catalog.search import definition, kept, latest, queue, scoring
 from catalog.search.definition import Field
 from catalog.search.querystring import parse_date
 from catalog.search.terms import ARRAY_GAP, TOKENIZERS, joined, match_terms
@@ -149,6 +151,7 @@ def _add_indexes(conn: sqlite3.Connection) -> None:
             f" USING fts5vocab({table}, 'row')"
         )
     kept.add_missing(conn)
+    queue.add_missing(conn)
     latest.add_missing(
         conn,
         {
@@ -271,8 +274,14 @@ def _texts(found: list[Any]) -> list[str]:
     return [v if isinstance(v, str) else json.dumps(v) for v in found if not isinstance(v, dict)]
 
 
+# Reads a stored document for the catch-up: (keyspace, key) -> its value, None when it is
+# gone or binary (the store passes its own reader: the search package does not decode rows).
+DocumentReader = Callable[[str, str], Any]
+
+
 class SearchHook:
-    """Keeps the FTS tables of every ``*.*.models`` collection in step with its documents."""
+    """Keeps the FTS tables of every ``*.*.models`` collection in step with its documents:
+    writes are queued in their own transaction and indexed in batches (``queue``)."""
 
     def install(self, conn: sqlite3.Connection) -> None:
         """Create the tables if missing; rebuild them when the definition has changed."""
@@ -301,6 +310,7 @@ class SearchHook:
         for statement in (*tables, *text_tables()):
             conn.execute(f"DELETE FROM {statement}")
         latest.clear(conn, _latest_tables())
+        queue.clear(conn)
         if not kept.has_table(conn, "docs"):
             return
         rows = conn.execute(
@@ -310,14 +320,41 @@ class SearchHook:
         ).fetchall()
         for keyspace, key, is_binary, value in rows:
             if is_models_keyspace(keyspace) and not is_binary:
-                self.on_write(conn, keyspace, key, json.loads(value))
+                self.index(conn, keyspace, key, json.loads(value))
 
     def applies_to(self, keyspace: str) -> bool:
         """Return whether writes to ``keyspace`` are indexed."""
         return is_models_keyspace(keyspace)
 
+    # -- the queue: what the store calls --------------------------------------------------
+
     def on_write(self, conn: sqlite3.Connection, keyspace: str, key: str, value: Any) -> None:
-        """Index (or re-index) one document; a binary or non-object value is unindexed."""
+        """Queue a written document (indexed by the next catch-up, from its stored value)."""
+        queue.put(conn, keyspace, key)
+
+    def on_remove(self, conn: sqlite3.Connection, keyspace: str, key: str) -> None:
+        """Queue a removed document (unindexed by the next catch-up)."""
+        queue.put(conn, keyspace, key)
+
+    def before_commit(self, conn: sqlite3.Connection, read: DocumentReader) -> None:
+        """Index the queue inside the committing transaction once ``queue.BATCH`` writes wait."""
+        if queue.waiting(conn) >= queue.BATCH:
+            self.catch_up(conn, read)
+
+    def behind(self, conn: sqlite3.Connection) -> bool:
+        """Return whether writes wait to be indexed."""
+        return queue.waiting(conn) > 0
+
+    def catch_up(self, conn: sqlite3.Connection, read: DocumentReader) -> None:
+        """Index every queued document as it is stored now (inside a write transaction)."""
+        for keyspace, key in queue.take(conn):
+            self.index(conn, keyspace, key, read(keyspace, key))
+
+    # -- indexing ---------------------------------------------------------------------------
+
+    def index(self, conn: sqlite3.Connection, keyspace: str, key: str, value: Any) -> None:
+        """Index (or re-index) one document; None (gone), a binary or non-object value is
+        unindexed."""
         scope = _scope(keyspace)
         moves = _Moves([], [])
         old = self._drop(conn, scope, key, moves)
@@ -400,15 +437,6 @@ class SearchHook:
             self._refresh_latest(conn, scope, old, moves)
         latest.sync(conn, _latest_tables(), moves.stale, moves.fresh)
 
-    def on_remove(self, conn: sqlite3.Connection, keyspace: str, key: str) -> None:
-        """Unindex one document."""
-        scope = _scope(keyspace)
-        moves = _Moves([], [])
-        old = self._drop(conn, scope, key, moves)
-        if old is not None:
-            self._refresh_latest(conn, scope, old, moves)
-        latest.sync(conn, _latest_tables(), moves.stale, moves.fresh)
-
     def _drop(self, conn: sqlite3.Connection, scope: str, key: str, moves: _Moves) -> str | None:
         row = conn.execute(
             "SELECT id, name, latest, keyset FROM fts_docs WHERE scope = ? AND key = ?",
@@ -459,8 +487,10 @@ class SearchHook:
         moves.stale += [doc for (doc,) in rows]
 
     def check(self, conn: sqlite3.Connection) -> list[str]:
-        """Return the differences between the models collections and the search index."""
+        """Return the differences between the models collections and the search index (a
+        queued document is not one: the next catch-up indexes it as it is)."""
         problems: list[str] = []
+        waiting = {(_scope(ks), key) for ks, key in queue.queued(conn)}
         indexed = {
             (scope, key)
             for scope, key in conn.execute("SELECT scope, key FROM fts_docs").fetchall()
@@ -474,9 +504,9 @@ class SearchHook:
             )
             if is_models_keyspace(ks) and not is_binary and str(value).lstrip().startswith("{")
         }
-        for scope, key in sorted(live - indexed):
+        for scope, key in sorted(live - indexed - waiting):
             problems.append(f"search index: {scope}.{definition.COLLECTION} {key!r} not indexed")
-        for scope, key in sorted(indexed - live):
+        for scope, key in sorted(indexed - live - waiting):
             problems.append(f"search index: {scope} {key!r} indexed but not in the collection")
         wrong = conn.execute(
             "SELECT d.scope, d.key FROM fts_docs d WHERE d.latest != (d.version ="

@@ -8,6 +8,7 @@ to ``BUSY_TIMEOUT_S``, so "database is locked" never reaches a caller.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -54,6 +55,11 @@ WAL_CHECKPOINT_PAGES = 1000
 WAL_RESTART_PAGES = 16_000
 # SQLite's own wait before it reports SQLITE_BUSY to us (we retry on top of it).
 SQLITE_BUSY_MS = 2_000
+# How long a search waits for the write lock to index the search index's queue first. A
+# long write (an index build, a bulk load) may hold the lock for minutes: then the search
+# answers from the index as it stands, without the few writes still queued, rather than
+# hold a web worker until it ends.
+SEARCH_CATCH_UP_WAIT_S = 2.0
 
 T = TypeVar("T")
 
@@ -85,8 +91,19 @@ CREATE INDEX IF NOT EXISTS docs_expiry ON docs (expiry) WHERE expiry IS NOT NULL
 """
 
 
+# (keyspace, key) -> the stored value, None when the document is gone or binary.
+DocumentReader = Callable[[str, str], Any]
+
+
 class WriteHook(Protocol):
-    """Something kept in step with document writes, inside the same transaction (FTS)."""
+    """Something kept in step with document writes (the indexes, the search index).
+
+    ``on_write`` and ``on_remove`` run inside the write's transaction. A hook may apply them
+    there and then (the indexes) or queue them (the search index): then ``before_commit`` runs
+    in every transaction before it commits, and ``catch_up`` applies whatever is queued (the
+    store calls it when ``behind``, before a read that needs it), reading each document with
+    the store's reader.
+    """
 
     def install(self, conn: sqlite3.Connection) -> None: ...
 
@@ -95,6 +112,12 @@ class WriteHook(Protocol):
     def on_write(self, conn: sqlite3.Connection, keyspace: str, key: str, value: Any) -> None: ...
 
     def on_remove(self, conn: sqlite3.Connection, keyspace: str, key: str) -> None: ...
+
+    def before_commit(self, conn: sqlite3.Connection, read: DocumentReader) -> None: ...
+
+    def behind(self, conn: sqlite3.Connection) -> bool: ...
+
+    def catch_up(self, conn: sqlite3.Connection, read: DocumentReader) -> None: ...
 
 
 def encode_value(value: Any) -> tuple[int, bytes | str]:
@@ -240,11 +263,53 @@ class EmbeddedStore(QueryMixin):
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
+            self._before_commit(conn)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
         self._committed()
+
+    def _before_commit(self, conn: sqlite3.Connection) -> None:
+        read = functools.partial(self._stored, conn)
+        for hook in self._hooks:
+            hook.before_commit(conn, read)
+
+    def _stored(self, conn: sqlite3.Connection, ks: str, key: str) -> Any:
+        """Return a document's value as the hooks see it: None when it is gone or binary
+        (expired or not, as when it was written)."""
+        row = conn.execute(
+            "SELECT is_binary, value FROM docs WHERE keyspace = ? AND key = ?", (ks, key)
+        ).fetchone()
+        return None if row is None or row[0] else loads(row[1])
+
+    def catch_up(self, *, wait_s: float | None = None) -> bool:
+        """Apply now what the write hooks hold queued (the search index's queue); return
+        whether nothing is left queued. ``wait_s``: give up (False) when another write holds
+        the write lock that long; None: wait as long as any write would."""
+        conn = self._conn()
+        if not self._retry(lambda: any(hook.behind(conn) for hook in self._hooks)):
+            return True
+
+        def do(conn: sqlite3.Connection) -> None:
+            read = functools.partial(self._stored, conn)
+            for hook in self._hooks:
+                hook.catch_up(conn, read)
+
+        if wait_s is None or conn.in_transaction:
+            self._run_write(do)
+            return True
+        conn.execute(f"PRAGMA busy_timeout = {max(round(wait_s * 1000), 0)}")
+        try:
+            with self._write(conn):
+                do(conn)
+        except sqlite3.OperationalError as e:
+            if not _is_busy(e):
+                raise
+            return False
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
+        return True
 
     def _committed(self) -> None:
         """After a commit: ask the checkpoint thread to copy the WAL's pages into the file once
@@ -277,6 +342,7 @@ class EmbeddedStore(QueryMixin):
         self._retry(lambda: conn.execute("BEGIN IMMEDIATE"))
         try:
             yield self
+            self._before_commit(conn)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -540,6 +606,9 @@ class EmbeddedStore(QueryMixin):
 
     def search(self, index: str, query: Any, **options: Any) -> SearchResult:
         """Run a full-text search (see catalog.search)."""
+        # the search index's queue first: a search sees every write committed before it
+        # (unless a long write holds the lock past SEARCH_CATCH_UP_WAIT_S)
+        self.catch_up(wait_s=SEARCH_CATCH_UP_WAIT_S)
         conn = self._conn()
         return self._retry(
             lambda: search_engine.run(conn, index, query, state=self.change_token(), **options)

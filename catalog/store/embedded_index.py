@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,6 +115,16 @@ class IndexMaintainer:
         indexes = self._secondary(conn, keyspace)
         if indexes:
             self._delete(conn, indexes, key)
+
+    # Entries are written in the write's own transaction: nothing is ever queued.
+    def before_commit(self, conn: sqlite3.Connection, read: Callable[[str, str], Any]) -> None:
+        pass
+
+    def behind(self, conn: sqlite3.Connection) -> bool:
+        return False
+
+    def catch_up(self, conn: sqlite3.Connection, read: Callable[[str, str], Any]) -> None:
+        pass
 
     @staticmethod
     def _delete(

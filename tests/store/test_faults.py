@@ -5,7 +5,8 @@ spawn, whose server preloads onnx/onnxruntime once so each child starts in milli
 publishes models of varying sizes, some through chunks, some in binary format, in a loop;
 the parent sends SIGKILL after a random delay. After each kill the parent opens the store
 anew and checks: every version listed loads and onnxruntime builds a session for it (or
-it is absent), ``check_integrity()`` is empty, and ``latest`` names a loadable version.
+it is absent), ``check_integrity()`` is empty, ``latest`` names a loadable version, and a
+search (which first indexes the search index's queue) finds every version.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import onnxruntime as ort
 import pytest
 
 from catalog.domain.registry import Registry
+from catalog.search import search_models
 from catalog.store import open_store
 from tests.models import matmul_model
 
@@ -105,6 +107,10 @@ def check_store(url: str, checked: set[tuple[str, int]]) -> int:
             latest = reg.aliases(name).get("latest")
             assert latest in versions, f"{name}: latest={latest}, versions {versions}"
             session_for(reg, name, latest)
+        # the search index's queue (what the killed child queued is indexed now): every
+        # version is found, and the index matches the documents
+        assert search_models(store, "*", all_versions=True).total == total
+        assert store.check_integrity() == []
         return total
     finally:
         store.close()
