@@ -274,6 +274,8 @@ def _texts(found: list[Any]) -> list[str]:
     return [v if isinstance(v, str) else json.dumps(v) for v in found if not isinstance(v, dict)]
 
 
+# Queued documents read (and held) at a time by the catch-up.
+READ_AHEAD = 256
 # Reads a stored document for the catch-up: (keyspace, key) -> its value, None when it is
 # gone or binary (the store passes its own reader: the search package does not decode rows).
 DocumentReader = Callable[[str, str], Any]
@@ -346,15 +348,38 @@ class SearchHook:
         return queue.waiting(conn) > 0
 
     def catch_up(self, conn: sqlite3.Connection, read: DocumentReader) -> None:
-        """Index every queued document as it is stored now (inside a write transaction)."""
-        for keyspace, key in queue.take(conn):
-            self.index(conn, keyspace, key, read(keyspace, key))
+        """Index every queued document as it is stored now (inside a write transaction).
+
+        Read READ_AHEAD documents at a time: a version older than another of its model among
+        them cannot be its model's latest once they are all indexed, so it goes in as not
+        latest, without moving the latest flag (online learning queues versions of one
+        model: each would take the flag and hand it to the next)."""
+        waiting = queue.take(conn)
+        for start in range(0, len(waiting), READ_AHEAD):
+            docs = [(ks, key, read(ks, key)) for ks, key in waiting[start : start + READ_AHEAD]]
+            newest: dict[tuple[str, str], int] = {}
+            for ks, key, value in docs:
+                if isinstance(value, dict):
+                    name, version = _name_version(key, value)
+                    model = (_scope(ks), name)
+                    newest[model] = max(version, newest.get(model, version))
+            for ks, key, value in docs:
+                self.index(conn, ks, key, value, newest=newest)
 
     # -- indexing ---------------------------------------------------------------------------
 
-    def index(self, conn: sqlite3.Connection, keyspace: str, key: str, value: Any) -> None:
+    def index(
+        self,
+        conn: sqlite3.Connection,
+        keyspace: str,
+        key: str,
+        value: Any,
+        *,
+        newest: Mapping[tuple[str, str], int] | None = None,
+    ) -> None:
         """Index (or re-index) one document; None (gone), a binary or non-object value is
-        unindexed."""
+        unindexed. ``newest``: {(scope, name): version} of documents indexed in the same
+        transaction (before or after this one), whose model's latest flag they settle."""
         scope = _scope(keyspace)
         moves = _Moves([], [])
         old = self._drop(conn, scope, key, moves)
@@ -394,11 +419,16 @@ class SearchHook:
             if f.store and values and not f.dynamic:
                 stored[f.name] = values[0] if len(values) == 1 else values
         # A version newer than every other of its model (each publish) goes in as the latest
-        # at once: then only the model's previous latest needs its flag cleared.
-        (newest,) = conn.execute(
-            "SELECT MAX(version) FROM fts_docs WHERE scope = ? AND name = ?", (scope, name)
-        ).fetchone()
-        newer = newest is None or version > newest
+        # at once: then only the model's previous latest needs its flag cleared. One older
+        # than a version indexed in the same transaction goes in as not latest, and that
+        # version's indexing settles the flag.
+        superseded = newest is not None and version < newest.get((scope, name), version)
+        newer = False
+        if not superseded:
+            (most,) = conn.execute(
+                "SELECT MAX(version) FROM fts_docs WHERE scope = ? AND name = ?", (scope, name)
+            ).fetchone()
+            newer = most is None or version > most
         keywords = sorted(keyword_rows)
         keyset = kept.on_add(conn, scope, keywords)
         cur = conn.execute(
@@ -431,7 +461,7 @@ class SearchHook:
         if newer:
             moves.fresh.append(doc)
             self._clear_latest(conn, scope, name, version, moves)
-        else:
+        elif not superseded:
             self._refresh_latest(conn, scope, name, moves)
         if old is not None and old != name:
             self._refresh_latest(conn, scope, old, moves)

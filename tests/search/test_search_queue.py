@@ -109,7 +109,7 @@ def test_a_failed_catch_up_rolls_back_the_write_that_started_it(store, monkeypat
     for v in range(1, queue.BATCH):
         store.upsert(KS, f"m::{v}", model_doc("m", v))
 
-    def broken(self, conn, keyspace, key, value):
+    def broken(self, conn, keyspace, key, value, **options):
         raise RuntimeError("indexing failed")
 
     monkeypatch.setattr(SearchHook, "index", broken)
