@@ -4,6 +4,7 @@ own transaction; the queue is indexed by the commit that fills a batch, and befo
 from __future__ import annotations
 
 import json
+import multiprocessing
 import sqlite3
 import subprocess
 import sys
@@ -95,6 +96,32 @@ def test_a_search_does_not_wait_out_a_long_write_to_index_the_queue(store, monke
     hits = search_models(store, "indexed queued", limit=10).hits
     assert sorted(h.id for h in hits) == ["a::1", "b::1"]
     assert store._conn().execute("PRAGMA busy_timeout").fetchone()[0] == embedded.SQLITE_BUSY_MS
+
+
+def _write_versions(url: str, name: str, count: int) -> None:
+    store = open_store(url)
+    for v in range(1, count + 1):
+        store.upsert(KS, f"{name}::{v}", model_doc(name, v, description=f"{name} shared words"))
+    store.close()
+
+
+def test_processes_writing_at_once_each_catch_up_the_queue_they_share(store):
+    """Three processes write 45 versions each: their commits fill the shared queue and catch
+    it up in turn (each catch-up indexes what any of them queued); a search then finds every
+    version and the latest of each model."""
+    ctx = multiprocessing.get_context("spawn")
+    workers = [ctx.Process(target=_write_versions, args=(store.url, f"p{i}", 45)) for i in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+    assert [w.exitcode for w in workers] == [0, 0, 0]
+    assert queue.waiting(store._conn()) < queue.BATCH  # the last commit left fewer
+    hits = search_models(store, "shared", all_versions=True, limit=1000)
+    assert hits.total == 135
+    latest = search_models(store, "shared", limit=10).hits
+    assert sorted(h.id for h in latest) == ["p0::45", "p1::45", "p2::45"]
+    assert store.check_integrity() == []
 
 
 def test_a_rolled_back_write_leaves_nothing_queued(store):
