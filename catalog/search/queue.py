@@ -11,7 +11,7 @@ The queue is indexed in one go (``SearchHook.catch_up``):
   before it, as when each write indexed its document;
 - by ``EmbeddedStore.catch_up``, for a caller that wants the index current now.
 
-Documents indexed together share their pages: 32 at a time cost about 1.0 ms each.
+Documents indexed together share their pages: 32 at a time cost about 0.8 ms each.
 A row commits with its document or not at all, so a crash loses nothing: the next catch-up,
 in any process, indexes what the queue holds. Indexing is the same whatever the order and
 however many times a key was queued: each key is indexed once, from the document as it is
@@ -24,7 +24,7 @@ from __future__ import annotations
 import sqlite3
 
 # Writes waiting when a commit indexes them. The commit that reaches it takes longer (about
-# 1 ms a document); a search after fewer waits for their indexing (a single document: ~2 ms).
+# 0.8 ms a document); a search after fewer waits for their indexing (a single document: ~2 ms).
 BATCH = 32
 
 TABLE = "fts_queue"

@@ -91,10 +91,6 @@ CREATE INDEX IF NOT EXISTS docs_expiry ON docs (expiry) WHERE expiry IS NOT NULL
 """
 
 
-# (keyspace, key) -> the stored value, None when the document is gone or binary.
-DocumentReader = Callable[[str, str], Any]
-
-
 class WriteHook(Protocol):
     """Something kept in step with document writes (the indexes, the search index).
 
@@ -113,11 +109,13 @@ class WriteHook(Protocol):
 
     def on_remove(self, conn: sqlite3.Connection, keyspace: str, key: str) -> None: ...
 
-    def before_commit(self, conn: sqlite3.Connection, read: DocumentReader) -> None: ...
+    def before_commit(
+        self, conn: sqlite3.Connection, read: search_index.DocumentReader
+    ) -> None: ...
 
     def behind(self, conn: sqlite3.Connection) -> bool: ...
 
-    def catch_up(self, conn: sqlite3.Connection, read: DocumentReader) -> None: ...
+    def catch_up(self, conn: sqlite3.Connection, read: search_index.DocumentReader) -> None: ...
 
 
 def encode_value(value: Any) -> tuple[int, bytes | str]:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from catalog.search.embedded import DocumentReader
 from catalog.sqlpp.index_defs import PRIMARY, IndexDef, KeyEvaluator, parse_create_index
 from catalog.store.decode import loads
 
@@ -117,13 +118,13 @@ class IndexMaintainer:
             self._delete(conn, indexes, key)
 
     # Entries are written in the write's own transaction: nothing is ever queued.
-    def before_commit(self, conn: sqlite3.Connection, read: Callable[[str, str], Any]) -> None:
+    def before_commit(self, conn: sqlite3.Connection, read: DocumentReader) -> None:
         pass
 
     def behind(self, conn: sqlite3.Connection) -> bool:
         return False
 
-    def catch_up(self, conn: sqlite3.Connection, read: Callable[[str, str], Any]) -> None:
+    def catch_up(self, conn: sqlite3.Connection, read: DocumentReader) -> None:
         pass
 
     @staticmethod
