@@ -135,10 +135,12 @@ class _Evaluator:
             if not wanted:
                 return {}
             if self.only is not None:
-                # few postings: read them; many: look the ``only`` documents up one by one
                 counts = self.stats.keyword_df(f.name, wanted)
-                by_doc = sum(counts.values()) > len(self.only) * _POSTINGS_PER_LOOKUP
-                rows = self.stats.keyword_rows(f.name, wanted, by_doc=by_doc)
+                if self.latest:  # the latest versions whose keyset holds a value
+                    rows = self.stats.latest_keyword_rows(f.name, wanted)
+                else:  # few postings: read them; many: look the documents up one by one
+                    by_doc = sum(counts.values()) > len(self.only) * _POSTINGS_PER_LOOKUP
+                    rows = self.stats.keyword_rows(f.name, wanted, by_doc=by_doc)
             else:
                 marks = ",".join("?" * len(wanted))
                 rows = self.conn.execute(
@@ -542,7 +544,15 @@ def _run(
     elif specs:
         # the index's own counts serve a match of most of it when it is this scope alone
         whole = scope_docs if scope_docs.ids is None else None
-        facets = page_parts.facets(conn, specs, ranked.matched, whole, keysets=not _full_postings)
+        # the matches are latest versions, of an index holding this scope's alone, unfiltered
+        latest_ones = (
+            universe
+            if not options.get("all_versions") and allowed is None and whole is not None
+            else None
+        )
+        facets = page_parts.facets(
+            conn, specs, ranked.matched, whole, keysets=not _full_postings, latest=latest_ones
+        )
     else:
         facets = {}
     fragments = page_parts.highlights(conn, ev, page) if options.get("highlight", True) else {}

@@ -8,11 +8,11 @@ from __future__ import annotations
 import html
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from catalog.search import definition, terms
-from catalog.search.kept import KEYSET_INDEX, keyset_pairs
+from catalog.search.kept import KEYSET_INDEX, LATEST_KEYSET_INDEX, keyset_pairs
 from catalog.search.results import FacetResult, SearchError
 from catalog.search.scoring import ScopeDocs
 
@@ -77,6 +77,7 @@ def facets(
     everything: ScopeDocs | None = None,
     *,
     keysets: bool = True,
+    latest: Collection[int] | None = None,
 ) -> dict[str, FacetResult]:
     """Count the values of keyword fields over the documents ``ids`` (None: every document
     of ``everything``, which must then be given, with ``keysets``).
@@ -87,7 +88,22 @@ def facets(
     ``ids`` (and keysets are used). When ``ids`` are more than half of it, the counts are the
     index's own (kept with every write) less those of the other documents, so that a search
     matching nearly everything costs what its few non-matches do.
+    ``latest``: every latest version of that index, when ``ids`` are latest versions (a
+    latest-versions search). When ``ids`` are more than half of them, their keysets are
+    counted over every latest version (``kept.LATEST_KEYSET_INDEX``) less the others.
     """
+    if (
+        latest is not None
+        and everything is not None
+        and keysets
+        and ids is not None
+        and len(ids) * 2 > len(latest)
+    ):
+        found = set(ids)
+        if found <= set(latest):
+            others = [doc for doc in latest if doc not in found]
+            fields = {field for field, _ in specs.values()}
+            return _results(specs, _latest_keyset_counts(conn, fields, others), len(ids))
     complement: list[int] | None = None
     if ids is None:
         if everything is None or not keysets:
@@ -154,6 +170,38 @@ def _keyset_counts(
         " AND keyset IS NOT NULL GROUP BY keyset) c JOIN fts_keysets k ON k.id = c.keyset",
         (ids_json,),
     ).fetchall()
+    return _expand(sets, fields)
+
+
+def _latest_keyset_counts(
+    conn: sqlite3.Connection, fields: set[str], others: list[int]
+) -> dict[str, tuple[dict[str, int], int]]:
+    """Return {field: ({value: documents holding it}, documents holding any)} over every
+    latest version of the index but ``others``, from their keysets: the latest versions of
+    each keyset counted off a partial index of about one entry a model, less ``others``'
+    (1,000 matches at 100,002 versions: 1.9 ms looked up one by one)."""
+    docs = dict(
+        conn.execute(
+            f"SELECT keyset, COUNT(*) FROM fts_docs INDEXED BY {LATEST_KEYSET_INDEX}"
+            " WHERE latest = 1 AND keyset IS NOT NULL GROUP BY keyset"
+        ).fetchall()
+    )
+    if others:
+        for keyset, n in conn.execute(
+            f"SELECT keyset, COUNT(*) FROM fts_docs INDEXED BY {KEYSET_INDEX}"
+            " WHERE id IN (SELECT value FROM json_each(?)) AND keyset IS NOT NULL"
+            " GROUP BY keyset",
+            (json.dumps(others),),
+        ):
+            docs[keyset] -= n
+    held = {keyset: n for keyset, n in docs.items() if n > 0}
+    sets = [
+        (terms, held[keyset])
+        for keyset, terms in conn.execute(
+            "SELECT id, terms FROM fts_keysets WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(held)),),
+        )
+    ]
     return _expand(sets, fields)
 
 

@@ -21,7 +21,7 @@ import struct
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from catalog.search import latest
+from catalog.search import kept, latest
 from catalog.search.terms import Remembered, quote, tokens
 
 Scores = dict[int, float]
@@ -227,6 +227,21 @@ class TermStats:
             " AND field = ? AND term IN (SELECT value FROM json_each(?))",
             (self.only_json, field, json.dumps(list(wanted))),
         ).fetchall()
+
+    def latest_keyword_rows(self, field: str, wanted: Sequence[str]) -> list[tuple[int, str]]:
+        """Return (doc, term) of the ``only`` documents, all latest versions, holding some
+        values of a keyword field: the keysets holding each value (``fts_keyset_terms``),
+        then the latest versions of each keyset (``fts_docs_latest_keyset``, a partial index
+        of the latest versions alone). ``tags:finance`` over the latest versions at 100,002
+        versions: 42 keysets, 252 versions, instead of 1,001 look-ups in the postings."""
+        rows = self.conn.execute(
+            "SELECT d.id, t.term FROM fts_keyset_terms t"
+            f" JOIN fts_docs d INDEXED BY {kept.LATEST_KEYSET_INDEX} ON d.keyset = t.keyset"
+            " WHERE t.field = ? AND t.term IN (SELECT value FROM json_each(?)) AND d.latest = 1",
+            (field, json.dumps(list(wanted))),
+        )
+        only = self.only if self.only is not None else self.docs
+        return [(doc, term) for doc, term in rows if doc in only]
 
     def keyword_df(self, field: str, values: Iterable[str]) -> dict[str, int]:
         """Return {value: documents holding it} of a keyword field, over the whole index.

@@ -694,6 +694,7 @@ def test_a_file_without_keysets_gets_them_on_open_with_the_same_facets(tmp_path)
     before = search_models(store, "*", facets=["tags", "opTypes"], all_versions=True).facets
     conn = store._conn()
     conn.execute("DROP INDEX fts_docs_keyset")  # a file from before keysets
+    conn.execute("DROP INDEX fts_docs_latest_keyset")
     conn.execute("ALTER TABLE fts_docs DROP COLUMN keyset")
     conn.execute("DROP TABLE fts_keysets")
     store.close()
