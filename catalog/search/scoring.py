@@ -240,7 +240,8 @@ class TermStats:
             " WHERE t.field = ? AND t.term IN (SELECT value FROM json_each(?)) AND d.latest = 1",
             (field, json.dumps(list(wanted))),
         )
-        only = self.only if self.only is not None else self.docs
+        only = self.only
+        assert only is not None, "latest_keyword_rows reads the rows of the only documents"
         return [(doc, term) for doc, term in rows if doc in only]
 
     def keyword_df(self, field: str, values: Iterable[str]) -> dict[str, int]:
